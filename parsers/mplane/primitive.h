@@ -88,7 +88,8 @@ Result<Value> parse_value(Prim p, std::string_view text);
 
 // Writes the RI's canonical text of a non-string value (natural decimal, real as Python's
 // repr(), `True`/`False`, time with 6 fractional digits, address, `*` for none) and returns
-// its length. String values are the caller's business (they need JSON escaping).
+// its length. String values are the caller's business (they need JSON escaping); given one,
+// it copies the raw bytes, so `out` must then hold as_string().size() bytes.
 std::size_t format_scalar(char* out, const Value& v) noexcept;
 // Appends the canonical text of any value (strings unchanged, unescaped).
 void append_value(std::string& out, const Value& v);
@@ -102,6 +103,7 @@ std::size_t format_python_float(char* out, double v) noexcept;
 // family, times chronologically, strings by code point, booleans by equality.
 // Unordered for values that cannot be compared (different families, kinds, or none).
 std::partial_ordering compare_values(const Value& a, const Value& b) noexcept;
+// compare_values(a, b) == 0: so `1` equals `1.0`, and none and NaN equal nothing.
 bool values_equal(const Value& a, const Value& b) noexcept;
 
 }  // namespace mplane::model

@@ -20,6 +20,12 @@ using Micros = std::int64_t;
 constexpr Micros kMicrosPerSecond = 1'000'000;
 // The RI's `inf` duration: 100000 days.
 constexpr Micros kInfiniteDuration = 100000LL * 86400LL * kMicrosPerSecond;
+// Longest duration parse_duration() accepts (10^7 days, ~27,000 years): any sum of a
+// representable time and a few durations then stays far from int64 overflow.
+constexpr Micros kMaxDuration = 10'000'000LL * 86400LL * kMicrosPerSecond;
+// Representable times, as Python's datetime: 0001-01-01 00:00:00 … 9999-12-31 23:59:59.999999.
+constexpr MicrosSinceEpoch kMinTime = -62'135'596'800LL * kMicrosPerSecond;
+constexpr MicrosSinceEpoch kMaxTime = 253'402'300'799LL * kMicrosPerSecond + 999'999;
 
 enum class TimeKind : std::uint8_t { kAbsolute, kPast, kNow, kFuture };
 
@@ -49,7 +55,7 @@ void append_time(std::string& out, TimePoint t);
 std::string format_time(TimePoint t);
 
 // Writes exactly 26 characters (`YYYY-MM-DD HH:MM:SS.ffffff`) for an absolute time at `out`.
-// Hot path of the result writer: no allocation.
+// Hot path of the result writer: no allocation. Times outside [kMinTime, kMaxTime] are clamped.
 void write_time26(char* out, MicrosSinceEpoch t) noexcept;
 
 // Calendar helpers (proleptic Gregorian, UTC).
@@ -62,7 +68,8 @@ struct CivilTime {
 CivilTime civil_time(MicrosSinceEpoch t) noexcept;
 
 // Parses a duration `[<n>d][<n>h][<n>m][<n>s]` (units in this order, at least one) or `inf`.
-// Strict, unlike the RI (which silently reads garbage as 0 s): anything else is an error.
+// Strict, unlike the RI (which silently reads garbage as 0 s): anything else, or a total above
+// kMaxDuration, is an error.
 Result<Micros> parse_duration(std::string_view text);
 
 // Appends the RI's emission: whole seconds decomposed greedily into d/h/m/s, zero units

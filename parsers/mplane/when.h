@@ -17,14 +17,15 @@
 namespace mplane::model {
 
 // A crontab: each field is the set of values it matches. Seconds/minutes 0..59, hours 0..23
-// (the RI emits `*` as 0..59 for hours; we keep that text for token compatibility), days of
-// month 1..31, weekdays 0..6 (Sunday = 0), months 1..12.
+// (the RI emits `*` as 0..59 for hours; we keep that text for token compatibility, so hour
+// values 24..59 parse and never match), days of month 1..31, weekdays 0..6 (Sunday = 0; the
+// RI's never-matching 7 is rejected), months 1..12. Empty or reversed ranges are rejected.
 struct Crontab {
   std::bitset<60> seconds, minutes, hours;
   std::bitset<32> days;     // bit 0 unused
   std::bitset<7> weekdays;
   std::bitset<13> months;   // bit 0 unused
-  bool hours_star = false;  // `*` in the hour field: canonical text lists 0..59 (RI bug)
+  bool hours_star = false;  // `*` (or its expansion 0..59) in the hour field (RI bug, see above)
 
   static Result<Crontab> parse(std::string_view six_fields);
   void append_canonical(std::string& out) const;
@@ -98,9 +99,11 @@ class When {
 
 // Iterates the occurrences of a repeated scope as the RI's When.iterator does: from `from`
 // (microseconds zeroed), jumping to the outer start if later; step = outer period (or 1 s
-// scanning a crontab); inclusive outer end computed once. Each occurrence is a sub-scope
-// `T(occurrence) [+ inner_duration [/ inner_period]]`. Crontab scanning is bounded per call by
-// `max_scan_seconds` so that a scope that never matches cannot hang the caller.
+// scanning a crontab); inclusive outer end computed once (and never after kMaxTime). Each
+// occurrence is a sub-scope `T(occurrence) [+ inner_duration] [/ inner_period]` (the RI keeps
+// an inner period even without inner duration). Crontab scanning is bounded per call by
+// `max_scan_seconds` so that a scope that never matches cannot hang the caller. A non-repeated
+// scope (which the RI refuses to iterate) yields no occurrence. Keep `repeated` alive.
 class OccurrenceIterator {
  public:
   OccurrenceIterator(const When& repeated, MicrosSinceEpoch from);

@@ -1,0 +1,38 @@
+// The `mplane` subcommands. Each takes its arguments (after the subcommand words) and the
+// streams to write to, and returns the process exit status: 0 success, 1 the input was
+// invalid (a message, a file), 2 a usage error. Errors are one line on `err`.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mplane::cli {
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+using CommandFn = int (*)(const std::vector<std::string>& args, Io io);
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  CommandFn run;
+};
+
+// The table of subcommands, in the order `mplane --help` lists them.
+const std::vector<Command>& commands();
+
+// Dispatches `mplane ARGS...` (argv without the program name).
+int run_main(const std::vector<std::string>& args, Io io);
+
+int run_msg(const std::vector<std::string>& args, Io io);
+
+constexpr int kExitOk = 0;
+constexpr int kExitInvalid = 1;
+constexpr int kExitUsage = 2;
+
+}  // namespace mplane::cli

@@ -1,0 +1,78 @@
+// Element registries (PROTOCOL.md §2.1).
+//
+// A RegistrySet holds every registry loaded by the program. Lookup is global by unqualified
+// element name, as in the RI: a message's `registry` URI must name a loaded registry, but its
+// elements may come from any of them. Registries are loaded at start-up (configuration,
+// command line); after that the set is read-only and may be shared by every shard.
+// Element pointers stay valid for the life of the set.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "parsers/base/result.h"
+#include "parsers/mplane/primitive.h"
+
+namespace mplane::model {
+
+struct Element {
+  std::string name;
+  Prim prim = Prim::kString;
+  std::string desc;
+  std::string registry_uri;  // the registry that defined it (includes keep their namespace)
+};
+
+// The URI of the core registry, which every build carries (see conf/).
+inline constexpr std::string_view kCoreRegistryUri = "http://ict-mplane.eu/registry/core";
+
+class RegistrySet {
+ public:
+  RegistrySet() = default;
+  RegistrySet(RegistrySet&&) = default;  // moving keeps element addresses (deque nodes move)
+  RegistrySet& operator=(RegistrySet&&) = default;
+  RegistrySet(const RegistrySet&) = delete;  // a copy would point into the original
+  RegistrySet& operator=(const RegistrySet&) = delete;
+
+  // Parses a registry document (`source` names it in errors: a file path or "<builtin core>").
+  // Its `includes` must name registries already loaded or loaded in the same add_documents()
+  // call; they are applied first, then this registry's own elements (which override).
+  Status<> add_document(std::string_view json, std::string_view source);
+  // Several documents at once, so that they may include each other in any order.
+  struct Document {
+    std::string json;
+    std::string source;
+  };
+  Status<> add_documents(const std::vector<Document>& docs);
+
+  // The element with this unqualified name, or nullptr.
+  const Element* find(std::string_view name) const noexcept;
+  bool has_uri(std::string_view uri) const noexcept;
+  std::size_t element_count() const noexcept { return by_name_.size(); }
+  std::vector<std::string> uris() const;
+
+ private:
+  struct Parsed {
+    std::string uri;
+    std::string source;
+    std::vector<std::string> includes;
+    std::vector<Element> elements;
+  };
+  static Result<Parsed> parse_document(std::string_view json, std::string_view source);
+  Status<> apply(const std::vector<Parsed>& batch, std::size_t index, std::vector<int>& state);
+  void define(const Element& e);
+
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::deque<Element> storage_;  // deque: pointers stay valid as it grows
+  std::unordered_map<std::string, const Element*, Hash, std::equal_to<>> by_name_;
+  std::vector<std::string> uris_;
+};
+
+}  // namespace mplane::model

@@ -1,0 +1,39 @@
+// Every file shipped in conf/ loads: registries, and the example messages of the main job.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "parsers/mplane/message.h"
+#include "tests/test_support.h"
+
+namespace mplane {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST_CASE("shipped registries load", "[conf]") {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(test::source_dir() / "conf/registry")) {
+    files.push_back(e.path().string());
+  }
+  CHECK(files.size() == 2);  // core and loopback: update when adding one
+  auto regs = conf::load_registries(files);
+  if (!regs) FAIL(regs.error());
+  CHECK(regs->find("test.output"));
+}
+
+TEST_CASE("shipped example messages are valid", "[conf]") {
+  std::size_t count = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir() / "conf/examples")) {
+    CAPTURE(e.path().string());
+    const std::string text = test::read_file(e.path());
+    auto m = test::parse(text);
+    if (!m) FAIL(m.error().describe(text));
+    CHECK(model::validate((*m)->message).ok());
+    ++count;
+  }
+  CHECK(count == 8);
+}
+
+}  // namespace
+}  // namespace mplane

@@ -1,0 +1,45 @@
+// Helpers shared by the unit tests: reading files, the shared/ folder, parsing with the core
+// (and loopback) registries.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "conf/builtin.h"
+#include "parsers/json/message_reader.h"
+
+namespace mplane::test {
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::filesystem::path shared_dir() { return MPLANE_SHARED_DIR; }
+inline std::filesystem::path source_dir() { return MPLANE_SOURCE_DIR; }
+inline std::filesystem::path vector_path(const std::string& name) {
+  return shared_dir() / "mplane" / "vectors" / name;
+}
+
+// The core registry plus the loopback registry, loaded once for the whole test binary.
+inline const model::RegistrySet& registries() {
+  static const model::RegistrySet regs = [] {
+    auto r = conf::load_registries({(source_dir() / "conf/registry/loopback.json").string()});
+    if (!r) std::abort();
+    return std::move(r.value());
+  }();
+  return regs;
+}
+
+// Parses JSON text with the test registries; the message owns its input.
+inline Result<std::unique_ptr<json::OwnedMessage>, json::ParseError> parse(std::string_view text) {
+  json::MessageReader reader(registries());
+  return json::parse_owned(reader, text);
+}
+
+}  // namespace mplane::test
