@@ -17,9 +17,31 @@ using R = Result<T, ParseError>;
 struct Ctx {
   const model::RegistrySet& registries;
   model::Arena& arena;
+  const od::parser& parser;
   od::document& doc;
   const char* base;
   std::size_t size;
+};
+
+// The section or element at fault, turned into text only when an error is reported (the
+// success path must not allocate a path string per parameter or cell).
+struct Where {
+  std::string_view section;
+  std::string_view name;             // element name within the section, if any
+  std::size_t row = SIZE_MAX;        // array index, if any
+  std::size_t column = SIZE_MAX;     // second index (resultvalues cells)
+  Where(const char* s) : section(s) {}  // NOLINT: a bare section name
+  // Borrows `s`: use only for an argument, not a stored Where.
+  Where(const std::string& s) : section(s) {}  // NOLINT
+  Where(std::string_view s, std::string_view n) : section(s), name(n) {}
+  Where(std::string_view s, std::size_t r, std::size_t c = SIZE_MAX) : section(s), row(r), column(c) {}
+  std::string str() const {
+    std::string out(section);
+    if (!name.empty()) out += "." + std::string(name);
+    if (row != SIZE_MAX) out += "[" + std::to_string(row) + "]";
+    if (column != SIZE_MAX) out += "[" + std::to_string(column) + "]";
+    return out;
+  }
 };
 
 std::size_t offset_of(const Ctx& c, const char* pos) {
@@ -27,15 +49,15 @@ std::size_t offset_of(const Ctx& c, const char* pos) {
   return static_cast<std::size_t>(pos - c.base);
 }
 
-Failure<ParseError> error_at(const Ctx& c, const char* pos, std::string where, std::string msg) {
-  return fail(ParseError{std::move(msg), std::move(where), offset_of(c, pos)});
+Failure<ParseError> error_at(const Ctx& c, const char* pos, const Where& where, std::string msg) {
+  return fail(ParseError{std::move(msg), where.str(), offset_of(c, pos)});
 }
 
 // A simdjson error: locate it with the document's current position.
-Failure<ParseError> json_error(Ctx& c, simdjson::error_code e, std::string where) {
+Failure<ParseError> json_error(Ctx& c, simdjson::error_code e, const Where& where) {
   const char* pos = nullptr;
   if (c.doc.current_location().get(pos) != simdjson::SUCCESS) pos = c.base + c.size;
-  return error_at(c, pos, std::move(where),
+  return error_at(c, pos, where,
                   std::string("invalid JSON: ") + simdjson::error_message(e));
 }
 
@@ -51,7 +73,7 @@ bool is_json_space(char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch
 
 // The contents of a JSON string token: a view into the input when it has no escapes,
 // otherwise unescaped into the arena.
-R<std::string_view> read_string(Ctx& c, od::value& v, const std::string& where) {
+R<std::string_view> read_string(Ctx& c, od::value& v, const Where& where) {
   std::string_view raw = v.raw_json_token();
   std::size_t end = raw.size();
   while (end > 0 && is_json_space(raw[end - 1])) --end;
@@ -65,7 +87,25 @@ R<std::string_view> read_string(Ctx& c, od::value& v, const std::string& where) 
   return c.arena.keep(std::string(unescaped));
 }
 
-R<Value> read_number(Ctx& c, od::value& v, const char* pos, const std::string& where) {
+// An object key: a view into the input when it has no escapes (no copy, unlike
+// unescaped_key()), otherwise unescaped into the arena.
+R<std::string_view> read_key(Ctx& c, simdjson::simdjson_result<od::field>& field, const Where& where) {
+  od::raw_json_string key;
+  if (auto e = field.key().get(key)) return json_error(c, e, where);
+  const char* start = key.raw();
+  const auto left = static_cast<std::size_t>(c.base + c.size - start);
+  const void* quote = std::memchr(start, '"', left);
+  if (quote == nullptr) return error_at(c, start, where, "invalid JSON: unterminated key");
+  std::string_view raw(start, static_cast<std::size_t>(static_cast<const char*>(quote) - start));
+  if (std::memchr(raw.data(), '\\', raw.size()) == nullptr) return raw;
+  std::string buffer(left + simdjson::SIMDJSON_PADDING, '\0');  // rare: escaped keys
+  auto* dst = reinterpret_cast<std::uint8_t*>(buffer.data());
+  std::string_view unescaped;
+  if (auto e = c.parser.unescape(key, dst).get(unescaped)) return json_error(c, e, where);
+  return c.arena.keep(std::string(unescaped));
+}
+
+R<Value> read_number(Ctx& c, od::value& v, const char* pos, const Where& where) {
   od::number_type type;
   if (auto e = v.get_number_type().get(type)) return json_error(c, e, where);
   if (type == od::number_type::floating_point_number) {
@@ -80,7 +120,7 @@ R<Value> read_number(Ctx& c, od::value& v, const char* pos, const std::string& w
   return Value::natural(i);
 }
 
-R<Scalar> read_scalar(Ctx& c, od::value& v, const std::string& where) {
+R<Scalar> read_scalar(Ctx& c, od::value& v, const Where& where) {
   std::string_view raw = v.raw_json_token();
   Scalar s;
   s.pos = raw.data();
@@ -114,7 +154,7 @@ R<Scalar> read_scalar(Ctx& c, od::value& v, const std::string& where) {
 
 // Typed value of an element from a scalar. Native JSON values are kept as given where the
 // primitive allows them (the RI stores them as-is), and rejected where they make no sense.
-R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const std::string& where) {
+R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const Where& where) {
   if (s.is_text) {
     auto v = model::parse_value(e.prim, s.text);
     if (!v) return error_at(c, s.pos, where, std::move(v).error());
@@ -147,10 +187,9 @@ R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const std::string& 
 struct RawParameter {
   const Element* element;
   Scalar scalar;
-  std::string where;
 };
 
-R<const Element*> lookup(Ctx& c, std::string_view name, const char* pos, const std::string& where) {
+R<const Element*> lookup(Ctx& c, std::string_view name, const char* pos, const Where& where) {
   const Element* e = c.registries.find(name);
   if (!e) {
     return error_at(c, pos, where,
@@ -162,12 +201,15 @@ R<const Element*> lookup(Ctx& c, std::string_view name, const char* pos, const s
 Status<ParseError> read_parameters(Ctx& c, od::value& v, std::vector<RawParameter>& out) {
   od::object obj;
   if (auto e = v.get_object().get(obj)) return json_error(c, e, "parameters");
+  out.reserve(8);  // typical sections are small: one allocation instead of several
   for (auto field : obj) {
     std::string_view name;
     od::value value;
-    if (auto e = field.unescaped_key().get(name)) return json_error(c, e, "parameters");
+    auto key = read_key(c, field, "parameters");
+    if (!key) return fail(std::move(key).error());
+    name = *key;
     if (auto e = field.value().get(value)) return json_error(c, e, "parameters");
-    std::string where = "parameters." + std::string(name);
+    const Where where("parameters", name);
     auto element = lookup(c, name, value.raw_json_token().data(), where);
     if (!element) return fail(std::move(element).error());
     for (const RawParameter& p : out) {
@@ -175,7 +217,7 @@ Status<ParseError> read_parameters(Ctx& c, od::value& v, std::vector<RawParamete
     }
     auto scalar = read_scalar(c, value, where);
     if (!scalar) return fail(std::move(scalar).error());
-    out.push_back({*element, *scalar, std::move(where)});
+    out.push_back({*element, *scalar});
   }
   return Ok{};
 }
@@ -187,9 +229,9 @@ Status<ParseError> read_metadata(Ctx& c, od::value& v, std::vector<model::Metada
     if (err.where.starts_with("parameters")) err.where.replace(0, 10, "metadata");
     return fail(std::move(err));
   }
+  out.reserve(raw.size());
   for (RawParameter& r : raw) {
-    r.where.replace(0, 10, "metadata");
-    auto value = to_value(c, *r.element, r.scalar, r.where);
+    auto value = to_value(c, *r.element, r.scalar, Where("metadata", r.element->name));
     if (!value) return fail(std::move(value).error());
     out.push_back({r.element, *value});
   }
@@ -199,10 +241,11 @@ Status<ParseError> read_metadata(Ctx& c, od::value& v, std::vector<model::Metada
 Status<ParseError> read_columns(Ctx& c, od::value& v, std::vector<model::Column>& out) {
   od::array arr;
   if (auto e = v.get_array().get(arr)) return json_error(c, e, "results");
+  out.reserve(8);
   for (auto item_r : arr) {
     od::value item;
     if (auto e = item_r.get(item)) return json_error(c, e, "results");
-    const std::string where = "results[" + std::to_string(out.size()) + "]";
+    const Where where("results", out.size());
     auto name = read_string(c, item, where);
     if (!name) return fail(std::move(name).error());
     auto element = lookup(c, *name, item.raw_json_token().data(), where);
@@ -215,10 +258,6 @@ Status<ParseError> read_columns(Ctx& c, od::value& v, std::vector<model::Column>
   return Ok{};
 }
 
-std::string cell_path(std::size_t row, std::size_t col) {
-  return "resultvalues[" + std::to_string(row) + "][" + std::to_string(col) + "]";
-}
-
 // Hot path: one cell of resultvalues into its typed column.
 Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size_t row, std::size_t j) {
   std::string_view raw = v.raw_json_token();
@@ -226,12 +265,18 @@ Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size
   while (end > 0 && is_json_space(raw[end - 1])) --end;
   if (end >= 2 && raw[0] == '"' && raw[end - 1] == '"' &&
       std::memchr(raw.data() + 1, '\\', end - 2) == nullptr) {
-    auto value = model::parse_value(col.element->prim, raw.substr(1, end - 2));
-    if (!value) return error_at(c, raw.data(), cell_path(row, j), std::move(value).error());
+    const std::string_view text = raw.substr(1, end - 2);
+    Value fast;
+    if (model::try_parse_value_fast(col.element->prim, text, fast)) {
+      col.values.push_back(fast);
+      return Ok{};
+    }
+    auto value = model::parse_value(col.element->prim, text);
+    if (!value) return error_at(c, raw.data(), Where("resultvalues", row, j), std::move(value).error());
     col.values.push_back(*value);
     return Ok{};
   }
-  const std::string where = cell_path(row, j);
+  const Where where("resultvalues", row, j);
   auto scalar = read_scalar(c, v, where);
   if (!scalar) return fail(std::move(scalar).error());
   auto value = to_value(c, *col.element, *scalar, where);
@@ -243,13 +288,13 @@ Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size
 Status<ParseError> read_row(Ctx& c, od::value& row_v, Message& m) {
   const std::size_t row = m.row_count;
   od::array cells;
-  if (auto e = row_v.get_array().get(cells)) return json_error(c, e, "resultvalues[" + std::to_string(row) + "]");
+  if (auto e = row_v.get_array().get(cells)) return json_error(c, e, Where("resultvalues", row));
   std::size_t j = 0;
   for (auto cell_r : cells) {
     od::value cell;
-    if (auto e = cell_r.get(cell)) return json_error(c, e, cell_path(row, j));
+    if (auto e = cell_r.get(cell)) return json_error(c, e, Where("resultvalues", row, j));
     if (j >= m.columns.size()) {
-      return error_at(c, cell.raw_json_token().data(), cell_path(row, j),
+      return error_at(c, cell.raw_json_token().data(), Where("resultvalues", row, j),
                       "row has more values than the " + std::to_string(m.columns.size()) + " result columns");
     }
     if (auto st = read_cell(c, cell, m.columns[j], row, j); !st) return st;
@@ -260,12 +305,24 @@ Status<ParseError> read_row(Ctx& c, od::value& row_v, Message& m) {
   return Ok{};
 }
 
+// Reserves the columns for the rows that the rest of the input can hold, judged by the size of
+// the first row, so that large results do not regrow ten vectors. Bounded by the input size.
+void reserve_rows(Ctx& c, Message& m, const char* first_row, const char* second_row) {
+  const auto row_bytes = static_cast<std::size_t>(second_row - first_row);
+  if (row_bytes == 0 || second_row < first_row) return;
+  const std::size_t rest = c.size - offset_of(c, second_row);
+  for (model::Column& col : m.columns) col.values.reserve(1 + rest / row_bytes);
+}
+
 Status<ParseError> read_rows(Ctx& c, od::value& v, Message& m) {
   od::array rows;
   if (auto e = v.get_array().get(rows)) return json_error(c, e, "resultvalues");
+  const char* first_row = nullptr;
   for (auto row_r : rows) {
     od::value row_v;
     if (auto e = row_r.get(row_v)) return json_error(c, e, "resultvalues");
+    if (m.row_count == 1) reserve_rows(c, m, first_row, row_v.raw_json_token().data());
+    if (m.row_count == 0) first_row = row_v.raw_json_token().data();
     if (auto st = read_row(c, row_v, m); !st) return st;
   }
   return Ok{};
@@ -290,7 +347,7 @@ struct Pending {
 
 Status<ParseError> read_optional_string(Ctx& c, od::value& v, std::string_view key,
                                         std::optional<std::string_view>& out) {
-  auto s = read_string(c, v, std::string(key));
+  auto s = read_string(c, v, Where(key, std::string_view()));
   if (!s) return fail(std::move(s).error());
   out = *s;
   return Ok{};
@@ -407,7 +464,9 @@ Status<ParseError> read_deferred_rows(Ctx& c, od::object& obj, Message& m) {
   for (auto field : obj) {
     std::string_view key;
     od::value value;
-    if (auto e = field.unescaped_key().get(key)) return json_error(c, e, "");
+    auto key_r = read_key(c, field, "");
+    if (!key_r) return fail(std::move(key_r).error());
+    key = *key_r;
     if (auto e = field.value().get(value)) return json_error(c, e, "");
     if (key != "resultvalues") continue;
     if (auto st = read_rows(c, value, m); !st) return st;  // then run to the end of the object
@@ -417,15 +476,16 @@ Status<ParseError> read_deferred_rows(Ctx& c, od::object& obj, Message& m) {
 
 Status<ParseError> finish_parameters(Ctx& c, Pending& p, Message& m) {
   const bool constraints = model::carries_constraints(m.kind);
+  m.parameters.reserve(p.parameters.size());
   for (const RawParameter& r : p.parameters) {
     model::Parameter param;
     param.element = r.element;
     if (constraints && r.scalar.is_text) {
       auto cons = model::Constraint::parse(r.element->prim, r.scalar.text);
-      if (!cons) return error_at(c, r.scalar.pos, r.where, std::move(cons).error());
+      if (!cons) return error_at(c, r.scalar.pos, Where("parameters", r.element->name), std::move(cons).error());
       param.constraint = std::move(cons.value());
     } else {
-      auto value = to_value(c, *r.element, r.scalar, r.where);
+      auto value = to_value(c, *r.element, r.scalar, Where("parameters", r.element->name));
       if (!value) return fail(std::move(value).error());
       if (constraints) {
         param.constraint = value->is_none() ? model::Constraint::any() : model::Constraint::single(*value);
@@ -470,7 +530,9 @@ R<Message> read_object(Ctx& c, od::object& obj, int depth, const char* obj_pos) 
   for (auto field : obj) {
     std::string_view key;
     od::value value;
-    if (auto e = field.unescaped_key().get(key)) return json_error(c, e, "");
+    auto key_r = read_key(c, field, "");
+    if (!key_r) return fail(std::move(key_r).error());
+    key = *key_r;
     if (auto e = field.value().get(value)) return json_error(c, e, "");
     if (auto st = read_field(c, key, value, depth, m, p); !st) return fail(std::move(st).error());
   }
@@ -503,7 +565,7 @@ std::string ParseError::describe(std::string_view input) const {
 Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view input,
                                                  model::Arena& arena) & {
   od::document doc;
-  Ctx c{registries_, arena, doc, input.data(), input.size()};
+  Ctx c{registries_, arena, parser_, doc, input.data(), input.size()};
   if (auto e = parser_.iterate(input).get(doc)) {
     return error_at(c, input.data(), "", std::string("invalid JSON: ") + simdjson::error_message(e));
   }

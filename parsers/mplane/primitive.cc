@@ -28,7 +28,8 @@ constexpr std::size_t kStackNumberChars = 128;
 // Past this, the decimal exponent of an out-of-range literal only needs its sign.
 constexpr long kExponentClamp = 1'000'000;
 constexpr double kTwoPow63 = 9223372036854775808.0;
-constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 constexpr double kFewDecimalsLimit = 562949953421312.0;  // 2^49, see few_decimals()
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -445,6 +446,132 @@ Result<Value> parse_value(Prim p, std::string_view text) {
       return parse_address_value(text);
   }
   return fail(invalid(text, "value of an unknown primitive"));
+}
+
+namespace {
+
+// Plain decimal digits (optionally one leading '-'), at most 18 of them: no overflow possible.
+bool fast_natural(std::string_view t, Value& out) noexcept {
+  const bool neg = !t.empty() && t[0] == '-';
+  const std::size_t start = neg ? 1 : 0;
+  if (t.size() <= start || t.size() - start > 18) return false;
+  std::int64_t v = 0;
+  for (std::size_t i = start; i < t.size(); ++i) {
+    if (!is_digit(t[i])) return false;
+    v = v * 10 + (t[i] - '0');
+  }
+  out = Value::natural(neg ? -v : v);
+  return true;
+}
+
+// [-]digits[.digits] with at most 15 significant digits: mantissa and 10^k are exact doubles,
+// so one division is correctly rounded (Clinger's fast path), as Python's float() is.
+bool clinger_real(std::string_view t, Value& out) noexcept {
+  const bool neg = !t.empty() && t[0] == '-';
+  std::size_t i = neg ? 1 : 0;
+  std::int64_t mantissa = 0;
+  int digits = 0, fraction = -1;
+  for (; i < t.size(); ++i) {
+    if (is_digit(t[i])) {
+      mantissa = mantissa * 10 + (t[i] - '0');
+      if (++digits > 15) return false;
+      if (fraction >= 0) ++fraction;
+    } else if (t[i] == '.' && fraction < 0) {
+      fraction = 0;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0) return false;
+  const double v = static_cast<double>(mantissa) / kPow10[fraction < 0 ? 0 : fraction];
+  out = Value::real(neg ? -v : v);
+  return true;
+}
+
+// Digits, one '.', an exponent: what from_chars and Python's float() read identically.
+bool fast_real(std::string_view t, Value& out) noexcept {
+  if (clinger_real(t, out)) return true;
+  if (t.empty() || t.size() > 32) return false;
+  const std::size_t start = t[0] == '-' ? 1 : 0;
+  if (t.size() <= start || !is_digit(t[start])) return false;
+  for (char c : t.substr(start)) {
+    if (!is_digit(c) && c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') return false;
+  }
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
+  if (ec != std::errc() || ptr != t.data() + t.size()) return false;
+  out = Value::real(d);
+  return true;
+}
+
+int two_digits(const char* p) noexcept { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+// Exactly `YYYY-MM-DD HH:MM:SS.ffffff`, the RI's emission, with calendar checks.
+bool fast_time(std::string_view t, Value& out) noexcept {
+  static constexpr char kShape[] = "dddd-dd-dd dd:dd:dd.dddddd";
+  if (t.size() != 26) return false;
+  for (std::size_t i = 0; i < 26; ++i) {
+    if (kShape[i] == 'd' ? !is_digit(t[i]) : t[i] != kShape[i]) return false;
+  }
+  const char* p = t.data();
+  const int year = two_digits(p) * 100 + two_digits(p + 2);
+  const int month = two_digits(p + 5), day = two_digits(p + 8);
+  const int hour = two_digits(p + 11), minute = two_digits(p + 14), second = two_digits(p + 17);
+  const int micros = two_digits(p + 20) * 10000 + two_digits(p + 22) * 100 + two_digits(p + 24);
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > kDays[month - 1]) return false;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month == 2 && day == 29 && !leap) return false;
+  if (hour > 23 || minute > 59 || second > 59) return false;
+  out = Value::time(TimePoint::absolute(make_time(year, month, day, hour, minute, second, micros)));
+  return true;
+}
+
+// Dotted quad without leading zeros.
+bool fast_ipv4(std::string_view t, Value& out) noexcept {
+  Address a;
+  a.family = 4;
+  a.prefix = 32;
+  std::size_t i = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (i >= t.size() || t[i] != '.') return false;
+      ++i;
+    }
+    const std::size_t start = i;
+    unsigned v = 0;
+    while (i < t.size() && is_digit(t[i]) && i - start < 3) v = v * 10 + static_cast<unsigned>(t[i++] - '0');
+    if (i == start || v > 255 || (i - start > 1 && t[start] == '0')) return false;
+    a.bytes[octet] = static_cast<std::uint8_t>(v);
+  }
+  if (i != t.size()) return false;
+  out = Value::address(a);
+  return true;
+}
+
+}  // namespace
+
+bool try_parse_value_fast(Prim p, std::string_view text, Value& out) noexcept {
+  switch (p) {
+    case Prim::kString:
+    case Prim::kUrl:
+      out = text == "*" ? Value::none() : Value::string(text);
+      return true;
+    case Prim::kNatural:
+      return fast_natural(text, out);
+    case Prim::kReal:
+      return fast_real(text, out);
+    case Prim::kBoolean:
+      if (text == "True" || text == "1") out = Value::boolean(true);
+      else if (text == "False" || text == "0") out = Value::boolean(false);
+      else return false;
+      return true;
+    case Prim::kTime:
+      return fast_time(text, out);
+    case Prim::kAddress:
+      return fast_ipv4(text, out);
+  }
+  return false;
 }
 
 std::size_t format_python_float(char* out, double v) noexcept {

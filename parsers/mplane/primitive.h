@@ -9,6 +9,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,38 +45,69 @@ std::size_t format_address(char* out, const Address& a) noexcept;
 
 enum class ValueKind : std::uint8_t { kNone, kNatural, kReal, kBool, kTime, kAddress, kString };
 
+// 24 bytes: an 8-byte header (kind, address family/prefix, time kind, string length) and a
+// 16-byte payload. Result columns hold millions of these, so size matters (memory traffic).
 class Value {
  public:
-  Value() noexcept : kind_(ValueKind::kNone), i_(0) {}
+  Value() noexcept : i_(0) {}
   static Value none() noexcept { return {}; }
   static Value natural(std::int64_t v) noexcept { Value x; x.kind_ = ValueKind::kNatural; x.i_ = v; return x; }
   static Value real(double v) noexcept { Value x; x.kind_ = ValueKind::kReal; x.d_ = v; return x; }
   static Value boolean(bool v) noexcept { Value x; x.kind_ = ValueKind::kBool; x.b_ = v; return x; }
-  static Value time(TimePoint t) noexcept { Value x; x.kind_ = ValueKind::kTime; x.t_ = t; return x; }
-  static Value address(const Address& a) noexcept { Value x; x.kind_ = ValueKind::kAddress; x.a_ = a; return x; }
-  // Borrows `s`: the caller keeps the bytes alive as long as the Value.
-  static Value string(std::string_view s) noexcept { Value x; x.kind_ = ValueKind::kString; x.s_ = s; return x; }
+  static Value time(TimePoint t) noexcept {
+    Value x;
+    x.kind_ = ValueKind::kTime;
+    x.time_kind_ = t.kind;
+    x.i_ = t.us;
+    return x;
+  }
+  static Value address(const Address& a) noexcept {
+    Value x;
+    x.kind_ = ValueKind::kAddress;
+    x.family_ = a.family;
+    x.prefix_ = a.prefix;
+    std::memcpy(x.bytes_, a.bytes, sizeof a.bytes);
+    return x;
+  }
+  // Borrows `s`: the caller keeps the bytes alive as long as the Value. At most 4 GiB.
+  static Value string(std::string_view s) noexcept {
+    Value x;
+    x.kind_ = ValueKind::kString;
+    x.len_ = static_cast<std::uint32_t>(s.size());
+    x.ptr_ = s.data();
+    return x;
+  }
 
   ValueKind kind() const noexcept { return kind_; }
   bool is_none() const noexcept { return kind_ == ValueKind::kNone; }
   std::int64_t as_natural() const noexcept { return i_; }
   double as_real() const noexcept { return d_; }
   bool as_bool() const noexcept { return b_; }
-  TimePoint as_time() const noexcept { return t_; }
-  const Address& as_address() const noexcept { return a_; }
-  std::string_view as_string() const noexcept { return s_; }
+  TimePoint as_time() const noexcept { return {time_kind_, i_}; }
+  Address as_address() const noexcept {
+    Address a;
+    a.family = family_;
+    a.prefix = prefix_;
+    std::memcpy(a.bytes, bytes_, sizeof a.bytes);
+    return a;
+  }
+  std::string_view as_string() const noexcept { return {ptr_, len_}; }
 
  private:
-  ValueKind kind_;
+  ValueKind kind_ = ValueKind::kNone;
+  std::uint8_t family_ = 0;
+  std::uint8_t prefix_ = 0;
+  TimeKind time_kind_ = TimeKind::kAbsolute;
+  std::uint32_t len_ = 0;
   union {
     std::int64_t i_;
     double d_;
     bool b_;
-    TimePoint t_;
-    Address a_;
-    std::string_view s_;
+    const char* ptr_;
+    std::uint8_t bytes_[16];
   };
 };
+static_assert(sizeof(Value) == 24);
 
 // Longest text format_scalar() writes (an IPv6 address with prefix is 49 characters).
 constexpr std::size_t kMaxScalarChars = 64;
@@ -85,6 +117,12 @@ constexpr std::size_t kMaxScalarChars = 64;
 // 2^53), real `float(s)`, boolean `True`/`1`/`False`/`0`, time §2.2, address without prefix,
 // string/url unchanged (borrowing `text`). The error text names the value and the primitive.
 Result<Value> parse_value(Prim p, std::string_view text);
+
+// Hot path of the result reader: parses the common canonical forms (plain decimal naturals,
+// simple reals, True/False/1/0, `YYYY-MM-DD HH:MM:SS.ffffff`, dotted-quad IPv4, strings) with no
+// error reporting. Returns false for anything else; the caller then calls parse_value(), which
+// gives the same value or the error. Never returns true with a value parse_value() would not.
+bool try_parse_value_fast(Prim p, std::string_view text, Value& out) noexcept;
 
 // Writes the RI's canonical text of a non-string value (natural decimal, real as Python's
 // repr(), `True`/`False`, time with 6 fractional digits, address, `*` for none) and returns

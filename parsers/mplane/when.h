@@ -107,6 +107,7 @@ class When {
 class OccurrenceIterator {
  public:
   OccurrenceIterator(const When& repeated, MicrosSinceEpoch from);
+  OccurrenceIterator(When&& repeated, MicrosSinceEpoch from) = delete;  // would dangle
   // The next occurrence time, or nullopt when the scope is exhausted (or the scan budget ran
   // out without a match: then exhausted() is false and next() may be called again).
   std::optional<MicrosSinceEpoch> next(std::int64_t max_scan_seconds = 400LL * 86400);

@@ -67,7 +67,7 @@ TEST_CASE("mplane msg canon prints the RI layout", "[engine][cli]") {
   CHECK(r.out == test::read_file(test::vector_path("16_result_ping_average.json")));
 }
 
-TEST_CASE("--registry adds registries; unknown registries are errors", "[engine][cli]") {
+TEST_CASE("msg with --registry FILE adds registries, unknown ones are errors", "[engine][cli]") {
   const std::string loopback = (test::source_dir() / "conf/registry/loopback.json").string();
   const std::string spec = (test::source_dir() / "tests/data/loopback_spec.json").string();
   CHECK(run({"msg", "check", spec}).status == 1);
@@ -79,7 +79,7 @@ TEST_CASE("--registry adds registries; unknown registries are errors", "[engine]
   CHECK(missing.err == "mplane msg: /nope.json: cannot open registry file\n");
 }
 
-TEST_CASE("usage errors exit 2 with one line; --help describes options", "[engine][cli]") {
+TEST_CASE("usage errors exit 2 with one line, --help describes options", "[engine][cli]") {
   CHECK(run({}).status == 2);
   Run unknown = run({"frobnicate"});
   CHECK(unknown.status == 2);

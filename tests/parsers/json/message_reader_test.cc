@@ -32,7 +32,7 @@ TEST_CASE("strings without escapes are views into the input", "[parsers][reader]
   CHECK((escaped.data() < begin || escaped.data() >= end));  // unescaped into the arena
 }
 
-TEST_CASE("result values are typed columns; short rows are padded", "[parsers][reader]") {
+TEST_CASE("result values are typed columns, short rows are padded", "[parsers][reader]") {
   auto m = test::parse(kResult);
   REQUIRE(m.ok());
   const model::Message& msg = (*m)->message;

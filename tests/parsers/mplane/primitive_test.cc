@@ -24,7 +24,7 @@ std::string python_repr(double v) {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-TEST_CASE("prim names round-trip; the spec's `bool` is not a prim", "[parsers][primitive]") {
+TEST_CASE("prim names round-trip, the spec's `bool` is not a prim", "[parsers][primitive]") {
   auto [name, prim] = GENERATE(table<std::string_view, Prim>({
       {"string", Prim::kString},
       {"natural", Prim::kNatural},

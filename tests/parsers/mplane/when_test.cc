@@ -529,7 +529,8 @@ TEST_CASE("OccurrenceIterator: daily and weekly crontabs", "[parsers][when][iter
   }));
   INFO(input << " from " << from);
   // The default budget (400 days) may run out before a leap day: next() is simply called again.
-  OccurrenceIterator it(must_parse(input), at(from));
+  const When w = must_parse(input);
+  OccurrenceIterator it(w, at(from));
   std::vector<std::string> got;
   for (int calls = 0; calls < 100 && got.size() < 2; ++calls) {
     if (const auto t = it.next()) got.push_back(format_time(TimePoint::absolute(*t)));
@@ -597,7 +598,8 @@ TEST_CASE("OccurrenceIterator: the scan budget bounds a crontab that never match
 }
 
 TEST_CASE("OccurrenceIterator: a non-repeated scope has no occurrences", "[parsers][when][iter]") {
-  OccurrenceIterator it(must_parse("now ... future / 1s"), at("2030-01-01"));
+  const When w = must_parse("now ... future / 1s");
+  OccurrenceIterator it(w, at("2030-01-01"));
   CHECK(it.exhausted());
   CHECK_FALSE(it.next());
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# One entry point for developers, CI and users (see README.md).
+#
+#   ./build.sh demo      install dependencies, build, run the main job
+#   ./build.sh test      install dependencies, build, run every test (ctest)
+#   ./build.sh asan      the same tests in the AddressSanitizer + UBSan build
+#   ./build.sh bench     Release build, run the benchmarks (figures in bench/README.md)
+#   ./build.sh fuzz [SECONDS]  clang libFuzzer build, run each fuzzer (default 60 s each)
+#   ./build.sh install   only install the Debian packages
+#   ./build.sh build     only configure and build (build/)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+JOBS=${JOBS:-$(nproc)}
+
+# Debian 12 packages needed to build and test. Keep complete: CI starts from a fresh machine.
+PACKAGES=(
+  cmake ninja-build g++ clang pkg-config
+  libuv1-dev libsimdjson-dev libmbedtls-dev node-llhttp libpcap-dev
+  catch2 libbenchmark-dev libclang-rt-14-dev
+)
+
+log() { printf '%s\n' "build.sh: $*" >&2; }
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root or sudo to install: ${missing[*]}"; exit 1; }
+    sudo="sudo"
+  fi
+  log "installing ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# configure DIR [cmake args...]: configure once, then just build.
+build_in() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  fi
+  cmake --build "$dir" -j "$JOBS" -- --quiet
+}
+
+run_tests() {
+  local dir=$1
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 600
+}
+
+case "${1:-}" in
+  install)
+    install_packages ;;
+  build)
+    install_packages
+    build_in build -DMPLANE_DEVELOPER_MODE=ON ;;
+  demo)
+    install_packages
+    build_in build -DMPLANE_DEVELOPER_MODE=ON
+    log "validating the bundled example messages (conf/examples)"
+    ./build/engine/mplane msg check conf/examples/*.json ;;
+  test)
+    install_packages
+    build_in build -DMPLANE_DEVELOPER_MODE=ON
+    run_tests build ;;
+  asan)
+    install_packages
+    build_in build-asan -DMPLANE_DEVELOPER_MODE=ON -DMPLANE_SANITIZE=ON -DMPLANE_BUILD_BENCH=OFF \
+      -DCMAKE_BUILD_TYPE=Debug
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan ;;
+  bench)
+    install_packages
+    build_in build-release -DCMAKE_BUILD_TYPE=Release -DMPLANE_BUILD_TESTS=OFF
+    ./build-release/bench/codec_bench "${@:2}" ;;
+  fuzz)
+    install_packages
+    secs=${2:-60}
+    build_in build-fuzz -DMPLANE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+      -DMPLANE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    for f in message_fuzz when_fuzz; do
+      corpus=build-fuzz/corpus/${f%_fuzz}
+      mkdir -p "$corpus"
+      log "fuzzing $f for ${secs}s (seeds: tests/fuzz/corpus/${f%_fuzz})"
+      ./build-fuzz/tests/$f -max_total_time="$secs" -print_final_stats=1 "$corpus" \
+        "tests/fuzz/corpus/${f%_fuzz}"
+    done ;;
+  *)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2 ;;
+esac
