@@ -118,7 +118,8 @@ void BM_FloorSimdjsonOnDemandWalk(benchmark::State& st) {
   for (auto _ : st) {
     simdjson::ondemand::document doc;
     simdjson::ondemand::object o;
-    if (parser.iterate(input).get(doc) || doc.get_object().get(o)) st.SkipWithError("simdjson error");
+    if (parser.iterate(input).get(doc) || doc.get_object().get(o))
+      st.SkipWithError("simdjson error");
     benchmark::DoNotOptimize(walk_object(o));
   }
   report(st, input.size());

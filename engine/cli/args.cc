@@ -31,7 +31,7 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
   bool options_done = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (options_done || a.size() < 2 || a[0] != '-' ) {
+    if (options_done || a.size() < 2 || a[0] != '-') {
       out.positional.push_back(a);
       continue;
     }

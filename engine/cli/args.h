@@ -14,8 +14,8 @@
 namespace mplane::cli {
 
 struct OptionSpec {
-  std::string name;      // without the leading "--"
-  std::string value;     // placeholder for the value, empty for a flag
+  std::string name;   // without the leading "--"
+  std::string value;  // placeholder for the value, empty for a flag
   std::string help;
   bool repeatable = false;
 };

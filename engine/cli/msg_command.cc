@@ -16,7 +16,8 @@ namespace mplane::cli {
 namespace {
 
 const std::vector<OptionSpec> kCheckOptions = {
-    {"registry", "FILE", "load an element registry (JSON) besides the built-in core registry", true},
+    {"registry", "FILE", "load an element registry (JSON) besides the built-in core registry",
+     true},
 };
 const std::vector<OptionSpec> kCanonOptions = {
     kCheckOptions[0],
@@ -125,12 +126,15 @@ int token(const ParsedArgs& args, json::MessageReader& reader, Io io) {
 
 int run_msg(const std::vector<std::string>& raw, Io io) {
   if (raw.empty() || raw[0] == "--help" || raw[0] == "-h") {
-    (raw.empty() ? io.err : io.out) << kUsage << "Options:\n" << format_options(kTokenOptions)
-                                    << "  --compact (canon) write without whitespace\n";
+    (raw.empty() ? io.err : io.out)
+        << kUsage << "Options:\n"
+        << format_options(kTokenOptions) << "  --compact (canon) write without whitespace\n";
     return raw.empty() ? kExitUsage : kExitOk;
   }
   const std::string verb = raw[0];
-  const auto& specs = verb == "canon" ? kCanonOptions : verb == "token" ? kTokenOptions : kCheckOptions;
+  const auto& specs = verb == "canon"   ? kCanonOptions
+                      : verb == "token" ? kTokenOptions
+                                        : kCheckOptions;
   if (verb != "check" && verb != "canon" && verb != "token") {
     io.err << "mplane msg: unknown subcommand '" << verb << "' (expected check, canon or token)\n";
     return kExitUsage;

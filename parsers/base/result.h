@@ -35,18 +35,23 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Failure<E> f) : v_(std::in_place_index<1>, std::move(f.error)) {}  // NOLINT
-  template <class F, class = std::enable_if_t<std::is_constructible_v<E, F> && !std::is_same_v<E, F>>>
+  template <class F,
+            class = std::enable_if_t<std::is_constructible_v<E, F> && !std::is_same_v<E, F>>>
   Result(Failure<F> f) : v_(std::in_place_index<1>, E(std::move(f.error))) {}  // NOLINT
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { return ok() ? std::get<0>(v_) : (result_misuse("value() on error"), std::get<0>(v_)); }
+  T& value() & {
+    return ok() ? std::get<0>(v_) : (result_misuse("value() on error"), std::get<0>(v_));
+  }
   const T& value() const& {
     return ok() ? std::get<0>(v_) : (result_misuse("value() on error"), std::get<0>(v_));
   }
   T&& value() && { return std::move(value()); }
-  const E& error() const& { return !ok() ? std::get<1>(v_) : (result_misuse("error() on value"), std::get<1>(v_)); }
+  const E& error() const& {
+    return !ok() ? std::get<1>(v_) : (result_misuse("error() on value"), std::get<1>(v_));
+  }
   E&& error() && { return std::move(std::get<1>(v_)); }
 
   T* operator->() { return &value(); }

@@ -27,14 +27,15 @@ struct Ctx {
 // success path must not allocate a path string per parameter or cell).
 struct Where {
   std::string_view section;
-  std::string_view name;             // element name within the section, if any
-  std::size_t row = SIZE_MAX;        // array index, if any
-  std::size_t column = SIZE_MAX;     // second index (resultvalues cells)
+  std::string_view name;                // element name within the section, if any
+  std::size_t row = SIZE_MAX;           // array index, if any
+  std::size_t column = SIZE_MAX;        // second index (resultvalues cells)
   Where(const char* s) : section(s) {}  // NOLINT: a bare section name
   // Borrows `s`: use only for an argument, not a stored Where.
   Where(const std::string& s) : section(s) {}  // NOLINT
   Where(std::string_view s, std::string_view n) : section(s), name(n) {}
-  Where(std::string_view s, std::size_t r, std::size_t c = SIZE_MAX) : section(s), row(r), column(c) {}
+  Where(std::string_view s, std::size_t r, std::size_t c = SIZE_MAX)
+      : section(s), row(r), column(c) {}
   std::string str() const {
     std::string out(section);
     if (!name.empty()) out += "." + std::string(name);
@@ -57,8 +58,7 @@ Failure<ParseError> error_at(const Ctx& c, const char* pos, const Where& where, 
 Failure<ParseError> json_error(Ctx& c, simdjson::error_code e, const Where& where) {
   const char* pos = nullptr;
   if (c.doc.current_location().get(pos) != simdjson::SUCCESS) pos = c.base + c.size;
-  return error_at(c, pos, where,
-                  std::string("invalid JSON: ") + simdjson::error_message(e));
+  return error_at(c, pos, where, std::string("invalid JSON: ") + simdjson::error_message(e));
 }
 
 // A JSON scalar: text (a JSON string) or an already typed value (number, boolean, null).
@@ -89,7 +89,8 @@ R<std::string_view> read_string(Ctx& c, od::value& v, const Where& where) {
 
 // An object key: a view into the input when it has no escapes (no copy, unlike
 // unescaped_key()), otherwise unescaped into the arena.
-R<std::string_view> read_key(Ctx& c, simdjson::simdjson_result<od::field>& field, const Where& where) {
+R<std::string_view> read_key(Ctx& c, simdjson::simdjson_result<od::field>& field,
+                             const Where& where) {
   od::raw_json_string key;
   if (auto e = field.key().get(key)) return json_error(c, e, where);
   const char* start = key.raw();
@@ -145,7 +146,8 @@ R<Scalar> read_scalar(Ctx& c, od::value& v, const Where& where) {
     }
     return s;  // null: no value
   }
-  if (first == '{' || first == '[') return error_at(c, s.pos, where, "expected a value, found a container");
+  if (first == '{' || first == '[')
+    return error_at(c, s.pos, where, "expected a value, found a container");
   auto number = read_number(c, v, s.pos, where);
   if (!number) return fail(std::move(number).error());
   s.typed = *number;
@@ -168,7 +170,8 @@ R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const Where& where)
       break;
     case model::Prim::kReal:
       if (k == model::ValueKind::kReal) return s.typed;
-      if (k == model::ValueKind::kNatural) return Value::real(static_cast<double>(s.typed.as_natural()));
+      if (k == model::ValueKind::kNatural)
+        return Value::real(static_cast<double>(s.typed.as_natural()));
       break;
     case model::Prim::kBoolean:
       if (k == model::ValueKind::kBool) return s.typed;
@@ -213,7 +216,8 @@ Status<ParseError> read_parameters(Ctx& c, od::value& v, std::vector<RawParamete
     auto element = lookup(c, name, value.raw_json_token().data(), where);
     if (!element) return fail(std::move(element).error());
     for (const RawParameter& p : out) {
-      if (p.element == *element) return error_at(c, value.raw_json_token().data(), where, "duplicate parameter");
+      if (p.element == *element)
+        return error_at(c, value.raw_json_token().data(), where, "duplicate parameter");
     }
     auto scalar = read_scalar(c, value, where);
     if (!scalar) return fail(std::move(scalar).error());
@@ -251,7 +255,9 @@ Status<ParseError> read_columns(Ctx& c, od::value& v, std::vector<model::Column>
     auto element = lookup(c, *name, item.raw_json_token().data(), where);
     if (!element) return fail(std::move(element).error());
     for (const model::Column& col : out) {
-      if (col.element == *element) return error_at(c, item.raw_json_token().data(), where, "duplicate result column " + std::string(*name));
+      if (col.element == *element)
+        return error_at(c, item.raw_json_token().data(), where,
+                        "duplicate result column " + std::string(*name));
     }
     out.push_back({*element, {}});
   }
@@ -259,7 +265,8 @@ Status<ParseError> read_columns(Ctx& c, od::value& v, std::vector<model::Column>
 }
 
 // Hot path: one cell of resultvalues into its typed column.
-Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size_t row, std::size_t j) {
+Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size_t row,
+                             std::size_t j) {
   std::string_view raw = v.raw_json_token();
   std::size_t end = raw.size();
   while (end > 0 && is_json_space(raw[end - 1])) --end;
@@ -272,7 +279,8 @@ Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size
       return Ok{};
     }
     auto value = model::parse_value(col.element->prim, text);
-    if (!value) return error_at(c, raw.data(), Where("resultvalues", row, j), std::move(value).error());
+    if (!value)
+      return error_at(c, raw.data(), Where("resultvalues", row, j), std::move(value).error());
     col.values.push_back(*value);
     return Ok{};
   }
@@ -294,8 +302,9 @@ Status<ParseError> read_row(Ctx& c, od::value& row_v, Message& m) {
     od::value cell;
     if (auto e = cell_r.get(cell)) return json_error(c, e, Where("resultvalues", row, j));
     if (j >= m.columns.size()) {
-      return error_at(c, cell.raw_json_token().data(), Where("resultvalues", row, j),
-                      "row has more values than the " + std::to_string(m.columns.size()) + " result columns");
+      return error_at(
+          c, cell.raw_json_token().data(), Where("resultvalues", row, j),
+          "row has more values than the " + std::to_string(m.columns.size()) + " result columns");
     }
     if (auto st = read_cell(c, cell, m.columns[j], row, j); !st) return st;
     ++j;
@@ -363,7 +372,8 @@ Status<ParseError> read_kind(Ctx& c, od::value& v, MessageKind kind, Message& m,
   m.kind = kind;
   if (kind == MessageKind::kException) {
     bool is_null = false;
-    if (v.raw_json_token().starts_with("null") && v.is_null().get(is_null) == simdjson::SUCCESS && is_null) {
+    if (v.raw_json_token().starts_with("null") && v.is_null().get(is_null) == simdjson::SUCCESS &&
+        is_null) {
       return Ok{};
     }
     return read_optional_string(c, v, key, m.exception_token);
@@ -379,7 +389,8 @@ Status<ParseError> read_version(Ctx& c, od::value& v, Message& m) {
   if (!s) return fail(std::move(s).error());
   if (s->is_text) {
     auto n = model::parse_value(model::Prim::kNatural, s->text);
-    if (!n || n->kind() != model::ValueKind::kNatural) return error_at(c, s->pos, "version", "version must be an integer");
+    if (!n || n->kind() != model::ValueKind::kNatural)
+      return error_at(c, s->pos, "version", "version must be an integer");
     m.version = n->as_natural();
   } else if (s->typed.kind() == model::ValueKind::kNatural) {
     m.version = s->typed.as_natural();
@@ -482,13 +493,16 @@ Status<ParseError> finish_parameters(Ctx& c, Pending& p, Message& m) {
     param.element = r.element;
     if (constraints && r.scalar.is_text) {
       auto cons = model::Constraint::parse(r.element->prim, r.scalar.text);
-      if (!cons) return error_at(c, r.scalar.pos, Where("parameters", r.element->name), std::move(cons).error());
+      if (!cons)
+        return error_at(c, r.scalar.pos, Where("parameters", r.element->name),
+                        std::move(cons).error());
       param.constraint = std::move(cons.value());
     } else {
       auto value = to_value(c, *r.element, r.scalar, Where("parameters", r.element->name));
       if (!value) return fail(std::move(value).error());
       if (constraints) {
-        param.constraint = value->is_none() ? model::Constraint::any() : model::Constraint::single(*value);
+        param.constraint =
+            value->is_none() ? model::Constraint::any() : model::Constraint::single(*value);
       } else {
         param.value = *value;
       }
@@ -556,8 +570,8 @@ std::string ParseError::describe(std::string_view input) const {
       ++column;
     }
   }
-  std::string s = "line " + std::to_string(line) + " column " + std::to_string(column) +
-                  " (byte " + std::to_string(offset) + ")";
+  std::string s = "line " + std::to_string(line) + " column " + std::to_string(column) + " (byte " +
+                  std::to_string(offset) + ")";
   if (!where.empty()) s += ", " + where;
   return s + ": " + message;
 }
@@ -567,12 +581,14 @@ Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view in
   od::document doc;
   Ctx c{registries_, arena, parser_, doc, input.data(), input.size()};
   if (auto e = parser_.iterate(input).get(doc)) {
-    return error_at(c, input.data(), "", std::string("invalid JSON: ") + simdjson::error_message(e));
+    return error_at(c, input.data(), "",
+                    std::string("invalid JSON: ") + simdjson::error_message(e));
   }
   od::json_type type;
   if (auto e = doc.type().get(type)) return json_error(c, e, "");
   if (type != od::json_type::object) {
-    return error_at(c, input.data(), "", "Cannot determine message type: the message is not a JSON object");
+    return error_at(c, input.data(), "",
+                    "Cannot determine message type: the message is not a JSON object");
   }
   od::object obj;
   if (auto e = doc.get_object().get(obj)) return json_error(c, e, "");

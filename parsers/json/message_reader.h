@@ -22,8 +22,8 @@ namespace mplane::json {
 
 // Where and why a message was rejected.
 struct ParseError {
-  std::string message;   // the reason, e.g. "Key error: destination.ipv4 not present in registries"
-  std::string where;     // the section or element at fault, e.g. "parameters.source.ip4"
+  std::string message;  // the reason, e.g. "Key error: destination.ipv4 not present in registries"
+  std::string where;    // the section or element at fault, e.g. "parameters.source.ip4"
   std::size_t offset = 0;  // byte offset into the input
 
   // "line L column C (byte O), parameters.source.ip4: <message>"; line/column from `input`.

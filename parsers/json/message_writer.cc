@@ -14,20 +14,34 @@ constexpr int kIndent = 2;
 
 std::string_view field_name(Field f, const Message& m) {
   switch (f) {
-    case Field::kKind: return model::kind_key(m.kind);
-    case Field::kContents: return "contents";
-    case Field::kExport: return "export";
-    case Field::kLabel: return "label";
-    case Field::kLink: return "link";
-    case Field::kMessage: return "message";
-    case Field::kMetadata: return "metadata";
-    case Field::kParameters: return "parameters";
-    case Field::kRegistry: return "registry";
-    case Field::kResults: return "results";
-    case Field::kResultValues: return "resultvalues";
-    case Field::kToken: return "token";
-    case Field::kVersion: return "version";
-    case Field::kWhen: return "when";
+    case Field::kKind:
+      return model::kind_key(m.kind);
+    case Field::kContents:
+      return "contents";
+    case Field::kExport:
+      return "export";
+    case Field::kLabel:
+      return "label";
+    case Field::kLink:
+      return "link";
+    case Field::kMessage:
+      return "message";
+    case Field::kMetadata:
+      return "metadata";
+    case Field::kParameters:
+      return "parameters";
+    case Field::kRegistry:
+      return "registry";
+    case Field::kResults:
+      return "results";
+    case Field::kResultValues:
+      return "resultvalues";
+    case Field::kToken:
+      return "token";
+    case Field::kVersion:
+      return "version";
+    case Field::kWhen:
+      return "when";
   }
   return "";
 }
@@ -204,25 +218,41 @@ void FieldWriter::write(Field f) {
   switch (f) {
     case Field::kKind:
       if (m_.kind == MessageKind::kException) {
-        if (m_.exception_token) string_value(*m_.exception_token); else out_.append("null");
+        if (m_.exception_token)
+          string_value(*m_.exception_token);
+        else
+          out_.append("null");
       } else {
         string_value(m_.verb);
       }
       return;
-    case Field::kContents: return write_contents();
-    case Field::kExport: return string_value(*m_.export_url);
-    case Field::kLabel: return string_value(*m_.label);
-    case Field::kLink: return string_value(*m_.link);
-    case Field::kMessage: return string_value(m_.exception_text);
-    case Field::kMetadata: return write_metadata();
-    case Field::kParameters: return write_parameters();
-    case Field::kRegistry: return string_value(*m_.registry);
-    case Field::kResults: return write_columns();
+    case Field::kContents:
+      return write_contents();
+    case Field::kExport:
+      return string_value(*m_.export_url);
+    case Field::kLabel:
+      return string_value(*m_.label);
+    case Field::kLink:
+      return string_value(*m_.link);
+    case Field::kMessage:
+      return string_value(m_.exception_text);
+    case Field::kMetadata:
+      return write_metadata();
+    case Field::kParameters:
+      return write_parameters();
+    case Field::kRegistry:
+      return string_value(*m_.registry);
+    case Field::kResults:
+      return write_columns();
     case Field::kToken:
       return string_value(m_.token ? std::string(*m_.token) : *model::default_token(m_));
-    case Field::kVersion: out_.put('1'); return;
-    case Field::kWhen: return string_value(m_.when->canonical());
-    case Field::kResultValues: return;
+    case Field::kVersion:
+      out_.put('1');
+      return;
+    case Field::kWhen:
+      return string_value(m_.when->canonical());
+    case Field::kResultValues:
+      return;
   }
 }
 

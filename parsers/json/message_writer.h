@@ -26,8 +26,20 @@ std::string to_json(const model::Message& m, const WriteOptions& opts = {});
 // --- Building blocks shared with ResultStreamWriter -------------------------------------
 // The top-level keys of a message, in the order they are written (sorted by name).
 enum class Field : std::uint8_t {
-  kKind, kContents, kExport, kLabel, kLink, kMessage, kMetadata, kParameters,
-  kRegistry, kResults, kResultValues, kToken, kVersion, kWhen,
+  kKind,
+  kContents,
+  kExport,
+  kLabel,
+  kLink,
+  kMessage,
+  kMetadata,
+  kParameters,
+  kRegistry,
+  kResults,
+  kResultValues,
+  kToken,
+  kVersion,
+  kWhen,
 };
 struct FieldList {
   Field fields[16];
@@ -39,7 +51,7 @@ class FieldWriter {
  public:
   FieldWriter(OutBuffer& out, const model::Message& m, const WriteOptions& opts, int level)
       : out_(out), m_(m), opts_(opts), level_(level) {}
-  void open();   // `{`
+  void open();  // `{`
   void write(Field f);
   void close();  // `}`
   // Row writing, exposed for streaming: the `[`/`]` of the resultvalues array and one row.

@@ -57,14 +57,29 @@ char* escape_one(char* p, std::string_view s, std::size_t& i) {
   ++i;
   *p++ = '\\';
   switch (c) {
-    case '"': *p++ = '"'; return p;
-    case '\\': *p++ = '\\'; return p;
-    case '\n': *p++ = 'n'; return p;
-    case '\r': *p++ = 'r'; return p;
-    case '\t': *p++ = 't'; return p;
-    case '\b': *p++ = 'b'; return p;
-    case '\f': *p++ = 'f'; return p;
-    default: return put_u16(p - 1, c);
+    case '"':
+      *p++ = '"';
+      return p;
+    case '\\':
+      *p++ = '\\';
+      return p;
+    case '\n':
+      *p++ = 'n';
+      return p;
+    case '\r':
+      *p++ = 'r';
+      return p;
+    case '\t':
+      *p++ = 't';
+      return p;
+    case '\b':
+      *p++ = 'b';
+      return p;
+    case '\f':
+      *p++ = 'f';
+      return p;
+    default:
+      return put_u16(p - 1, c);
   }
 }
 

@@ -7,8 +7,7 @@ namespace {
 
 constexpr std::string_view kRangeSep = " ... ";
 
-Status<> parse_range(Prim prim, std::string_view text, std::size_t sep,
-                               std::vector<Value>& out) {
+Status<> parse_range(Prim prim, std::string_view text, std::size_t sep, std::vector<Value>& out) {
   std::string_view lo_text = text.substr(0, sep);
   std::string_view hi_text = text.substr(sep + kRangeSep.size());
   if (hi_text.find(kRangeSep) != std::string_view::npos) {
@@ -64,7 +63,8 @@ Result<Constraint> Constraint::parse(Prim prim, std::string_view text) {
     std::size_t comma = text.find(',', begin);
     auto v = parse_member(prim, text.substr(begin, comma - begin), prefix);
     if (!v) return fail(v.error());
-    if (v->is_none()) return fail("'" + std::string(text) + "' is not a valid constraint: '*' in a set");
+    if (v->is_none())
+      return fail("'" + std::string(text) + "' is not a valid constraint: '*' in a set");
     c.values_.push_back(*v);
     if (comma == std::string_view::npos) break;
     begin = comma + 1;

@@ -18,7 +18,8 @@ MatchResult fulfills(const Message& spec, const Message& capability, MicrosSince
     const Value v = sp ? sp->value : Value::none();
     if (!cp.constraint.matches(v)) {
       return {Mismatch::kConstraint, "parameter " + cp.element->name + " = '" + format_value(v) +
-                                         "' violates constraint '" + cp.constraint.canonical() + "'"};
+                                         "' violates constraint '" + cp.constraint.canonical() +
+                                         "'"};
     }
   }
   return {};

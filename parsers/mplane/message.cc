@@ -29,8 +29,8 @@ std::string name_of(const Element* e) { return e ? e->name : std::string("?"); }
 Status<> validate_parameters(const Message& m) {
   for (const Parameter& p : m.parameters) {
     if (!carries_constraints(m.kind) && p.value.is_none()) {
-      return fail("parameters." + name_of(p.element) + ": a " +
-                  std::string(kind_key(m.kind)) + " needs a value, not '*'");
+      return fail("parameters." + name_of(p.element) + ": a " + std::string(kind_key(m.kind)) +
+                  " needs a value, not '*'");
     }
   }
   return Ok{};

@@ -28,7 +28,7 @@ constexpr std::size_t kStackNumberChars = 128;
 // Past this, the decimal exponent of an out-of-range literal only needs its sign.
 constexpr long kExponentClamp = 1'000'000;
 constexpr double kTwoPow63 = 9223372036854775808.0;
-constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                              1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 constexpr double kFewDecimalsLimit = 562949953421312.0;  // 2^49, see few_decimals()
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -540,7 +540,8 @@ bool fast_ipv4(std::string_view t, Value& out) noexcept {
     }
     const std::size_t start = i;
     unsigned v = 0;
-    while (i < t.size() && is_digit(t[i]) && i - start < 3) v = v * 10 + static_cast<unsigned>(t[i++] - '0');
+    while (i < t.size() && is_digit(t[i]) && i - start < 3)
+      v = v * 10 + static_cast<unsigned>(t[i++] - '0');
     if (i == start || v > 255 || (i - start > 1 && t[start] == '0')) return false;
     a.bytes[octet] = static_cast<std::uint8_t>(v);
   }
@@ -562,9 +563,12 @@ bool try_parse_value_fast(Prim p, std::string_view text, Value& out) noexcept {
     case Prim::kReal:
       return fast_real(text, out);
     case Prim::kBoolean:
-      if (text == "True" || text == "1") out = Value::boolean(true);
-      else if (text == "False" || text == "0") out = Value::boolean(false);
-      else return false;
+      if (text == "True" || text == "1")
+        out = Value::boolean(true);
+      else if (text == "False" || text == "0")
+        out = Value::boolean(false);
+      else
+        return false;
       return true;
     case Prim::kTime:
       return fast_time(text, out);

@@ -51,9 +51,24 @@ class Value {
  public:
   Value() noexcept : i_(0) {}
   static Value none() noexcept { return {}; }
-  static Value natural(std::int64_t v) noexcept { Value x; x.kind_ = ValueKind::kNatural; x.i_ = v; return x; }
-  static Value real(double v) noexcept { Value x; x.kind_ = ValueKind::kReal; x.d_ = v; return x; }
-  static Value boolean(bool v) noexcept { Value x; x.kind_ = ValueKind::kBool; x.b_ = v; return x; }
+  static Value natural(std::int64_t v) noexcept {
+    Value x;
+    x.kind_ = ValueKind::kNatural;
+    x.i_ = v;
+    return x;
+  }
+  static Value real(double v) noexcept {
+    Value x;
+    x.kind_ = ValueKind::kReal;
+    x.d_ = v;
+    return x;
+  }
+  static Value boolean(bool v) noexcept {
+    Value x;
+    x.kind_ = ValueKind::kBool;
+    x.b_ = v;
+    return x;
+  }
   static Value time(TimePoint t) noexcept {
     Value x;
     x.kind_ = ValueKind::kTime;

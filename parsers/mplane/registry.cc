@@ -60,7 +60,8 @@ Result<RegistrySet::Parsed> RegistrySet::parse_document(std::string_view json,
   if (root["includes"].get(includes) == simdjson::SUCCESS) {
     for (dom::element inc : includes) {
       std::string_view s;
-      if (inc.get(s) != simdjson::SUCCESS) return fail(where(source, "\"includes\" must list strings"));
+      if (inc.get(s) != simdjson::SUCCESS)
+        return fail(where(source, "\"includes\" must list strings"));
       out.includes.emplace_back(s);
     }
   }
@@ -95,9 +96,11 @@ Status<> RegistrySet::apply(const std::vector<Parsed>& batch, std::size_t index,
   if (state[index] == 1) return fail(where(reg.source, "include cycle through " + reg.uri));
   state[index] = 1;
   for (const std::string& inc : reg.includes) {
-    auto it = std::find_if(batch.begin(), batch.end(), [&](const Parsed& p) { return p.uri == inc; });
+    auto it =
+        std::find_if(batch.begin(), batch.end(), [&](const Parsed& p) { return p.uri == inc; });
     if (it != batch.end()) {
-      if (auto st = apply(batch, static_cast<std::size_t>(it - batch.begin()), state); !st) return st;
+      if (auto st = apply(batch, static_cast<std::size_t>(it - batch.begin()), state); !st)
+        return st;
     } else if (!has_uri(inc)) {
       return fail(where(reg.source, "includes unknown registry " + inc +
                                         " (load its file first with --registry FILE)"));

@@ -132,9 +132,11 @@ bool field_in(std::string_view digits, std::size_t max_len, int lo, int hi, int&
 const char* convert_time(const TimeDigits& f, CivilTime& c) {
   c = CivilTime{};
   if (!f.fraction.empty() && f.second.empty()) return "fraction without seconds";
-  if (!field_in(f.year, 4, 1, 9999, c.year) || f.year.size() != 4) return "year must be 4 digits, 0001..9999";
+  if (!field_in(f.year, 4, 1, 9999, c.year) || f.year.size() != 4)
+    return "year must be 4 digits, 0001..9999";
   if (!field_in(f.month, 2, 1, 12, c.month)) return "month must be 1..12";
-  if (!field_in(f.day, 2, 1, days_in_month(c.year, c.month), c.day)) return "day is out of range for month";
+  if (!field_in(f.day, 2, 1, days_in_month(c.year, c.month), c.day))
+    return "day is out of range for month";
   if (!f.hour.empty() && !field_in(f.hour, 2, 0, 23, c.hour)) return "hour must be 0..23";
   if (!f.minute.empty() && !field_in(f.minute, 2, 0, 59, c.minute)) return "minute must be 0..59";
   if (!f.second.empty() && !field_in(f.second, 2, 0, 59, c.second)) return "second must be 0..59";
@@ -187,8 +189,8 @@ Result<Micros> duration_error(std::string_view text, const char* why) {
 
 MicrosSinceEpoch make_time(int year, int month, int day, int hour, int minute, int second,
                            int micros) noexcept {
-  const std::int64_t secs = days_from_civil(year, month, day) * kSecondsPerDay +
-                            hour * 3600LL + minute * 60LL + second;
+  const std::int64_t secs =
+      days_from_civil(year, month, day) * kSecondsPerDay + hour * 3600LL + minute * 60LL + second;
   return secs * kMicrosPerSecond + micros;
 }
 
@@ -224,7 +226,8 @@ Result<TimePoint> parse_time(std::string_view text) {
   if (*why != '\0') {
     return fail(quoted(text) + " does not appear to be an mPlane timestamp (" + why + ")");
   }
-  return TimePoint::absolute(make_time(c.year, c.month, c.day, c.hour, c.minute, c.second, c.micros));
+  return TimePoint::absolute(
+      make_time(c.year, c.month, c.day, c.hour, c.minute, c.second, c.micros));
 }
 
 void write_time26(char* out, MicrosSinceEpoch t) noexcept {
@@ -250,10 +253,17 @@ void write_time26(char* out, MicrosSinceEpoch t) noexcept {
 
 void append_time(std::string& out, TimePoint t) {
   switch (t.kind) {
-    case TimeKind::kPast: out += "past"; return;
-    case TimeKind::kNow: out += "now"; return;
-    case TimeKind::kFuture: out += "future"; return;
-    case TimeKind::kAbsolute: break;
+    case TimeKind::kPast:
+      out += "past";
+      return;
+    case TimeKind::kNow:
+      out += "now";
+      return;
+    case TimeKind::kFuture:
+      out += "future";
+      return;
+    case TimeKind::kAbsolute:
+      break;
   }
   char buf[26];
   write_time26(buf, t.us);

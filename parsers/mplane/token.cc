@@ -85,11 +85,17 @@ std::string mpcv_hash_input(const Message& m) {
   join(s, params, append_name<Parameter>);
   s += " pc ";
   join(s, params, [&](std::string& out, const Parameter& p) {
-    if (constrained) p.constraint.append_canonical(out); else out += '*';
+    if (constrained)
+      p.constraint.append_canonical(out);
+    else
+      out += '*';
   });
   s += " pv ";
   join(s, params, [&](std::string& out, const Parameter& p) {
-    if (constrained) out += '*'; else append_value(out, p.value);
+    if (constrained)
+      out += '*';
+    else
+      append_value(out, p.value);
   });
   auto meta = sorted_by_name(m.metadata);
   s += " mk ";

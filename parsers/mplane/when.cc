@@ -86,7 +86,8 @@ bool parse_cron_field(std::string_view f, int lo, int hi, std::bitset<N>& out) {
   const Split range = split_on(f, "-");
   if (range.parts == 2) {
     int a = 0, b = 0;
-    if (!cron_number(range.head, lo, hi, a) || !cron_number(range.tail, lo, hi, b) || a > b) return false;
+    if (!cron_number(range.head, lo, hi, a) || !cron_number(range.tail, lo, hi, b) || a > b)
+      return false;
     for (int v = a; v <= b; ++v) out.set(static_cast<std::size_t>(v));
     return true;
   }
@@ -151,7 +152,8 @@ MicrosSinceEpoch next_candidate(const Crontab& cron, MicrosSinceEpoch t) {
   const MicrosSinceEpoch hour = minute - c.minute * kMicrosPerMinute;
   const MicrosSinceEpoch day = hour - c.hour * kMicrosPerHour;
   if (!cron.months[static_cast<std::size_t>(c.month)]) return start_of_next_month(c);
-  if (!cron.days[static_cast<std::size_t>(c.day)] || !cron.weekdays[static_cast<std::size_t>(c.weekday)]) {
+  if (!cron.days[static_cast<std::size_t>(c.day)] ||
+      !cron.weekdays[static_cast<std::size_t>(c.weekday)]) {
     return day + kMicrosPerDay;
   }
   if (!cron.hours[static_cast<std::size_t>(c.hour)]) {
@@ -257,7 +259,8 @@ bool parse_inner(std::string_view s, Parsed& p, std::string& error) {
 
 // Splits off and parses ` { inner }` (optionally followed by one space, as the RI writes it);
 // returns the outer text in `outer`.
-bool parse_inner_part(std::string_view body, std::string_view& outer, Parsed& p, std::string& error) {
+bool parse_inner_part(std::string_view body, std::string_view& outer, Parsed& p,
+                      std::string& error) {
   const std::size_t open = body.find(kInnerOpen);
   outer = body.substr(0, open);
   if (open == std::string_view::npos) return true;
@@ -298,20 +301,28 @@ bool parse_repeated(std::string_view body, Parsed& p, std::string& error) {
 // `past` as an end are nonsense the RI cannot evaluate: they become the ends of time.
 std::optional<MicrosSinceEpoch> resolve_start(TimePoint a, MicrosSinceEpoch now) {
   switch (a.kind) {
-    case TimeKind::kNow: return now;
-    case TimeKind::kPast: return std::nullopt;
-    case TimeKind::kFuture: return kMaxTime;
-    case TimeKind::kAbsolute: break;
+    case TimeKind::kNow:
+      return now;
+    case TimeKind::kPast:
+      return std::nullopt;
+    case TimeKind::kFuture:
+      return kMaxTime;
+    case TimeKind::kAbsolute:
+      break;
   }
   return a.us;
 }
 
 std::optional<MicrosSinceEpoch> resolve_end(TimePoint b, MicrosSinceEpoch now) {
   switch (b.kind) {
-    case TimeKind::kNow: return now;
-    case TimeKind::kPast: return kMinTime;
-    case TimeKind::kFuture: return std::nullopt;
-    case TimeKind::kAbsolute: break;
+    case TimeKind::kNow:
+      return now;
+    case TimeKind::kPast:
+      return kMinTime;
+    case TimeKind::kFuture:
+      return std::nullopt;
+    case TimeKind::kAbsolute:
+      break;
   }
   return b.us;
 }
@@ -330,7 +341,8 @@ bool point_in_scope(const When& scope, TimePoint p, MicrosSinceEpoch now) {
       const Interval iv = scope.resolve(now);
       return !iv.start && !iv.end;
     }
-    case TimeKind::kAbsolute: break;
+    case TimeKind::kAbsolute:
+      break;
   }
   return scope.in_scope(p.us, now);
 }
@@ -348,8 +360,9 @@ Result<Crontab> Crontab::parse(std::string_view six_fields) {
   std::string_view f[6];
   const int n = split_fields(six_fields, f, 6);
   if (n != 6) {
-    return fail(not_a(six_fields, "crontab", "expected 6 fields (sec min hour mday wday month), got " +
-                                                 std::to_string(n)));
+    return fail(
+        not_a(six_fields, "crontab",
+              "expected 6 fields (sec min hour mday wday month), got " + std::to_string(n)));
   }
   Crontab c;
   // Hours take 0..59 like the RI, whose `*` expands to 0..59: the canonical text must re-parse.
@@ -362,7 +375,8 @@ Result<Crontab> Crontab::parse(std::string_view six_fields) {
                     : !parse_cron_field(f[5], 1, 12, c.months)  ? "months"
                                                                 : nullptr;
   if (bad != nullptr) {
-    return fail(not_a(six_fields, "crontab", std::string("bad ") + bad + " field: '*', a list or one range"));
+    return fail(not_a(six_fields, "crontab",
+                      std::string("bad ") + bad + " field: '*', a list or one range"));
   }
   c.hours_star = c.hours.all();  // `*` and its canonical expansion 0..59 are the same crontab
   return c;
@@ -384,9 +398,10 @@ void Crontab::append_canonical(std::string& out) const {
 
 bool Crontab::matches(MicrosSinceEpoch t) const noexcept {
   const CivilTime c = civil_time(t);
-  return seconds[static_cast<std::size_t>(c.second)] && minutes[static_cast<std::size_t>(c.minute)] &&
-         hours[static_cast<std::size_t>(c.hour)] && days[static_cast<std::size_t>(c.day)] &&
-         weekdays[static_cast<std::size_t>(c.weekday)] && months[static_cast<std::size_t>(c.month)];
+  return seconds[static_cast<std::size_t>(c.second)] &&
+         minutes[static_cast<std::size_t>(c.minute)] && hours[static_cast<std::size_t>(c.hour)] &&
+         days[static_cast<std::size_t>(c.day)] && weekdays[static_cast<std::size_t>(c.weekday)] &&
+         months[static_cast<std::size_t>(c.month)];
 }
 
 // ---- When: parsing and text ----------------------------------------------------------------
@@ -469,9 +484,7 @@ std::string When::canonical() const {
 
 // ---- When: semantics -----------------------------------------------------------------------
 
-bool When::is_definite() const {
-  return start_.is_absolute() && (!end_ || end_->is_absolute());
-}
+bool When::is_definite() const { return start_.is_absolute() && (!end_ || end_->is_absolute()); }
 
 // RI datetimes(): a missing end is start + duration, or start itself for a singleton. With an
 // unbounded (`past`) start the RI fails there; we leave the end unbounded as well.

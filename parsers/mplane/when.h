@@ -22,7 +22,7 @@ namespace mplane::model {
 // RI's never-matching 7 is rejected), months 1..12. Empty or reversed ranges are rejected.
 struct Crontab {
   std::bitset<60> seconds, minutes, hours;
-  std::bitset<32> days;     // bit 0 unused
+  std::bitset<32> days;  // bit 0 unused
   std::bitset<7> weekdays;
   std::bitset<13> months;   // bit 0 unused
   bool hours_star = false;  // `*` (or its expansion 0..59) in the hour field (RI bug, see above)
@@ -73,8 +73,8 @@ class When {
   std::optional<Micros> inner_period() const { return inner_period_; }
 
   // Semantics (§2.4.3). `now` is the caller's wall-clock UTC.
-  bool is_definite() const;                       // start absolute, end absent or absolute
-  Interval resolve(MicrosSinceEpoch now) const;   // absolute interval of the (outer) scope
+  bool is_definite() const;                      // start absolute, end absent or absolute
+  Interval resolve(MicrosSinceEpoch now) const;  // absolute interval of the (outer) scope
   std::optional<Micros> resolved_duration(MicrosSinceEpoch now) const;  // absent = unbounded
   bool in_scope(MicrosSinceEpoch t, MicrosSinceEpoch now) const;
   // The temporal part of fulfills(): does this (specification) scope follow `capability`?

@@ -32,7 +32,9 @@ TEST_CASE("mplane msg check prints one RI-style line per message", "[engine][cli
         "token d821d3a1 schema e2ca42e6 p(v)/m/r 2(2)/0/4>\n");
   Run env = run({"msg", "check", vec("26_envelope_multijob_results.json")});
   CHECK(env.status == 0);
-  CHECK_THAT(env.out, Catch::StartsWith("<envelope: message (ping-average-ip4-2) when 2030-01-01 12:00:00.000000 / 1h token 304ce313 contents 2>\n  <result: measure"));
+  CHECK_THAT(env.out, Catch::StartsWith(
+                          "<envelope: message (ping-average-ip4-2) when 2030-01-01 12:00:00.000000 "
+                          "/ 1h token 304ce313 contents 2>\n  <result: measure"));
   CHECK_THAT(env.out, Catch::Contains("p/m/r(r) 2/0/4(1)>"));
 }
 
@@ -43,7 +45,10 @@ TEST_CASE("mplane msg check stops at the first invalid message", "[engine][cli]"
   CHECK_THAT(r.out, Catch::Contains("02_capability_ping_average_ip4.json: <capability"));
   CHECK(r.out.find("08_specification") == std::string::npos);
   CHECK_THAT(r.err, Catch::Contains("29_invalid_unknown_element.json: line "));
-  CHECK_THAT(r.err, Catch::EndsWith("parameters.destination.ipv4: Key error: destination.ipv4 not present in registries\n"));
+  CHECK_THAT(
+      r.err,
+      Catch::EndsWith(
+          "parameters.destination.ipv4: Key error: destination.ipv4 not present in registries\n"));
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 

@@ -26,7 +26,8 @@ void check(bool ok) {
 
 // a == b except what the canonical text cannot carry (an inner period without inner duration).
 bool same_after_round_trip(const When& a, const When& b) {
-  const bool inner_period_kept = a.inner_duration() ? a.inner_period() == b.inner_period() : !b.inner_period();
+  const bool inner_period_kept =
+      a.inner_duration() ? a.inner_period() == b.inner_period() : !b.inner_period();
   return a.repeated() == b.repeated() && a.start() == b.start() && a.end() == b.end() &&
          a.duration() == b.duration() && a.period() == b.period() && a.crontab() == b.crontab() &&
          a.inner_duration() == b.inner_duration() && inner_period_kept;

@@ -59,27 +59,36 @@ struct BadCase {
   std::string_view where;
 };
 
-TEST_CASE("malformed messages are rejected with the section and the offset",
-          "[parsers][reader]") {
-  auto [json_text, message_part, where] = GENERATE(table<std::string_view, std::string_view, std::string_view>({
+TEST_CASE("malformed messages are rejected with the section and the offset", "[parsers][reader]") {
+  auto [json_text, message_part,
+        where] = GENERATE(table<std::string_view, std::string_view, std::string_view>({
       {"", "invalid JSON", ""},
       {"[1, 2]", "Cannot determine message type", ""},
       {R"({"label": "x"})", "Cannot determine message type", ""},
-      {R"({"capability": "measure", "specification": "measure"})", "more than one kind key", "specification"},
+      {R"({"capability": "measure", "specification": "measure"})", "more than one kind key",
+       "specification"},
       {R"({"indirectionx": "measure"})", "Cannot determine message type", ""},
       {R"({"capability": "measure", "version": 2})", "Version mismatch", "version"},
-      {R"({"capability": "measure", "when": "repeat now ... future"})", "no duration or cron set", "when"},
-      {R"({"capability": "measure", "registry": "http://example.com/nope", "when": "now"})", "Invalid Registry uri", "registry"},
-      {R"({"specification": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "now", "parameters": {"connectivity.ip": "true"}})", "Invalid boolean value true", "parameters.connectivity.ip"},
-      {R"({"capability": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "now", "parameters": {"source.ip4": "192.0.2.19, 192.0.3.21"}})", "does not appear to be an IPv4 or IPv6 address", "parameters.source.ip4"},
-      {R"({"capability": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "now", "parameters": {"source.port": "1 ... 2 ... 3"}})", "too many", "parameters.source.port"},
+      {R"({"capability": "measure", "when": "repeat now ... future"})", "no duration or cron set",
+       "when"},
+      {R"({"capability": "measure", "registry": "http://example.com/nope", "when": "now"})",
+       "Invalid Registry uri", "registry"},
+      {R"({"specification": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "now", "parameters": {"connectivity.ip": "true"}})",
+       "Invalid boolean value true", "parameters.connectivity.ip"},
+      {R"({"capability": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "now", "parameters": {"source.ip4": "192.0.2.19, 192.0.3.21"}})",
+       "does not appear to be an IPv4 or IPv6 address", "parameters.source.ip4"},
+      {R"({"capability": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "now", "parameters": {"source.port": "1 ... 2 ... 3"}})",
+       "too many", "parameters.source.port"},
       {R"({"exception": null})", "needs a \"message\"", "message"},
       {R"({"envelope": "message"})", "needs \"contents\"", "contents"},
-      {R"({"result": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "2030-01-01", "results": ["octets.ip"], "resultvalues": [["1", "2"]]})", "more values than", "resultvalues[0][1]"},
-      {R"({"result": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "2030-01-01", "results": ["octets.ip"], "resultvalues": [["x"]]})", "natural", "resultvalues[0][0]"},
+      {R"({"result": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "2030-01-01", "results": ["octets.ip"], "resultvalues": [["1", "2"]]})",
+       "more values than", "resultvalues[0][1]"},
+      {R"({"result": "m", "registry": "http://ict-mplane.eu/registry/core", "when": "2030-01-01", "results": ["octets.ip"], "resultvalues": [["x"]]})",
+       "natural", "resultvalues[0][0]"},
       {R"({"capability": "m", "label": 5})", "expected a JSON string", "label"},
       {R"({"capability": "m", "label": "x"} trailing)", "invalid JSON", ""},
-      {R"({"envelope": "message", "contents": [{"label": "x"}]})", "Cannot determine message type", "contents[0]"},
+      {R"({"envelope": "message", "contents": [{"label": "x"}]})", "Cannot determine message type",
+       "contents[0]"},
   }));
   CAPTURE(json_text);
   auto m = test::parse(json_text);
@@ -104,7 +113,8 @@ TEST_CASE("envelopes nest, within a depth limit", "[parsers][reader]") {
   auto m = test::parse(deep);
   REQUIRE(!m.ok());
   CHECK_THAT(m.error().message, Catch::Contains("nested too deeply"));
-  std::string shallow = R"({"envelope": "message", "contents": [{"envelope": "message", "contents": [{"exception": "t", "message": "Unknown job"}]}]})";
+  std::string shallow =
+      R"({"envelope": "message", "contents": [{"envelope": "message", "contents": [{"exception": "t", "message": "Unknown job"}]}]})";
   auto ok = test::parse(shallow);
   REQUIRE(ok.ok());
   CHECK(ok.value()->message.contents[0].contents[0].exception_text == "Unknown job");
@@ -119,7 +129,8 @@ TEST_CASE("input cut at every byte never parses into something else", "[parsers]
 }
 
 TEST_CASE("native JSON values are accepted where the RI accepts them", "[parsers][reader]") {
-  auto m = test::parse(R"({"specification": "measure", "registry": "http://ict-mplane.eu/registry/core",
+  auto m =
+      test::parse(R"({"specification": "measure", "registry": "http://ict-mplane.eu/registry/core",
     "when": "now", "version": "1", "parameters": {"source.port": 80, "connectivity.ip": true,
     "snr": 3, "destination.port": 80.0}})");
   REQUIRE(m.ok());

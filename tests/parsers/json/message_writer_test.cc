@@ -51,7 +51,8 @@ TEST_CASE("a component adds the default token to what it serves", "[parsers][wri
   auto m = test::parse(text);
   REQUIRE(m.ok());
   CHECK(json::to_json((*m)->message).find("\"token\"") == std::string::npos);
-  const std::string with = json::to_json((*m)->message, {.pretty = true, .add_default_token = true});
+  const std::string with =
+      json::to_json((*m)->message, {.pretty = true, .add_default_token = true});
   CHECK_THAT(with, Catch::Contains(R"("token": "d7e9df75145e209e144bf9c06e7a9d2f")"));
 }
 

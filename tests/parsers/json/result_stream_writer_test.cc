@@ -16,8 +16,13 @@ TEST_CASE("streaming a result gives the bytes of write_message", "[parsers][stre
   for (bool pretty : {true, false}) {
     std::string streamed;
     std::size_t chunks = 0;
-    json::ResultStreamWriter w(msg, [&](std::string_view b) { streamed += b; ++chunks; },
-                               {.pretty = pretty}, /*flush_bytes=*/64);
+    json::ResultStreamWriter w(
+        msg,
+        [&](std::string_view b) {
+          streamed += b;
+          ++chunks;
+        },
+        {.pretty = pretty}, /*flush_bytes=*/64);
     std::vector<model::Value> row(msg.columns.size());
     for (std::size_t i = 0; i < msg.row_count; ++i) {
       for (std::size_t j = 0; j < row.size(); ++j) row[j] = msg.columns[j].values[i];
@@ -31,18 +36,21 @@ TEST_CASE("streaming a result gives the bytes of write_message", "[parsers][stre
 }
 
 TEST_CASE("a large streamed result never holds more than the flush size", "[parsers][stream]") {
-  auto header = test::parse(R"({"result": "measure", "registry": "http://ict-mplane.eu/registry/core",
+  auto header =
+      test::parse(R"({"result": "measure", "registry": "http://ict-mplane.eu/registry/core",
     "label": "big", "when": "2030-01-01 ... 2030-01-02", "results": ["octets.ip", "observer.link"]})");
   REQUIRE(header.ok());
   std::size_t total = 0;
   std::size_t largest = 0;
   std::string tail;
   constexpr std::size_t kFlush = 16 * 1024;
-  json::ResultStreamWriter w((*header)->message, [&](std::string_view b) {
-    total += b.size();
-    largest = std::max(largest, b.size());
-    tail = std::string(b.substr(b.size() > 200 ? b.size() - 200 : 0));
-  }, {.pretty = false}, kFlush);
+  json::ResultStreamWriter w((*header)->message,
+                             [&](std::string_view b) {
+                               total += b.size();
+                               largest = std::max(largest, b.size());
+                               tail = std::string(b.substr(b.size() > 200 ? b.size() - 200 : 0));
+                             },
+                             {.pretty = false}, kFlush);
   const model::Value row[2] = {model::Value::natural(123456789), model::Value::string("eth0")};
   constexpr std::size_t kRows = 200000;
   for (std::size_t i = 0; i < kRows; ++i) w.add_row(row);
@@ -53,7 +61,10 @@ TEST_CASE("a large streamed result never holds more than the flush size", "[pars
   CHECK(total == w.bytes_written());
   CHECK(total > kRows * 20);
   CHECK(largest < kFlush + 256);
-  CHECK_THAT(tail, Catch::EndsWith(R"(["123456789","eth0"]],"version":1,"when":"2030-01-01 00:00:00.000000 ... 2030-01-01 01:00:00.000000"})"));
+  CHECK_THAT(
+      tail,
+      Catch::EndsWith(
+          R"(["123456789","eth0"]],"version":1,"when":"2030-01-01 00:00:00.000000 ... 2030-01-01 01:00:00.000000"})"));
 }
 
 }  // namespace

@@ -8,13 +8,15 @@ namespace mplane {
 namespace {
 
 std::string capability(std::string_view when, std::string_view params) {
-  return std::string(R"({"capability": "measure", "registry": "http://ict-mplane.eu/registry/core", "when": ")") +
+  return std::string(
+             R"({"capability": "measure", "registry": "http://ict-mplane.eu/registry/core", "when": ")") +
          std::string(when) + R"(", "parameters": {)" + std::string(params) +
          R"(}, "results": ["delay.twoway.icmp.us"]})";
 }
 std::string specification(std::string_view when, std::string_view params,
                           std::string_view results = R"(["delay.twoway.icmp.us"])") {
-  return std::string(R"({"specification": "query", "registry": "http://ict-mplane.eu/registry/core", "when": ")") +
+  return std::string(
+             R"({"specification": "query", "registry": "http://ict-mplane.eu/registry/core", "when": ")") +
          std::string(when) + R"(", "parameters": {)" + std::string(params) + R"(}, "results": )" +
          std::string(results) + "}";
 }
@@ -24,21 +26,34 @@ TEST_CASE("fulfills: schema, when and constraints", "[parsers][fulfills]") {
   using model::Mismatch;
   auto [cap_when, cap_params, spec_when, spec_params, spec_results, expected] =
       GENERATE(table<std::string, std::string, std::string, std::string, std::string, Mismatch>({
-          {"now ... future / 1s", R"("destination.ip4": "*")", "now + 30s / 1s", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kFulfills},
+          {"now ... future / 1s", R"("destination.ip4": "*")", "now + 30s / 1s",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kFulfills},
           // a periodic capability needs a period at least as long
-          {"now ... future / 1s", R"("destination.ip4": "*")", "now + 30s", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
-          {"now ... future / 5s", R"("destination.ip4": "*")", "now + 30s / 1s", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
+          {"now ... future / 1s", R"("destination.ip4": "*")", "now + 30s",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
+          {"now ... future / 5s", R"("destination.ip4": "*")", "now + 30s / 1s",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
           // the start must lie in the capability's scope
-          {"past ... now", R"("destination.ip4": "*")", "2029-01-01 ... 2029-01-02", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kFulfills},
-          {"past ... now", R"("destination.ip4": "*")", "2031-01-01 ... 2031-01-02", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
-          {"2030-01-01 ... 2030-02-01", R"("destination.ip4": "*")", "past ... now", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
+          {"past ... now", R"("destination.ip4": "*")", "2029-01-01 ... 2029-01-02",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kFulfills},
+          {"past ... now", R"("destination.ip4": "*")", "2031-01-01 ... 2031-01-02",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
+          {"2030-01-01 ... 2030-02-01", R"("destination.ip4": "*")", "past ... now",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us"])", Mismatch::kWhen},
           // schema: other names or columns
-          {"now ... future", R"("destination.ip4": "*")", "now", R"("destination.ip6": "::1")", R"(["delay.twoway.icmp.us"])", Mismatch::kSchema},
-          {"now ... future", R"("destination.ip4": "*")", "now", R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us", "time"])", Mismatch::kSchema},
+          {"now ... future", R"("destination.ip4": "*")", "now", R"("destination.ip6": "::1")",
+           R"(["delay.twoway.icmp.us"])", Mismatch::kSchema},
+          {"now ... future", R"("destination.ip4": "*")", "now",
+           R"("destination.ip4": "192.0.2.1")", R"(["delay.twoway.icmp.us", "time"])",
+           Mismatch::kSchema},
           // constraints
-          {"now ... future", R"("destination.ip4": "192.0.2.0/24")", "now", R"("destination.ip4": "192.0.2.9")", R"(["delay.twoway.icmp.us"])", Mismatch::kFulfills},
-          {"now ... future", R"("destination.ip4": "192.0.2.0/24")", "now", R"("destination.ip4": "192.0.3.9")", R"(["delay.twoway.icmp.us"])", Mismatch::kConstraint},
-          {"now ... future", R"("destination.ip4": "10.0.0.1 ... 10.0.0.9")", "now", R"("destination.ip4": "*")", R"(["delay.twoway.icmp.us"])", Mismatch::kConstraint},
+          {"now ... future", R"("destination.ip4": "192.0.2.0/24")", "now",
+           R"("destination.ip4": "192.0.2.9")", R"(["delay.twoway.icmp.us"])", Mismatch::kFulfills},
+          {"now ... future", R"("destination.ip4": "192.0.2.0/24")", "now",
+           R"("destination.ip4": "192.0.3.9")", R"(["delay.twoway.icmp.us"])",
+           Mismatch::kConstraint},
+          {"now ... future", R"("destination.ip4": "10.0.0.1 ... 10.0.0.9")", "now",
+           R"("destination.ip4": "*")", R"(["delay.twoway.icmp.us"])", Mismatch::kConstraint},
           // the verb is not compared (RI): the spec above says "query"
       }));
   CAPTURE(cap_when, spec_when, spec_params);

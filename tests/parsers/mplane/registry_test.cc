@@ -15,7 +15,7 @@ TEST_CASE("the built-in core registry has the 113 RI elements", "[parsers][regis
   REQUIRE(e);
   CHECK(e->prim == model::Prim::kBoolean);
   CHECK(regs->find("intermedate.as"));  // the RI's misspelling is kept
-  CHECK(regs->find("System_ID"));      // names are case-sensitive
+  CHECK(regs->find("System_ID"));       // names are case-sensitive
   CHECK(!regs->find("system_id"));
 }
 
@@ -45,12 +45,17 @@ TEST_CASE("includes load first and the including registry overrides", "[parsers]
 
 TEST_CASE("bad registries give errors naming the file and reason", "[parsers][registry]") {
   auto [doc, part] = GENERATE(table<std::string, std::string>({
-      {R"({"registry-format": "mplane-1", "registry-uri": "u", "elements": []})", "registry-format"},
+      {R"({"registry-format": "mplane-1", "registry-uri": "u", "elements": []})",
+       "registry-format"},
       {R"({"registry-format": "mplane-0", "elements": []})", "registry-uri"},
-      {R"({"registry-format": "mplane-0", "registry-uri": "u", "elements": [{"name": "a", "prim": "bool"}]})", "unknown prim 'bool'"},
-      {R"({"registry-format": "mplane-0", "registry-uri": "u", "elements": [{"prim": "string"}]})", "elements[0] has no string \"name\""},
-      {R"({"registry-format": "mplane-0", "registry-uri": "u", "includes": ["urn:missing"], "elements": []})", "includes unknown registry urn:missing"},
-      {R"({"registry-format": "mplane-0", "registry-uri": "u", "includes": ["u"], "elements": []})", "include cycle"},
+      {R"({"registry-format": "mplane-0", "registry-uri": "u", "elements": [{"name": "a", "prim": "bool"}]})",
+       "unknown prim 'bool'"},
+      {R"({"registry-format": "mplane-0", "registry-uri": "u", "elements": [{"prim": "string"}]})",
+       "elements[0] has no string \"name\""},
+      {R"({"registry-format": "mplane-0", "registry-uri": "u", "includes": ["urn:missing"], "elements": []})",
+       "includes unknown registry urn:missing"},
+      {R"({"registry-format": "mplane-0", "registry-uri": "u", "includes": ["u"], "elements": []})",
+       "include cycle"},
       {"{not json", "not valid JSON"},
   }));
   model::RegistrySet regs;

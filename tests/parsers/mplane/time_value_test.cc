@@ -51,7 +51,8 @@ TEST_CASE("parse_time accepts the RI forms and emits 6 fractional digits", "[par
       {"2014-01-01 10:00:", "2014-01-01 10:00:00.000000"},
       {"2014-01-01 10:00:00.", "2014-01-01 10:00:00.000000"},
       {"2014-01-01 10:00:00 ... and more", "2014-01-01 10:00:00.000000"},
-      // ISO `T`: the RI reads midnight; we read the time (PROTOCOL.md §2.2 rule 4: "support it properly").
+      // ISO `T`: the RI reads midnight; we read the time (PROTOCOL.md §2.2 rule 4: "support it
+      // properly").
       {"2014-01-01T10:00:00", "2014-01-01 10:00:00.000000"},
       {"2014-01-01T10:00:00.25Z", "2014-01-01 10:00:00.250000"},
       {"2014-01-01Tnoon", "2014-01-01 00:00:00.000000"},
@@ -102,7 +103,8 @@ TEST_CASE("parse_time rejects what the RI rejects, naming the input", "[parsers]
   }));
   auto r = parse_time(input);
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.error(), Catch::Contains(std::string("'") + input + "' does not appear to be an mPlane timestamp"));
+  CHECK_THAT(r.error(), Catch::Contains(std::string("'") + input +
+                                        "' does not appear to be an mPlane timestamp"));
   CHECK_THAT(r.error(), Catch::Contains(reason));
 }
 
@@ -135,10 +137,10 @@ TEST_CASE("calendar helpers agree with std::chrono", "[parsers][time]") {
 }
 
 TEST_CASE("civil_time weekday numbering is crontab's (Sunday = 0)", "[parsers][time]") {
-  CHECK(civil_time(0).weekday == 4);                    // 1970-01-01, Thursday
-  CHECK(civil_time(at("2030-01-01")).weekday == 2);     // Tuesday
-  CHECK(civil_time(at("2030-01-07")).weekday == 1);     // Monday
-  CHECK(civil_time(at("2020-06-07 23:59:59")).weekday == 0);  // Sunday
+  CHECK(civil_time(0).weekday == 4);                            // 1970-01-01, Thursday
+  CHECK(civil_time(at("2030-01-01")).weekday == 2);             // Tuesday
+  CHECK(civil_time(at("2030-01-07")).weekday == 1);             // Monday
+  CHECK(civil_time(at("2020-06-07 23:59:59")).weekday == 0);    // Sunday
   CHECK(civil_time(at("1969-12-31 23:59:59.5")).weekday == 3);  // Wednesday, before the epoch
   CHECK(civil_time(at("1969-12-31 23:59:59.5")).micros == 500000);
 }
@@ -148,7 +150,8 @@ TEST_CASE("time range constants are the ends of years 1 and 9999", "[parsers][ti
   CHECK(kMaxTime == make_time(9999, 12, 31, 23, 59, 59, 999999));
 }
 
-TEST_CASE("write_time26 writes exactly 26 characters and clamps out-of-range times", "[parsers][time]") {
+TEST_CASE("write_time26 writes exactly 26 characters and clamps out-of-range times",
+          "[parsers][time]") {
   auto [t, expected] = GENERATE(table<MicrosSinceEpoch, const char*>({
       {0, "1970-01-01 00:00:00.000000"},
       {-1, "1969-12-31 23:59:59.999999"},
@@ -199,7 +202,8 @@ TEST_CASE("parse_duration rejects what the lenient RI would misread", "[parsers]
                         "99999999999999999999d", "10000001d", "10000000d1s", "1w");
   auto r = parse_duration(input);
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.error(), Catch::StartsWith("'" + input + "' does not appear to be an mPlane duration"));
+  CHECK_THAT(r.error(),
+             Catch::StartsWith("'" + input + "' does not appear to be an mPlane duration"));
 }
 
 TEST_CASE("append_duration emits the RI's greedy d/h/m/s form", "[parsers][duration]") {
@@ -212,7 +216,7 @@ TEST_CASE("append_duration emits the RI's greedy d/h/m/s form", "[parsers][durat
       {3600 * kMicrosPerSecond, "1h"},
       {86401 * kMicrosPerSecond, "1d1s"},
       {kInfiniteDuration, "100000d"},
-      {1'500'000, "1s"},      // sub-second part truncated
+      {1'500'000, "1s"},  // sub-second part truncated
       {999'999, "0s"},
       {-5 * kMicrosPerSecond, "0s"},
   }));

@@ -75,8 +75,8 @@ TEST_CASE("a message with no parameters and no results", "[parsers][token]") {
 
 TEST_CASE("vector 05: the export counts in the token", "[parsers][token]") {
   auto cap = load("05_capability_collect_export.json");
-  CHECK(model::mpcv_hash_input(cap->message).ends_with(
-      " ex mplane-https://repository.example.com:4343/result"));
+  CHECK(model::mpcv_hash_input(cap->message)
+            .ends_with(" ex mplane-https://repository.example.com:4343/result"));
   model::Message ri_view = cap->message;  // what an RI peer computes (export read as link)
   ri_view.export_url.reset();
   CHECK(model::mpcv_hash(ri_view) == "c73fa3eb7132979d7cf6fd8d0375d0fe");

@@ -11,7 +11,8 @@ using namespace mplane::model;
 namespace {
 
 // Vector 12's `when` as written and as the RI re-serialises it (vectors/README.md).
-constexpr const char* kVector12 = "repeat now ... future cron 0 0 * 1,2,3,4,5,6,7 1 * { now + 5s / 1s }";
+constexpr const char* kVector12 =
+    "repeat now ... future cron 0 0 * 1,2,3,4,5,6,7 1 * { now + 5s / 1s }";
 constexpr const char* kVector12Canonical =
     "repeat now ... future cron 0 0 "
     "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,"
@@ -54,59 +55,67 @@ using Strings = std::vector<std::string>;
 // ---- grammar and canonical text ------------------------------------------------------------
 
 TEST_CASE("When canonical text is byte-exact for every form", "[parsers][when]") {
-  auto [input, canonical] = GENERATE(table<const char*, const char*>({
-      // simple scopes
-      {"now", "now"},
-      {"past ... now", "past ... now"},
-      {"now ... future", "now ... future"},
-      {"past ... future", "past ... future"},
-      {"now ... future / 1s", "now ... future / 1s"},                // vectors 01, 02
-      {"now ... future / 5s", "now ... future / 5s"},
-      {"now + 30s / 1s", "now + 30s / 1s"},                          // vectors 09, 27
-      {"now + 90s", "now + 1m30s"},
-      {"now + 0s", "now + 0s"},
-      {"now + inf", "now + 100000d"},
-      {"now / 10s", "now / 10s"},
-      {"past + 1h", "past + 1h"},
-      {"2009-02-20 13:02:15", "2009-02-20 13:02:15.000000"},
-      {"2030-01-01 12:00:00.000000 + 1m / 1s", "2030-01-01 12:00:00.000000 + 1m / 1s"},  // 08
-      {"2030-01-01 12:05:00.000000", "2030-01-01 12:05:00.000000"},  // 15
-      {"2014-01-01 00:00:00.000000 ... 2014-01-02 00:00:00.000000",
-       "2014-01-01 00:00:00.000000 ... 2014-01-02 00:00:00.000000"},  // 14
-      {"2030-01-01 12:00:00.102000 ... 2030-01-01 12:00:59.876000",
-       "2030-01-01 12:00:00.102000 ... 2030-01-01 12:00:59.876000"},  // 16
-      {"2030-01-01 12:00:00.019 ... 2030-01-01 12:00:01.5",
-       "2030-01-01 12:00:00.019000 ... 2030-01-01 12:00:01.500000"},  // 17
-      {"2030-01-01 12:00:00.000000 / 1h", "2030-01-01 12:00:00.000000 / 1h"},  // 26
-      {"2030-01-01 12:00:00 ... future / 3600s", "2030-01-01 12:00:00.000000 ... future / 1h"},
-      {"now ... 2030-01-01", "now ... 2030-01-01 00:00:00.000000"},
-      {"2014-01-01T10:00:00 ... future", "2014-01-01 10:00:00.000000 ... future"},
-      {"2013-07-30 23:19:42Z + 1m", "2013-07-30 23:19:42.000000 + 1m"},
-      // repeated scopes
-      {"repeat now ... future / 1h { now + 5m / 1s } ", "repeat now ... future / 1h { now + 5m / 1s } "},  // 10
-      {"repeat now ... future / 1h { now + 5m / 1s }", "repeat now ... future / 1h { now + 5m / 1s } "},
-      {"repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } ",
-       "repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } "},  // 11
-      {"repeat 2030-01-01 13:00 ... 2030-06-01 14:00 / 1800s { now + 300s / 1s }",
-       "repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } "},
-      {kVector12, kVector12Canonical},  // 12
-      {kVector12Canonical, kVector12Canonical},
-      {"repeat now + 1d / 1h", "repeat now + 1d / 1h"},  // 13
-      {"repeat now + 1d / 1h { now }", "repeat now + 1d / 1h"},
-      {"repeat now + 1d / 1h { now / 10s }", "repeat now + 1d / 1h"},
-      {"repeat now + 30m / 1m { now + 5s / 1s }", "repeat now + 30m / 1m { now + 5s / 1s } "},
-      {"repeat now + 30m / 1m { now + 5s }", "repeat now + 30m / 1m { now + 5s } "},
-      {"repeat now / 1h", "repeat now / 1h"},
-      {"repeat past ... future / 1d { now + 0s }", "repeat past ... future / 1d { now + 0s } "},
-      {"repeat now ... future cron 0 0 0 * * *",
-       "repeat now ... future cron 0 0 0 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,"
-       "24,25,26,27,28,29,30,31 0,1,2,3,4,5,6 1,2,3,4,5,6,7,8,9,10,11,12"},
-      {"repeat now ... future cron 30,10,20 5-7 12 15 0 2,1 { now + 10s }",
-       "repeat now ... future cron 10,20,30 5,6,7 12 15 0 1,2 { now + 10s } "},
-      {"repeat now ... future cron 0  0 12\t* 0 *  ",
-       "repeat now ... future cron 0 0 12 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,"
-       "23,24,25,26,27,28,29,30,31 0 1,2,3,4,5,6,7,8,9,10,11,12"},
-  }));
+  auto [input, canonical] =
+      GENERATE(table<const char*, const char*>({
+          // simple scopes
+          {"now", "now"},
+          {"past ... now", "past ... now"},
+          {"now ... future", "now ... future"},
+          {"past ... future", "past ... future"},
+          {"now ... future / 1s", "now ... future / 1s"},  // vectors 01, 02
+          {"now ... future / 5s", "now ... future / 5s"},
+          {"now + 30s / 1s", "now + 30s / 1s"},  // vectors 09, 27
+          {"now + 90s", "now + 1m30s"},
+          {"now + 0s", "now + 0s"},
+          {"now + inf", "now + 100000d"},
+          {"now / 10s", "now / 10s"},
+          {"past + 1h", "past + 1h"},
+          {"2009-02-20 13:02:15", "2009-02-20 13:02:15.000000"},
+          {"2030-01-01 12:00:00.000000 + 1m / 1s", "2030-01-01 12:00:00.000000 + 1m / 1s"},  // 08
+          {"2030-01-01 12:05:00.000000", "2030-01-01 12:05:00.000000"},                      // 15
+          {"2014-01-01 00:00:00.000000 ... 2014-01-02 00:00:00.000000",
+           "2014-01-01 00:00:00.000000 ... 2014-01-02 00:00:00.000000"},  // 14
+          {"2030-01-01 12:00:00.102000 ... 2030-01-01 12:00:59.876000",
+           "2030-01-01 12:00:00.102000 ... 2030-01-01 12:00:59.876000"},  // 16
+          {"2030-01-01 12:00:00.019 ... 2030-01-01 12:00:01.5",
+           "2030-01-01 12:00:00.019000 ... 2030-01-01 12:00:01.500000"},           // 17
+          {"2030-01-01 12:00:00.000000 / 1h", "2030-01-01 12:00:00.000000 / 1h"},  // 26
+          {"2030-01-01 12:00:00 ... future / 3600s", "2030-01-01 12:00:00.000000 ... future / 1h"},
+          {"now ... 2030-01-01", "now ... 2030-01-01 00:00:00.000000"},
+          {"2014-01-01T10:00:00 ... future", "2014-01-01 10:00:00.000000 ... future"},
+          {"2013-07-30 23:19:42Z + 1m", "2013-07-30 23:19:42.000000 + 1m"},
+          // repeated scopes
+          {"repeat now ... future / 1h { now + 5m / 1s } ",
+           "repeat now ... future / 1h { now + 5m / 1s } "},  // 10
+          {"repeat now ... future / 1h { now + 5m / 1s }",
+           "repeat now ... future / 1h { now + 5m / 1s } "},
+          {"repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s "
+           "} ",
+           "repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s "
+           "} "},  // 11
+          {"repeat 2030-01-01 13:00 ... 2030-06-01 14:00 / 1800s { now + 300s / 1s }",
+           "repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s "
+           "} "},
+          {kVector12, kVector12Canonical},  // 12
+          {kVector12Canonical, kVector12Canonical},
+          {"repeat now + 1d / 1h", "repeat now + 1d / 1h"},  // 13
+          {"repeat now + 1d / 1h { now }", "repeat now + 1d / 1h"},
+          {"repeat now + 1d / 1h { now / 10s }", "repeat now + 1d / 1h"},
+          {"repeat now + 30m / 1m { now + 5s / 1s }", "repeat now + 30m / 1m { now + 5s / 1s } "},
+          {"repeat now + 30m / 1m { now + 5s }", "repeat now + 30m / 1m { now + 5s } "},
+          {"repeat now / 1h", "repeat now / 1h"},
+          {"repeat past ... future / 1d { now + 0s }", "repeat past ... future / 1d { now + 0s } "},
+          {"repeat now ... future cron 0 0 0 * * *",
+           "repeat now ... future cron 0 0 0 "
+           "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,"
+           "24,25,26,27,28,29,30,31 0,1,2,3,4,5,6 1,2,3,4,5,6,7,8,9,10,11,12"},
+          {"repeat now ... future cron 30,10,20 5-7 12 15 0 2,1 { now + 10s }",
+           "repeat now ... future cron 10,20,30 5,6,7 12 15 0 1,2 { now + 10s } "},
+          {"repeat now ... future cron 0  0 12\t* 0 *  ",
+           "repeat now ... future cron 0 0 12 "
+           "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,"
+           "23,24,25,26,27,28,29,30,31 0 1,2,3,4,5,6,7,8,9,10,11,12"},
+      }));
   const When w = must_parse(input);
   CHECK(w.canonical() == canonical);
   // The canonical text is a fixed point.
@@ -174,9 +183,10 @@ TEST_CASE("When parse fills the model fields", "[parsers][when]") {
 }
 
 TEST_CASE("When parse is its own inverse on canonical text", "[parsers][when]") {
-  const auto text = GENERATE(as<std::string>{}, "now ... future / 1s", kVector12, "repeat now + 1d / 1h",
-                             "2030-01-01 12:00:00.019 ... 2030-01-01 12:00:01.5",
-                             "repeat now ... future cron 0 0 * 1,2,3,4,5,6,7 1 * { now + 5s }");
+  const auto text =
+      GENERATE(as<std::string>{}, "now ... future / 1s", kVector12, "repeat now + 1d / 1h",
+               "2030-01-01 12:00:00.019 ... 2030-01-01 12:00:01.5",
+               "repeat now ... future cron 0 0 * 1,2,3,4,5,6,7 1 * { now + 5s }");
   const When w = must_parse(text);
   CHECK(must_parse(w.canonical()) == w);
 }
@@ -184,7 +194,8 @@ TEST_CASE("When parse is its own inverse on canonical text", "[parsers][when]") 
 TEST_CASE("When builders produce the same values as the parser", "[parsers][when]") {
   CHECK(When::singleton(TimePoint::now()) == must_parse("now"));
   CHECK(When::span(TimePoint::now(), secs(30), secs(1)) == must_parse("now + 30s / 1s"));
-  CHECK(When::range(TimePoint::now(), TimePoint::future(), secs(1)) == must_parse("now ... future / 1s"));
+  CHECK(When::range(TimePoint::now(), TimePoint::future(), secs(1)) ==
+        must_parse("now ... future / 1s"));
   CHECK(When::range(TimePoint::past(), TimePoint::now()).canonical() == "past ... now");
   CHECK(When::span(TimePoint::absolute(at("2030-01-01 12:00:00")), secs(60)).canonical() ==
         "2030-01-01 12:00:00.000000 + 1m");
@@ -209,14 +220,17 @@ TEST_CASE("When parse rejects bad forms with the text and the reason", "[parsers
       {"repeat now ... future / 1h cron 0 0 0 * * *", "duration and cron set at the same time"},
       {"repeat now ... future / 0s", "period must be positive"},
       {"repeat now ... future / 1h { later + 5m }", "inner when has to be relative to now"},
-      {"repeat now ... future / 1h { nowish + 5m }", "inner when must be 'now [+ duration] [/ duration]'"},
+      {"repeat now ... future / 1h { nowish + 5m }",
+       "inner when must be 'now [+ duration] [/ duration]'"},
       {"repeat now ... future / 1h { now ... future }", "inner when must be"},
       {"repeat now ... future / 1h { now + 5m", "inner when not closed by ' }'"},
       {"repeat now ... future / 1h { now + 5m } x", "inner when not closed by ' }'"},
       {"repeat now ... future / 1h { now / 1s / 2s }", "more than one ' / ' in the inner when"},
       {"repeat now ... future / 1h { now + 5x }", "'5x' does not appear to be an mPlane duration"},
-      {"repeat now ... future / 1h {now + 5m}", "'1h {now + 5m}' does not appear to be an mPlane duration"},
-      {"repeat now ... future cron 0 0 0 * *", "expected 6 fields (sec min hour mday wday month), got 5"},
+      {"repeat now ... future / 1h {now + 5m}",
+       "'1h {now + 5m}' does not appear to be an mPlane duration"},
+      {"repeat now ... future cron 0 0 0 * *",
+       "expected 6 fields (sec min hour mday wday month), got 5"},
       {"repeat now ... future cron 0 0 0 * * * *", "got 7"},
       {"repeat now ... future cron ", "got 0"},
       {"repeat now ... future cron 60 0 0 * * *", "bad seconds field"},
@@ -239,7 +253,8 @@ TEST_CASE("When parse rejects bad forms with the text and the reason", "[parsers
   }));
   auto r = When::parse(input);
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.error(), Catch::StartsWith(std::string("'") + input + "' does not appear to be an mPlane "));
+  CHECK_THAT(r.error(),
+             Catch::StartsWith(std::string("'") + input + "' does not appear to be an mPlane "));
   CHECK_THAT(r.error(), Catch::Contains(reason));
 }
 
@@ -247,7 +262,8 @@ TEST_CASE("When parse error for a repeat without period matches the RI's text", 
   auto r = When::parse("repeat now ... future");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error() ==
-        "'repeat now ... future' does not appear to be an mPlane repeated-when (no duration or cron set)");
+        "'repeat now ... future' does not appear to be an mPlane repeated-when (no duration or "
+        "cron set)");
 }
 
 // ---- semantics -----------------------------------------------------------------------------
@@ -313,20 +329,24 @@ TEST_CASE("When in_scope", "[parsers][when]") {
   CHECK_FALSE(rel.in_scope(at("2009-02-20 14:00:01"), now));
   CHECK(must_parse("past ... now").in_scope(at("1970-01-01"), now));
   CHECK_FALSE(must_parse("past ... now").in_scope(now + 1, now));
-  CHECK(must_parse("repeat now ... future cron 0 0 * 1,2,3,4,5,6,7 1 *").in_scope(at("2009-02-20 13:44:45"), now));
+  CHECK(must_parse("repeat now ... future cron 0 0 * 1,2,3,4,5,6,7 1 *")
+            .in_scope(at("2009-02-20 13:44:45"), now));
 }
 
 TEST_CASE("When follows: the RI rule of fulfills()", "[parsers][when]") {
   auto [spec, cap, now, expected] = GENERATE(table<const char*, const char*, const char*, bool>({
       // vectors: specifications against capabilities 02 / 04 / 06
-      {"2030-01-01 12:00:00.000000 + 1m / 1s", "now ... future / 1s", "2029-12-31 00:00", true},   // 08
-      {"now + 30s / 1s", "now ... future / 1s", "2029-12-31 00:00", true},                           // 09
-      {"repeat now ... future / 1h { now + 5m / 1s } ", "now ... future / 1s", "2029-12-31", true},   // 10
-      {"repeat 2030-01-01 13:00 ... 2030-06-01 14:00 / 30m { now + 5m / 1s }", "now ... future / 1s", "2029-12-31", true},
-      {kVector12, "now ... future / 1s", "2029-12-31", true},                                           // 12
-      {"repeat now + 1d / 1h", "now ... future / 1s", "2029-12-31", false},                            // 13
-      {"2014-01-01 ... 2014-01-02", "past ... now", "2029-12-31", true},                               // 14
-      {"2030-01-01 12:05:00", "now ... future", "2029-12-31", true},                                   // 15
+      {"2030-01-01 12:00:00.000000 + 1m / 1s", "now ... future / 1s", "2029-12-31 00:00",
+       true},                                                               // 08
+      {"now + 30s / 1s", "now ... future / 1s", "2029-12-31 00:00", true},  // 09
+      {"repeat now ... future / 1h { now + 5m / 1s } ", "now ... future / 1s", "2029-12-31",
+       true},  // 10
+      {"repeat 2030-01-01 13:00 ... 2030-06-01 14:00 / 30m { now + 5m / 1s }",
+       "now ... future / 1s", "2029-12-31", true},
+      {kVector12, "now ... future / 1s", "2029-12-31", true},                // 12
+      {"repeat now + 1d / 1h", "now ... future / 1s", "2029-12-31", false},  // 13
+      {"2014-01-01 ... 2014-01-02", "past ... now", "2029-12-31", true},     // 14
+      {"2030-01-01 12:05:00", "now ... future", "2029-12-31", true},         // 15
       // period rules
       {"now + 1m / 1s", "now ... future / 5s", "2030-01-01", false},
       {"now + 1m / 5s", "now ... future / 5s", "2030-01-01", true},
@@ -339,10 +359,13 @@ TEST_CASE("When follows: the RI rule of fulfills()", "[parsers][when]") {
       {"2020-01-01 ... 2040-01-01", "now ... future", "2030-01-01", true},
       {"2020-01-01 ... 2021-01-01", "now ... future", "2030-01-01", false},
       {"2020-01-01 + 1h", "now ... future", "2030-01-01", false},
-      {"2030-01-01 12:00 ... now", "2030-01-01 11:00 ... 2030-01-01 13:00", "2030-01-01 14:00", true},
-      {"2030-01-01 10:00 ... now", "2030-01-01 11:00 ... 2030-01-01 13:00", "2030-01-01 12:00", false},
+      {"2030-01-01 12:00 ... now", "2030-01-01 11:00 ... 2030-01-01 13:00", "2030-01-01 14:00",
+       true},
+      {"2030-01-01 10:00 ... now", "2030-01-01 11:00 ... 2030-01-01 13:00", "2030-01-01 12:00",
+       false},
       {"now + 30m / 15s", "2009-02-20 13:00:00 ... 2009-02-20 15:00:00", "2009-02-20 13:30", true},
-      {"repeat now + 30m / 1m { now + 5s / 1s }", "2009-02-20 13:00:00 ... 2009-02-20 15:00:00", "2009-02-20 13:30", true},
+      {"repeat now + 30m / 1m { now + 5s / 1s }", "2009-02-20 13:00:00 ... 2009-02-20 15:00:00",
+       "2009-02-20 13:30", true},
       {"now + 30m / 15s", "2009-02-20 13:00:00 ... 2009-02-20 15:00:00", "2009-02-20 16:00", false},
       // `now` is in any scope that starts or ends with `now`
       {"now", "past ... now", "2030-01-01", true},
@@ -366,12 +389,12 @@ TEST_CASE("When timer_delays: the worked examples with t0 = 12:00", "[parsers][w
       {"now + 30s", 0, 30, false},
       {"now + 30s / 1s", 0, 30, false},  // vector 09
       {"2030-01-01 12:10:00", 600, 600, false},
-      {"2030-01-01 11:00:00", 0, 0, false},  // a past singleton runs at once
+      {"2030-01-01 11:00:00", 0, 0, false},           // a past singleton runs at once
       {"2030-01-01 11:00:00 + 30m", 0, 1800, false},  // duration counted from the clamped start
       {"2030-01-01 11:00:00 ... 2030-01-01 11:30:00", 0, -1, true},
       {"2030-01-01 11:00:00 ... 2030-01-01 13:00:00", 0, 3600, false},
       {"now ... future", 0, -1, false},
-      {"2030-01-01 12:05:00.000000", 300, 300, false},  // vector 15
+      {"2030-01-01 12:05:00.000000", 300, 300, false},         // vector 15
       {"2030-01-01 12:00:00.000000 + 1m / 1s", 0, 60, false},  // vector 08
       {"2030-01-01 13:00:00 ... 2030-01-01 15:00:00", 3600, 10800, false},
       {"2030-01-01 13:00:00 ... future", 3600, -1, false},
@@ -393,11 +416,14 @@ TEST_CASE("When timer_delays: the worked examples with t0 = 12:00", "[parsers][w
 
 TEST_CASE("When envelope_scope resolves a repeated scope (vector 26)", "[parsers][when]") {
   auto [input, now, expected] = GENERATE(table<const char*, const char*, const char*>({
-      {"repeat now ... future / 1h { now + 5m / 1s } ", "2030-01-01 12:00:00", "2030-01-01 12:00:00.000000 / 1h"},
-      {"repeat now ... future / 1h { now + 5m / 1s } ", "2030-01-01 12:00:00.25", "2030-01-01 12:00:00.250000 / 1h"},
-      {"repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } ", "2030-01-01 12:00",
-       "2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m"},
-      {"repeat now + 1d / 1h", "2030-01-01", "2030-01-01 00:00:00.000000 ... 2030-01-02 00:00:00.000000 / 1h"},
+      {"repeat now ... future / 1h { now + 5m / 1s } ", "2030-01-01 12:00:00",
+       "2030-01-01 12:00:00.000000 / 1h"},
+      {"repeat now ... future / 1h { now + 5m / 1s } ", "2030-01-01 12:00:00.25",
+       "2030-01-01 12:00:00.250000 / 1h"},
+      {"repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } ",
+       "2030-01-01 12:00", "2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m"},
+      {"repeat now + 1d / 1h", "2030-01-01",
+       "2030-01-01 00:00:00.000000 ... 2030-01-02 00:00:00.000000 / 1h"},
       {kVector12, "2030-01-01", "2030-01-01 00:00:00.000000"},
       {"repeat past ... now / 1h", "2030-01-01", "past ... 2030-01-01 00:00:00.000000 / 1h"},
       {"repeat 2030-01-02 / 1h", "2030-01-01", "2030-01-02 00:00:00.000000 / 1h"},
@@ -411,8 +437,9 @@ TEST_CASE("When envelope_scope resolves a repeated scope (vector 26)", "[parsers
 
 TEST_CASE("OccurrenceIterator: periodic repeat from now (vector 10)", "[parsers][when][iter]") {
   const When w = must_parse("repeat now ... future / 1h { now + 5m / 1s } ");
-  CHECK(occurrences(w, "2030-01-01 12:00:00", 3) ==
-        Strings{"2030-01-01 12:00:00.000000", "2030-01-01 13:00:00.000000", "2030-01-01 14:00:00.000000"});
+  CHECK(occurrences(w, "2030-01-01 12:00:00", 3) == Strings{"2030-01-01 12:00:00.000000",
+                                                            "2030-01-01 13:00:00.000000",
+                                                            "2030-01-01 14:00:00.000000"});
   // microseconds of the start are zeroed
   CHECK(occurrences(w, "2030-01-01 12:00:00.700001", 1) == Strings{"2030-01-01 12:00:00.000000"});
   OccurrenceIterator it(w, at("2030-01-01 12:00:00"));
@@ -424,10 +451,12 @@ TEST_CASE("OccurrenceIterator: periodic repeat from now (vector 10)", "[parsers]
 }
 
 TEST_CASE("OccurrenceIterator: absolute outer range (vector 11)", "[parsers][when][iter]") {
-  const When w = must_parse("repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } ");
+  const When w = must_parse(
+      "repeat 2030-01-01 13:00:00.000000 ... 2030-06-01 14:00:00.000000 / 30m { now + 5m / 1s } ");
   SECTION("started before: jumps to the outer start") {
-    CHECK(occurrences(w, "2030-01-01 12:00:00", 3) ==
-          Strings{"2030-01-01 13:00:00.000000", "2030-01-01 13:30:00.000000", "2030-01-01 14:00:00.000000"});
+    CHECK(occurrences(w, "2030-01-01 12:00:00", 3) == Strings{"2030-01-01 13:00:00.000000",
+                                                              "2030-01-01 13:30:00.000000",
+                                                              "2030-01-01 14:00:00.000000"});
   }
   SECTION("started late: not re-aligned") {
     CHECK(occurrences(w, "2030-01-01 13:10:00", 2) ==
@@ -448,7 +477,8 @@ TEST_CASE("OccurrenceIterator: absolute outer range (vector 11)", "[parsers][whe
   }
 }
 
-TEST_CASE("OccurrenceIterator: implicit inner scope gives singletons (vector 13)", "[parsers][when][iter]") {
+TEST_CASE("OccurrenceIterator: implicit inner scope gives singletons (vector 13)",
+          "[parsers][when][iter]") {
   const When w = must_parse("repeat now + 1d / 1h");
   OccurrenceIterator it(w, at("2030-01-01 00:00:00"));
   std::vector<MicrosSinceEpoch> all;
@@ -478,10 +508,12 @@ TEST_CASE("OccurrenceIterator: the RI's own iterator test", "[parsers][when][ite
   CHECK(d1.end_delay == secs(5405));
   CHECK(sub2.canonical() == "2009-02-20 13:31:00.000000 + 5s / 1s");
   CHECK(sub2.timer_delays(at("2009-02-20 12:00:00")).start_delay == secs(5460));
-  CHECK(sub2.follows(must_parse("2009-02-20 13:00:00 ... 2009-02-20 15:00:00"), at("2009-02-20 13:30:00")));
+  CHECK(sub2.follows(must_parse("2009-02-20 13:00:00 ... 2009-02-20 15:00:00"),
+                     at("2009-02-20 13:30:00")));
 }
 
-TEST_CASE("OccurrenceIterator: sub-scope keeps an inner period without duration, as the RI", "[parsers][when][iter]") {
+TEST_CASE("OccurrenceIterator: sub-scope keeps an inner period without duration, as the RI",
+          "[parsers][when][iter]") {
   const When w = must_parse("repeat now + 1d / 1h { now / 10s }");
   OccurrenceIterator it(w, at("2030-01-01 00:00:00"));
   const auto t = it.next();
@@ -489,7 +521,8 @@ TEST_CASE("OccurrenceIterator: sub-scope keeps an inner period without duration,
   CHECK(it.sub_scope(*t).canonical() == "2030-01-01 00:00:00.000000 / 10s");
 }
 
-TEST_CASE("OccurrenceIterator: crontab first Monday hourly (vector 12)", "[parsers][when][iter][cron]") {
+TEST_CASE("OccurrenceIterator: crontab first Monday hourly (vector 12)",
+          "[parsers][when][iter][cron]") {
   const When w = must_parse(kVector12);
   SECTION("from 2030-01-01") {
     OccurrenceIterator it(w, at("2030-01-01 00:00:00"));
@@ -504,7 +537,8 @@ TEST_CASE("OccurrenceIterator: crontab first Monday hourly (vector 12)", "[parse
     CHECK(got[2] == "2030-01-07 02:00:00.000000");
     CHECK(got[23] == "2030-01-07 23:00:00.000000");  // hours 24..59 of the RI text never match
     CHECK(got[24] == "2030-02-04 00:00:00.000000");  // first Monday of February
-    CHECK(it.sub_scope(at("2030-01-07 00:00:00")).canonical() == "2030-01-07 00:00:00.000000 + 5s / 1s");
+    CHECK(it.sub_scope(at("2030-01-07 00:00:00")).canonical() ==
+          "2030-01-07 00:00:00.000000 + 5s / 1s");
   }
   SECTION("the RI's test: from 2009-02-20 13:30") {
     CHECK(occurrences(w, "2009-02-20 13:30:00", 2) ==
@@ -513,20 +547,21 @@ TEST_CASE("OccurrenceIterator: crontab first Monday hourly (vector 12)", "[parse
 }
 
 TEST_CASE("OccurrenceIterator: daily and weekly crontabs", "[parsers][when][iter][cron]") {
-  auto [input, from, first, second] = GENERATE(table<const char*, const char*, const char*, const char*>({
-      {"repeat now ... future cron 0 0 0 * * *", "2020-06-01 12:00:00", "2020-06-02 00:00:00.000000",
-       "2020-06-03 00:00:00.000000"},
-      {"repeat now ... future cron 0 0 12 * 0 *", "2020-06-01 12:00:00", "2020-06-07 12:00:00.000000",
-       "2020-06-14 12:00:00.000000"},
-      {"repeat now ... future cron 0 0 12 * 0 *", "2020-06-07 12:00:00", "2020-06-07 12:00:00.000000",
-       "2020-06-14 12:00:00.000000"},
-      {"repeat now ... future cron 0 0 0 29 * 2", "2021-03-01", "2024-02-29 00:00:00.000000",
-       "2028-02-29 00:00:00.000000"},
-      {"repeat now ... future cron 15,45 30 23 31 * *", "2030-01-31 23:30:20", "2030-01-31 23:30:45.000000",
-       "2030-03-31 23:30:15.000000"},
-      {"repeat now ... future cron * * * * * *", "2030-12-31 23:59:59.9", "2030-12-31 23:59:59.000000",
-       "2031-01-01 00:00:00.000000"},
-  }));
+  auto [input, from, first, second] =
+      GENERATE(table<const char*, const char*, const char*, const char*>({
+          {"repeat now ... future cron 0 0 0 * * *", "2020-06-01 12:00:00",
+           "2020-06-02 00:00:00.000000", "2020-06-03 00:00:00.000000"},
+          {"repeat now ... future cron 0 0 12 * 0 *", "2020-06-01 12:00:00",
+           "2020-06-07 12:00:00.000000", "2020-06-14 12:00:00.000000"},
+          {"repeat now ... future cron 0 0 12 * 0 *", "2020-06-07 12:00:00",
+           "2020-06-07 12:00:00.000000", "2020-06-14 12:00:00.000000"},
+          {"repeat now ... future cron 0 0 0 29 * 2", "2021-03-01", "2024-02-29 00:00:00.000000",
+           "2028-02-29 00:00:00.000000"},
+          {"repeat now ... future cron 15,45 30 23 31 * *", "2030-01-31 23:30:20",
+           "2030-01-31 23:30:45.000000", "2030-03-31 23:30:15.000000"},
+          {"repeat now ... future cron * * * * * *", "2030-12-31 23:59:59.9",
+           "2030-12-31 23:59:59.000000", "2031-01-01 00:00:00.000000"},
+      }));
   INFO(input << " from " << from);
   // The default budget (400 days) may run out before a leap day: next() is simply called again.
   const When w = must_parse(input);
@@ -538,7 +573,8 @@ TEST_CASE("OccurrenceIterator: daily and weekly crontabs", "[parsers][when][iter
   CHECK(got == Strings{first, second});
 }
 
-TEST_CASE("OccurrenceIterator: crontab scan agrees with a second-by-second scan", "[parsers][when][iter][cron]") {
+TEST_CASE("OccurrenceIterator: crontab scan agrees with a second-by-second scan",
+          "[parsers][when][iter][cron]") {
   const auto text = GENERATE(as<std::string>{}, "5,35 10-12 1,13 * 1-5 *", "0 * * * * *",
                              "59 59 23 * * *", "* 0 0 1,15 * *", "0 0 1-3 * 6 1-2");
   const When w = must_parse("repeat 2030-01-01 00:00:00 ... 2030-01-04 00:00:00 cron " + text);
@@ -556,13 +592,17 @@ TEST_CASE("OccurrenceIterator: crontab scan agrees with a second-by-second scan"
   CHECK(got == expected);
 }
 
-TEST_CASE("OccurrenceIterator: crontab inside an absolute range keeps the start's microseconds", "[parsers][when][iter][cron]") {
-  const When w = must_parse("repeat 2030-01-01 00:00:00.5 ... 2030-01-01 00:00:03 cron * * * * * *");
-  CHECK(occurrences(w, "2029-01-01", 10) ==
-        Strings{"2030-01-01 00:00:00.500000", "2030-01-01 00:00:01.500000", "2030-01-01 00:00:02.500000"});
+TEST_CASE("OccurrenceIterator: crontab inside an absolute range keeps the start's microseconds",
+          "[parsers][when][iter][cron]") {
+  const When w =
+      must_parse("repeat 2030-01-01 00:00:00.5 ... 2030-01-01 00:00:03 cron * * * * * *");
+  CHECK(occurrences(w, "2029-01-01", 10) == Strings{"2030-01-01 00:00:00.500000",
+                                                    "2030-01-01 00:00:01.500000",
+                                                    "2030-01-01 00:00:02.500000"});
 }
 
-TEST_CASE("OccurrenceIterator: the scan budget bounds a crontab that never matches", "[parsers][when][iter][cron]") {
+TEST_CASE("OccurrenceIterator: the scan budget bounds a crontab that never matches",
+          "[parsers][when][iter][cron]") {
   SECTION("unbounded scope: not exhausted, resumable") {
     const When w = must_parse("repeat now ... future cron 0 0 0 31 * 2");  // 31 February
     OccurrenceIterator it(w, at("2030-01-01"));
@@ -606,18 +646,19 @@ TEST_CASE("OccurrenceIterator: a non-repeated scope has no occurrences", "[parse
 
 TEST_CASE("OccurrenceIterator: occurrences stop at year 9999", "[parsers][when][iter]") {
   const When w = must_parse("repeat 9999-12-31 23:00 ... future / 30m");
-  CHECK(occurrences(w, "2030-01-01", 5) == Strings{"9999-12-31 23:00:00.000000", "9999-12-31 23:30:00.000000"});
+  CHECK(occurrences(w, "2030-01-01", 5) ==
+        Strings{"9999-12-31 23:00:00.000000", "9999-12-31 23:30:00.000000"});
 }
 
 TEST_CASE("Crontab::matches checks every field", "[parsers][when][cron]") {
   const Crontab c = Crontab::parse("0 30 12 1-7 1 1,6").value();
-  CHECK(c.matches(at("2030-01-07 12:30:00")));           // Monday 7 January
-  CHECK_FALSE(c.matches(at("2030-01-07 12:30:01")));     // second
-  CHECK_FALSE(c.matches(at("2030-01-07 12:31:00")));     // minute
-  CHECK_FALSE(c.matches(at("2030-01-07 13:30:00")));     // hour
-  CHECK_FALSE(c.matches(at("2030-01-14 12:30:00")));     // day of month
-  CHECK_FALSE(c.matches(at("2030-01-06 12:30:00")));     // weekday (Sunday)
-  CHECK_FALSE(c.matches(at("2030-02-04 12:30:00")));     // month
+  CHECK(c.matches(at("2030-01-07 12:30:00")));        // Monday 7 January
+  CHECK_FALSE(c.matches(at("2030-01-07 12:30:01")));  // second
+  CHECK_FALSE(c.matches(at("2030-01-07 12:31:00")));  // minute
+  CHECK_FALSE(c.matches(at("2030-01-07 13:30:00")));  // hour
+  CHECK_FALSE(c.matches(at("2030-01-14 12:30:00")));  // day of month
+  CHECK_FALSE(c.matches(at("2030-01-06 12:30:00")));  // weekday (Sunday)
+  CHECK_FALSE(c.matches(at("2030-02-04 12:30:00")));  // month
   CHECK(c.matches(at("2030-06-03 12:30:00")));
   CHECK_FALSE(c.hours_star);
   std::string text;
