@@ -154,6 +154,15 @@ R<Scalar> read_scalar(Ctx& c, od::value& v, const Where& where) {
   return s;
 }
 
+// A JSON float for a natural element is truncated, as the RI's int(float(s)) does for text.
+// (The RI keeps the float and re-emits "80.0", which then reads back as 80: we give the
+// stable value at once.)
+R<Value> natural_from_real(Ctx& c, const Scalar& s, const Where& where) {
+  const double d = s.typed.as_real();
+  if (!(d > -9.2e18 && d < 9.2e18)) return error_at(c, s.pos, where, "number out of range for a natural");
+  return Value::natural(static_cast<std::int64_t>(d));
+}
+
 // Typed value of an element from a scalar. Native JSON values are kept as given where the
 // primitive allows them (the RI stores them as-is), and rejected where they make no sense.
 R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const Where& where) {
@@ -166,7 +175,8 @@ R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const Where& where)
   if (k == model::ValueKind::kNone) return s.typed;
   switch (e.prim) {
     case model::Prim::kNatural:
-      if (k == model::ValueKind::kNatural || k == model::ValueKind::kReal) return s.typed;
+      if (k == model::ValueKind::kNatural) return s.typed;
+      if (k == model::ValueKind::kReal) return natural_from_real(c, s, where);
       break;
     case model::Prim::kReal:
       if (k == model::ValueKind::kReal) return s.typed;

@@ -192,6 +192,7 @@ void FieldWriter::close_rows() {
 }
 
 void FieldWriter::write_contents() {
+  if (m_.contents.empty()) return out_.append("[]");  // as Python writes an empty list
   out_.put('[');
   for (std::size_t i = 0; i < m_.contents.size(); ++i) {
     if (i) out_.put(',');
