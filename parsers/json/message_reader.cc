@@ -227,7 +227,7 @@ Status<ParseError> read_parameters(Ctx& c, od::value& v, std::vector<RawParamete
     if (!element) return fail(std::move(element).error());
     for (const RawParameter& p : out) {
       if (p.element == *element)
-        return error_at(c, value.raw_json_token().data(), where, "duplicate parameter");
+        return error_at(c, value.raw_json_token().data(), where, "duplicate element");
     }
     auto scalar = read_scalar(c, value, where);
     if (!scalar) return fail(std::move(scalar).error());
@@ -360,6 +360,7 @@ struct Pending {
   bool has_message = false;
   bool has_contents = false;
   bool rows_deferred = false;  // resultvalues came before results
+  unsigned sections_seen = 0;  // bit per section key, see check_section_once()
   std::string_view when_text;
   const char* when_pos = nullptr;
 };
@@ -437,10 +438,27 @@ Status<ParseError> read_contents(Ctx& c, od::value& v, int depth, Message& m) {
   return Ok{};
 }
 
+// Sections may appear once: Python keeps the last of repeated keys, which would silently drop
+// data; a repeated section is rejected instead. (Repeated scalars: the last wins, as in Python.)
+Status<ParseError> check_section_once(Ctx& c, std::string_view key, od::value& v, Pending& p) {
+  static constexpr std::string_view kSections[] = {"parameters", "metadata", "results",
+                                                   "resultvalues", "contents"};
+  for (std::size_t i = 0; i < std::size(kSections); ++i) {
+    if (key != kSections[i]) continue;
+    if (p.sections_seen & (1u << i)) {
+      return error_at(c, v.raw_json_token().data(), Where(key, std::string_view()),
+                      "duplicate key \"" + std::string(key) + "\"");
+    }
+    p.sections_seen |= 1u << i;
+  }
+  return Ok{};
+}
+
 // Pass 1: one field of the top-level object.
 Status<ParseError> read_field(Ctx& c, std::string_view key, od::value& v, int depth, Message& m,
                               Pending& p) {
   if (auto kind = model::kind_from_key(key)) return read_kind(c, v, *kind, m, p);
+  if (auto st = check_section_once(c, key, v, p); !st) return st;
   if (key == "version") return read_version(c, v, m);
   if (key == "registry") return read_optional_string(c, v, key, m.registry);
   if (key == "label") return read_optional_string(c, v, key, m.label);

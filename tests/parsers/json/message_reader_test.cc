@@ -89,6 +89,10 @@ TEST_CASE("malformed messages are rejected with the section and the offset", "[p
       {R"({"capability": "m", "label": "x"} trailing)", "invalid JSON", ""},
       {R"({"envelope": "message", "contents": [{"label": "x"}]})", "Cannot determine message type",
        "contents[0]"},
+      {R"({"capability": "m", "metadata": {}, "metadata": {}})", "duplicate key \"metadata\"",
+       "metadata"},
+      {R"({"capability": "m", "parameters": {"source.ip4": "*", "source.ip4": "*"}})",
+       "duplicate element", "parameters.source.ip4"},
   }));
   CAPTURE(json_text);
   auto m = test::parse(json_text);
