@@ -159,7 +159,8 @@ R<Scalar> read_scalar(Ctx& c, od::value& v, const Where& where) {
 // stable value at once.)
 R<Value> natural_from_real(Ctx& c, const Scalar& s, const Where& where) {
   const double d = s.typed.as_real();
-  if (!(d > -9.2e18 && d < 9.2e18)) return error_at(c, s.pos, where, "number out of range for a natural");
+  if (!(d > -9.2e18 && d < 9.2e18))
+    return error_at(c, s.pos, where, "number out of range for a natural");
   return Value::natural(static_cast<std::int64_t>(d));
 }
 
@@ -274,26 +275,16 @@ Status<ParseError> read_columns(Ctx& c, od::value& v, std::vector<model::Column>
   return Ok{};
 }
 
-// Hot path: one cell of resultvalues into its typed column.
-Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size_t row,
-                             std::size_t j) {
-  std::string_view raw = v.raw_json_token();
-  std::size_t end = raw.size();
-  while (end > 0 && is_json_space(raw[end - 1])) --end;
-  if (end >= 2 && raw[0] == '"' && raw[end - 1] == '"' &&
-      std::memchr(raw.data() + 1, '\\', end - 2) == nullptr) {
-    const std::string_view text = raw.substr(1, end - 2);
-    Value fast;
-    if (model::try_parse_value_fast(col.element->prim, text, fast)) {
-      col.values.push_back(fast);
-      return Ok{};
-    }
-    auto value = model::parse_value(col.element->prim, text);
-    if (!value)
-      return error_at(c, raw.data(), Where("resultvalues", row, j), std::move(value).error());
-    col.values.push_back(*value);
-    return Ok{};
-  }
+// Short strings: an inline scan beats a call to memchr.
+bool has_backslash(const char* p, std::size_t n) noexcept {
+  bool found = false;
+  for (std::size_t i = 0; i < n; ++i) found |= p[i] == '\\';
+  return found;
+}
+
+// One cell in its general form (escapes, native JSON values, errors): the cold path.
+Status<ParseError> read_cell_slow(Ctx& c, od::value& v, model::Column& col, std::size_t row,
+                                  std::size_t j) {
   const Where where("resultvalues", row, j);
   auto scalar = read_scalar(c, v, where);
   if (!scalar) return fail(std::move(scalar).error());
@@ -301,6 +292,21 @@ Status<ParseError> read_cell(Ctx& c, od::value& v, model::Column& col, std::size
   if (!value) return fail(std::move(value).error());
   col.values.push_back(*value);
   return Ok{};
+}
+
+// Hot path: one cell of resultvalues into its typed column. True when the cell was a plain
+// string in a canonical form; otherwise the caller takes read_cell_slow(), which also reports.
+bool read_cell_fast(od::value& v, model::Column& col) noexcept {
+  const std::string_view raw = v.raw_json_token();
+  std::size_t end = raw.size();
+  while (end > 0 && is_json_space(raw[end - 1])) --end;
+  if (end < 2 || raw[0] != '"' || raw[end - 1] != '"' || has_backslash(raw.data() + 1, end - 2)) {
+    return false;
+  }
+  Value& slot = col.values.emplace_back();  // parse in place: no copy of the value
+  if (model::try_parse_value_fast(col.element->prim, raw.substr(1, end - 2), slot)) return true;
+  col.values.pop_back();
+  return false;
 }
 
 Status<ParseError> read_row(Ctx& c, od::value& row_v, Message& m) {
@@ -316,7 +322,9 @@ Status<ParseError> read_row(Ctx& c, od::value& row_v, Message& m) {
           c, cell.raw_json_token().data(), Where("resultvalues", row, j),
           "row has more values than the " + std::to_string(m.columns.size()) + " result columns");
     }
-    if (auto st = read_cell(c, cell, m.columns[j], row, j); !st) return st;
+    if (!read_cell_fast(cell, m.columns[j])) {
+      if (auto st = read_cell_slow(c, cell, m.columns[j], row, j); !st) return st;
+    }
     ++j;
   }
   for (; j < m.columns.size(); ++j) m.columns[j].values.push_back(Value::none());  // short row

@@ -504,20 +504,24 @@ bool fast_real(std::string_view t, Value& out) noexcept {
   return true;
 }
 
-int two_digits(const char* p) noexcept { return (p[0] - '0') * 10 + (p[1] - '0'); }
-
-// Exactly `YYYY-MM-DD HH:MM:SS.ffffff`, the RI's emission, with calendar checks.
+// Exactly `YYYY-MM-DD HH:MM:SS.ffffff`, the RI's emission, with calendar checks. Branch-free
+// digit checks: this runs once per time value of every result row.
 bool fast_time(std::string_view t, Value& out) noexcept {
-  static constexpr char kShape[] = "dddd-dd-dd dd:dd:dd.dddddd";
   if (t.size() != 26) return false;
-  for (std::size_t i = 0; i < 26; ++i) {
-    if (kShape[i] == 'd' ? !is_digit(t[i]) : t[i] != kShape[i]) return false;
-  }
-  const char* p = t.data();
-  const int year = two_digits(p) * 100 + two_digits(p + 2);
-  const int month = two_digits(p + 5), day = two_digits(p + 8);
-  const int hour = two_digits(p + 11), minute = two_digits(p + 14), second = two_digits(p + 17);
-  const int micros = two_digits(p + 20) * 10000 + two_digits(p + 22) * 100 + two_digits(p + 24);
+  const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+  unsigned bad = 0;
+  auto digit = [&](int i) {
+    const unsigned d = static_cast<unsigned>(p[i]) - '0';
+    bad |= d > 9 ? 1u : 0u;
+    return static_cast<int>(d);
+  };
+  auto two = [&](int i) { return digit(i) * 10 + digit(i + 1); };
+  bad |=
+      (p[4] ^ '-') | (p[7] ^ '-') | (p[10] ^ ' ') | (p[13] ^ ':') | (p[16] ^ ':') | (p[19] ^ '.');
+  const int year = two(0) * 100 + two(2);
+  const int month = two(5), day = two(8), hour = two(11), minute = two(14), second = two(17);
+  const int micros = two(20) * 10000 + two(22) * 100 + two(24);
+  if (bad != 0) return false;
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > kDays[month - 1]) return false;
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

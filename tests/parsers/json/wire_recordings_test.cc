@@ -39,7 +39,8 @@ bool is_md5_hex(std::string_view s) {
 TEST_CASE("recorded RI message bodies re-serialise byte for byte", "[parsers][wire]") {
   std::size_t messages = 0;
   std::size_t capability_tokens = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(test::shared_dir() / "mplane/wire")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(test::shared_dir() / "mplane/wire")) {
     for (const std::string& body : bodies(test::read_file(entry.path()))) {
       CAPTURE(entry.path().filename().string(), body);
       auto m = test::parse(body);
