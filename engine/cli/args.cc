@@ -78,7 +78,10 @@ std::string format_options(const std::vector<OptionSpec>& specs) {
   width = std::max<std::size_t>(width, 12);
   std::string out;
   for (auto& [left, help] : rows) {
-    out += left + std::string(width + 2 - left.size(), ' ') + help + "\n";
+    out += left;
+    out.append(width + 2 - left.size(), ' ');
+    out += help;
+    out += '\n';
   }
   return out;
 }

@@ -131,7 +131,7 @@ int run_msg(const std::vector<std::string>& raw, Io io) {
         << format_options(kTokenOptions) << "  --compact (canon) write without whitespace\n";
     return raw.empty() ? kExitUsage : kExitOk;
   }
-  const std::string verb = raw[0];
+  const std::string& verb = raw[0];
   const auto& specs = verb == "canon"   ? kCanonOptions
                       : verb == "token" ? kTokenOptions
                                         : kCheckOptions;

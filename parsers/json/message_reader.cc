@@ -569,7 +569,7 @@ Status<ParseError> finish(Ctx& c, Pending& p, Message& m, const char* obj_pos) {
   if (!p.when_text.empty() || p.when_pos) {
     auto when = model::When::parse(p.when_text);
     if (!when) return error_at(c, p.when_pos, "when", std::move(when).error());
-    m.when = std::move(when.value());
+    m.when = when.value();
   }
   return finish_parameters(c, p, m);
 }

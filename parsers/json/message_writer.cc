@@ -10,7 +10,7 @@ namespace {
 using model::Message;
 using model::MessageKind;
 
-constexpr int kIndent = 2;
+constexpr std::size_t kIndent = 2;
 
 std::string_view field_name(Field f, const Message& m) {
   switch (f) {
@@ -85,7 +85,7 @@ FieldList fields_of(const Message& m, const WriteOptions& opts) {
 
 void FieldWriter::newline(int extra) {
   if (!opts_.pretty) return;
-  const auto n = static_cast<std::size_t>((level_ + extra) * kIndent);
+  const auto n = static_cast<std::size_t>(level_ + extra) * kIndent;
   char* p = out_.reserve(n + 1);
   *p = '\n';
   std::memset(p + 1, ' ', n);

@@ -125,7 +125,7 @@ bool parse_ipv6(std::string_view s, std::uint8_t* out) noexcept {
   int tail = g.gap < 0 ? 0 : g.count - g.gap;  // groups after `::` go to the end
   for (int i = 0; i < g.count - tail; ++i) words[i] = g.words[i];
   for (int i = 0; i < tail; ++i) words[8 - tail + i] = g.words[g.gap + i];
-  for (int i = 0; i < 8; ++i) {
+  for (std::size_t i = 0; i < 8; ++i) {
     out[2 * i] = static_cast<std::uint8_t>(words[i] >> 8);
     out[2 * i + 1] = static_cast<std::uint8_t>(words[i]);
   }
@@ -223,12 +223,13 @@ bool is_ipv4_mapped(const std::uint8_t* b) noexcept {
 }
 
 char* write_ipv6(char* out, const std::uint8_t* b) noexcept {
-  if (is_ipv4_mapped(b)) {  // RFC 5952 §5; glibc and Python >= 3.13 agree
-    std::memcpy(out, "::ffff:", 7);
+  if (is_ipv4_mapped(b)) {           // RFC 5952 §5; glibc and Python >= 3.13 agree
+    std::memcpy(out, "::ffff:", 7);  // NOLINT(bugprone-not-null-terminated-result): a prefix
     return write_ipv4(out + 7, b + 12);
   }
   std::uint16_t w[8];
-  for (int i = 0; i < 8; ++i) w[i] = static_cast<std::uint16_t>(b[2 * i] << 8 | b[2 * i + 1]);
+  for (std::size_t i = 0; i < 8; ++i)
+    w[i] = static_cast<std::uint16_t>(b[2 * i] << 8 | b[2 * i + 1]);
   int run = 0;
   int run_len = 0;
   longest_zero_run(w, run, run_len);

@@ -383,7 +383,8 @@ std::partial_ordering compare_numbers(const Value& a, const Value& b) noexcept {
   bool b_int = b.kind() == ValueKind::kNatural;
   if (a_int && b_int) return a.as_natural() <=> b.as_natural();
   if (a_int) return compare_int_double(a.as_natural(), b.as_real());
-  if (b_int) return 0 <=> compare_int_double(b.as_natural(), a.as_real());
+  if (b_int)
+    return 0 <=> compare_int_double(b.as_natural(), a.as_real());  // NOLINT(modernize-use-nullptr)
   return a.as_real() <=> b.as_real();
 }
 
@@ -646,6 +647,8 @@ std::partial_ordering compare_values(const Value& a, const Value& b) noexcept {
   }
 }
 
-bool values_equal(const Value& a, const Value& b) noexcept { return compare_values(a, b) == 0; }
+bool values_equal(const Value& a, const Value& b) noexcept {
+  return compare_values(a, b) == 0;  // NOLINT(modernize-use-nullptr): the <=> idiom
+}
 
 }  // namespace mplane::model

@@ -49,7 +49,7 @@ Md5Hex md5_hex(std::string_view bytes) {
   mbedtls_md5_ret(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
   static constexpr char kHex[] = "0123456789abcdef";
   Md5Hex hex(32, '0');
-  for (int i = 0; i < 16; ++i) {
+  for (std::size_t i = 0; i < 16; ++i) {
     hex[2 * i] = kHex[digest[i] >> 4];
     hex[2 * i + 1] = kHex[digest[i] & 15];
   }
