@@ -106,6 +106,19 @@ R<std::string_view> read_key(Ctx& c, simdjson::simdjson_result<od::field>& field
   return c.arena.keep(std::string(unescaped));
 }
 
+// Calls f(key, value) for every field of `obj`, stopping at the first error.
+template <class F>
+Status<ParseError> for_each_field(Ctx& c, od::object& obj, const Where& where, F f) {
+  for (auto field : obj) {
+    auto key = read_key(c, field, where);
+    if (!key) return fail(std::move(key).error());
+    od::value value;
+    if (auto e = field.value().get(value)) return json_error(c, e, where);
+    if (auto st = f(*key, value); !st) return st;
+  }
+  return Ok{};
+}
+
 R<Value> read_number(Ctx& c, od::value& v, const char* pos, const Where& where) {
   od::number_type type;
   if (auto e = v.get_number_type().get(type)) return json_error(c, e, where);
@@ -216,25 +229,20 @@ Status<ParseError> read_parameters(Ctx& c, od::value& v, std::vector<RawParamete
   od::object obj;
   if (auto e = v.get_object().get(obj)) return json_error(c, e, "parameters");
   out.reserve(8);  // typical sections are small: one allocation instead of several
-  for (auto field : obj) {
-    std::string_view name;
-    od::value value;
-    auto key = read_key(c, field, "parameters");
-    if (!key) return fail(std::move(key).error());
-    name = *key;
-    if (auto e = field.value().get(value)) return json_error(c, e, "parameters");
-    const Where where("parameters", name);
-    auto element = lookup(c, name, value.raw_json_token().data(), where);
-    if (!element) return fail(std::move(element).error());
-    for (const RawParameter& p : out) {
-      if (p.element == *element)
-        return error_at(c, value.raw_json_token().data(), where, "duplicate element");
-    }
-    auto scalar = read_scalar(c, value, where);
-    if (!scalar) return fail(std::move(scalar).error());
-    out.push_back({*element, *scalar});
-  }
-  return Ok{};
+  return for_each_field(
+      c, obj, "parameters", [&](std::string_view name, od::value& value) -> Status<ParseError> {
+        const Where where("parameters", name);
+        auto element = lookup(c, name, value.raw_json_token().data(), where);
+        if (!element) return fail(std::move(element).error());
+        for (const RawParameter& p : out) {
+          if (p.element == *element)
+            return error_at(c, value.raw_json_token().data(), where, "duplicate element");
+        }
+        auto scalar = read_scalar(c, value, where);
+        if (!scalar) return fail(std::move(scalar).error());
+        out.push_back({*element, *scalar});
+        return Ok{};
+      });
 }
 
 Status<ParseError> read_metadata(Ctx& c, od::value& v, std::vector<model::Metadatum>& out) {
@@ -508,17 +516,12 @@ Status<ParseError> read_field(Ctx& c, std::string_view key, od::value& v, int de
 Status<ParseError> read_deferred_rows(Ctx& c, od::object& obj, Message& m) {
   bool reset_ok = false;
   if (auto e = obj.reset().get(reset_ok)) return json_error(c, e, "resultvalues");
-  for (auto field : obj) {
-    std::string_view key;
-    od::value value;
-    auto key_r = read_key(c, field, "");
-    if (!key_r) return fail(std::move(key_r).error());
-    key = *key_r;
-    if (auto e = field.value().get(value)) return json_error(c, e, "");
-    if (key != "resultvalues") continue;
-    if (auto st = read_rows(c, value, m); !st) return st;  // then run to the end of the object
-  }
-  return Ok{};
+  // Runs to the end of the object so that the document is fully consumed.
+  return for_each_field(c, obj, "",
+                        [&](std::string_view key, od::value& value) -> Status<ParseError> {
+                          if (key != "resultvalues") return Ok{};
+                          return read_rows(c, value, m);
+                        });
 }
 
 Status<ParseError> finish_parameters(Ctx& c, Pending& p, Message& m) {
@@ -577,15 +580,10 @@ Status<ParseError> finish(Ctx& c, Pending& p, Message& m, const char* obj_pos) {
 R<Message> read_object(Ctx& c, od::object& obj, int depth, const char* obj_pos) {
   Message m;
   Pending p;
-  for (auto field : obj) {
-    std::string_view key;
-    od::value value;
-    auto key_r = read_key(c, field, "");
-    if (!key_r) return fail(std::move(key_r).error());
-    key = *key_r;
-    if (auto e = field.value().get(value)) return json_error(c, e, "");
-    if (auto st = read_field(c, key, value, depth, m, p); !st) return fail(std::move(st).error());
-  }
+  auto fields = for_each_field(c, obj, "", [&](std::string_view key, od::value& value) {
+    return read_field(c, key, value, depth, m, p);
+  });
+  if (!fields) return fail(std::move(fields).error());
   if (p.rows_deferred && !m.columns.empty()) {
     if (auto st = read_deferred_rows(c, obj, m); !st) return fail(std::move(st).error());
   }

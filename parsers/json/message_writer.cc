@@ -46,16 +46,6 @@ std::string_view field_name(Field f, const Message& m) {
   return "";
 }
 
-template <class T>
-std::vector<const T*> by_name(const std::vector<T>& items) {
-  std::vector<const T*> out;
-  out.reserve(items.size());
-  for (const T& item : items) out.push_back(&item);
-  std::sort(out.begin(), out.end(),
-            [](const T* a, const T* b) { return a->element->name < b->element->name; });
-  return out;
-}
-
 }  // namespace
 
 FieldList fields_of(const Message& m, const WriteOptions& opts) {
@@ -122,38 +112,36 @@ void FieldWriter::value(const model::Value& v) {
   out_.commit(n + 2);
 }
 
-void FieldWriter::write_parameters() {
+// `{ "name": value, ... }` for a section, names sorted; write_value(item) writes the value.
+template <class T, class F>
+void FieldWriter::write_section(const std::vector<T>& items, F write_value) {
   out_.put('{');
   bool first = true;
-  for (const model::Parameter* p : by_name(m_.parameters)) {
+  for (const T* item : model::sorted_by_name(items)) {
     if (!first) out_.put(',');
     first = false;
     newline(2);
-    append_json_string(out_, p->element->name);
+    append_json_string(out_, item->element->name);
     out_.append(opts_.pretty ? ": " : ":");
-    if (model::carries_constraints(m_.kind)) {
-      append_json_string(out_, p->constraint.canonical());
-    } else {
-      value(p->value);
-    }
+    write_value(*item);
   }
   newline(1);
   out_.put('}');
 }
 
+void FieldWriter::write_parameters() {
+  const bool constraints = model::carries_constraints(m_.kind);
+  write_section(m_.parameters, [&](const model::Parameter& p) {
+    if (constraints) {
+      append_json_string(out_, p.constraint.canonical());
+    } else {
+      value(p.value);
+    }
+  });
+}
+
 void FieldWriter::write_metadata() {
-  out_.put('{');
-  bool first = true;
-  for (const model::Metadatum* md : by_name(m_.metadata)) {
-    if (!first) out_.put(',');
-    first = false;
-    newline(2);
-    append_json_string(out_, md->element->name);
-    out_.append(opts_.pretty ? ": " : ":");
-    value(md->value);
-  }
-  newline(1);
-  out_.put('}');
+  write_section(m_.metadata, [&](const model::Metadatum& md) { value(md.value); });
 }
 
 void FieldWriter::write_columns() {

@@ -65,6 +65,8 @@ class FieldWriter {
   void newline(int extra);
   void string_value(std::string_view s) { append_json_string(out_, s); }
   void value(const model::Value& v);
+  template <class T, class F>
+  void write_section(const std::vector<T>& items, F write_value);
   void write_parameters();
   void write_metadata();
   void write_columns();

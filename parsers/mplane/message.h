@@ -7,6 +7,7 @@
 // it for code that wants to keep a message.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -101,6 +102,18 @@ struct Message {
   // A token-only notification: no when, parameters, metadata or results (§3.4).
   bool token_only() const noexcept;
 };
+
+// Pointers to the items of a section (parameters, metadata, columns) sorted by element name:
+// the order of the token hashes and of the RI's JSON. Valid while `items` is unchanged.
+template <class T>
+std::vector<const T*> sorted_by_name(const std::vector<T>& items) {
+  std::vector<const T*> out;
+  out.reserve(items.size());
+  for (const T& item : items) out.push_back(&item);
+  std::sort(out.begin(), out.end(),
+            [](const T* a, const T* b) { return a->element->name < b->element->name; });
+  return out;
+}
 
 // A specification for `capability` as the RI builds one (Specification(capability=…)): same
 // verb, registry, label, when, metadata and result columns; each parameter whose constraint

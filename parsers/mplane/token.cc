@@ -7,16 +7,6 @@
 namespace mplane::model {
 namespace {
 
-template <class T>
-std::vector<const T*> sorted_by_name(const std::vector<T>& items) {
-  std::vector<const T*> out;
-  out.reserve(items.size());
-  for (const T& item : items) out.push_back(&item);
-  std::sort(out.begin(), out.end(),
-            [](const T* a, const T* b) { return a->element->name < b->element->name; });
-  return out;
-}
-
 // J(list) with f(item) appended for each item, single spaces between.
 template <class T, class F>
 void join(std::string& out, const std::vector<const T*>& items, F f) {
