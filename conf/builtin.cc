@@ -5,16 +5,21 @@
 
 namespace mplane::conf {
 
-extern const std::string_view kCoreRegistryJson;
+std::string_view builtin_file(std::string_view path) noexcept {
+  for (const BuiltinFile& f : builtin_files()) {
+    if (f.path == path) return f.content;
+  }
+  return {};
+}
 
-std::string_view core_registry_json() noexcept { return kCoreRegistryJson; }
+std::string_view core_registry_json() noexcept { return builtin_file("registry/core.json"); }
 
 Result<model::RegistrySet> load_registries(const std::vector<std::string>& files) {
   model::RegistrySet set;
-  if (auto st = set.add_document(core_registry_json(), "<built-in core registry>"); !st) {
-    return fail(st.error());
-  }
-  std::vector<model::RegistrySet::Document> docs;
+  std::vector<model::RegistrySet::Document> docs = {
+      {std::string(core_registry_json()), "<built-in core registry>"},
+      {std::string(builtin_file("registry/loopback.json")), "<built-in loopback registry>"},
+  };
   for (const std::string& path : files) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(path + ": cannot open registry file");

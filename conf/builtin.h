@@ -1,4 +1,5 @@
-// What the mplane binary carries built in: the core element registry (PROTOCOL.md §2.1).
+// What the mplane binary carries built in: the element registries (core and loopback) and the
+// capabilities of the built-in services, embedded from conf/ at build time.
 #pragma once
 
 #include <string>
@@ -10,11 +11,19 @@
 
 namespace mplane::conf {
 
+struct BuiltinFile {
+  std::string_view path;  // relative to conf/, e.g. "capabilities/sleep.json"
+  std::string_view content;
+};
+const std::vector<BuiltinFile>& builtin_files();
+// The content of a built-in file, or an empty view.
+std::string_view builtin_file(std::string_view path) noexcept;
+
 // The core registry document (http://ict-mplane.eu/registry/core), verbatim.
 std::string_view core_registry_json() noexcept;
 
-// A registry set with the built-in core registry plus the given registry files (which may
-// include each other and the core). The error names the file and the reason.
+// A registry set with the built-in registries (core, loopback) plus the given registry files
+// (which may include each other and the built-in ones). The error names the file and reason.
 Result<model::RegistrySet> load_registries(const std::vector<std::string>& files);
 
 }  // namespace mplane::conf

@@ -26,10 +26,10 @@ inline std::filesystem::path vector_path(const std::string& name) {
   return shared_dir() / "mplane" / "vectors" / name;
 }
 
-// The core registry plus the loopback registry, loaded once for the whole test binary.
+// The built-in registries (core, loopback), loaded once for the whole test binary.
 inline const model::RegistrySet& registries() {
   static const model::RegistrySet regs = [] {
-    auto r = conf::load_registries({(source_dir() / "conf/registry/loopback.json").string()});
+    auto r = conf::load_registries({});
     if (!r) std::abort();
     return std::move(r.value());
   }();

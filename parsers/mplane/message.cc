@@ -125,6 +125,55 @@ Message specification_from(const Message& capability) {
   return spec;
 }
 
+Value copy_value(const Value& v, Arena& arena) {
+  if (v.kind() != ValueKind::kString) return v;
+  return Value::string(arena.keep(std::string(v.as_string())));
+}
+
+namespace {
+
+std::optional<std::string_view> keep(const std::optional<std::string_view>& s, Arena& arena) {
+  if (!s) return std::nullopt;
+  return arena.keep(std::string(*s));
+}
+
+Constraint copy_constraint(const Constraint& c, Arena& arena) {
+  if (c.kind() == ConstraintKind::kAny) return c;
+  bool has_string = false;
+  for (const Value& v : c.values()) has_string |= v.kind() == ValueKind::kString;
+  if (!has_string) return c;
+  // Re-parse the canonical text from the arena: constraint members are views into it.
+  std::string_view text = arena.keep(c.canonical());
+  auto copy = Constraint::parse(Prim::kString, text);
+  return copy ? copy.value() : c;
+}
+
+}  // namespace
+
+Message copy_message(const Message& m, Arena& arena) {
+  Message out = m;
+  out.verb = arena.keep(std::string(m.verb));
+  out.registry = keep(m.registry, arena);
+  out.label = keep(m.label, arena);
+  out.token = keep(m.token, arena);
+  out.link = keep(m.link, arena);
+  out.export_url = keep(m.export_url, arena);
+  out.exception_token = keep(m.exception_token, arena);
+  out.exception_text = arena.keep(std::string(m.exception_text));
+  for (Parameter& p : out.parameters) {
+    p.value = copy_value(p.value, arena);
+    p.constraint = copy_constraint(p.constraint, arena);
+  }
+  for (Metadatum& md : out.metadata) md.value = copy_value(md.value, arena);
+  for (Column& c : out.columns) {
+    for (Value& v : c.values) v = copy_value(v, arena);
+  }
+  for (std::size_t i = 0; i < m.contents.size(); ++i) {
+    out.contents[i] = copy_message(m.contents[i], arena);
+  }
+  return out;
+}
+
 Status<> validate(const Message& m) {
   if (m.version > 1) return fail("Version mismatch");
   switch (m.kind) {

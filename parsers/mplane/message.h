@@ -121,6 +121,12 @@ std::vector<const T*> sorted_by_name(const std::vector<T>& items) {
 // The result borrows the capability's strings.
 Message specification_from(const Message& capability);
 
+// A deep copy of `m` whose strings (verb, label, token, string values, constraint members,
+// envelope members) live in `arena`: the copy no longer borrows the original input.
+Message copy_message(const Message& m, Arena& arena);
+// A copy of a value whose string (if any) lives in `arena`.
+Value copy_value(const Value& v, Arena& arena);
+
 // Validates a parsed (or built) message as the RI does before serialising it (§2.5), plus the
 // structural rules of the spec; envelopes recursively. The error names the section/element.
 Status<> validate(const Message& m);

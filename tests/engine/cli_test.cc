@@ -73,12 +73,14 @@ TEST_CASE("mplane msg canon prints the RI layout", "[engine][cli]") {
 }
 
 TEST_CASE("msg with --registry FILE adds registries, unknown ones are errors", "[engine][cli]") {
-  const std::string loopback = (test::source_dir() / "conf/registry/loopback.json").string();
-  const std::string spec = (test::source_dir() / "tests/data/loopback_spec.json").string();
-  CHECK(run({"msg", "check", spec}).status == 1);
-  Run ok = run({"msg", "check", "--registry", loopback, spec});
+  const std::string registry = (test::source_dir() / "tests/data/test_registry.json").string();
+  const std::string spec = (test::source_dir() / "tests/data/extra_spec.json").string();
+  Run without = run({"msg", "check", spec});
+  CHECK(without.status == 1);
+  CHECK_THAT(without.err, Catch::Contains("Key error: test.extra not present in registries"));
+  Run ok = run({"msg", "check", "--registry", registry, spec});
   CHECK(ok.status == 0);
-  CHECK_THAT(ok.out, Catch::StartsWith("<specification: measure (loopback-0)"));
+  CHECK_THAT(ok.out, Catch::StartsWith("<specification: measure (extra-0)"));
   Run missing = run({"msg", "check", "--registry", "/nope.json", spec});
   CHECK(missing.status == 1);
   CHECK(missing.err == "mplane msg: /nope.json: cannot open registry file\n");

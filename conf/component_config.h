@@ -1,0 +1,109 @@
+// The component's configuration file: the RI's mpcom/supervisor INI layout (PROTOCOL.md §5)
+// plus our [engine] and [service_NAME] sections, read into a typed struct.
+//
+// Strict: an unknown section, an unknown key or a bad value is an error "FILE:LINE: reason"
+// (the RI ignores unknown keys and crashes on some bad values). [client], [supervisor] and
+// [gui] belong to other programs sharing a supervisor file: they are kept unvalidated.
+//
+// Relative paths in values (registry and TLS files) are resolved against the directory of the
+// configuration file, so that a configuration works from any working directory. The RI
+// resolves them against its working directory instead: an RI file that relies on that must
+// use absolute paths, or sit in the directory the RI was started from.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conf/ini.h"
+#include "parsers/base/result.h"
+#include "parsers/mplane/time_value.h"
+
+namespace mplane::conf {
+
+enum class Workflow : std::uint8_t { kClientInitiated, kComponentInitiated };
+
+// [TLS]: resolved paths of existing files. Its presence switches on HTTPS and access control.
+struct TlsFiles {
+  std::string cert;
+  std::string key;
+  std::string ca_chain;
+};
+
+// One line of [Roles] (identity → roles) or [Authorizations] (label fragment → roles). The
+// roles are the value split on ',' only, untrimmed, exactly as the RI does: `guest, admin`
+// gives "guest" and " admin".
+struct RoleList {
+  std::string key;
+  std::vector<std::string> roles;
+};
+
+// [engine]: our scheduler and result store.
+struct EngineConfig {
+  std::uint32_t shards = 0;  // 0 = one per core
+  model::Micros immediate_wait = 5 * model::kMicrosPerSecond;  // then the client gets a receipt
+  std::uint64_t max_jobs = 10000;                    // pending + running
+  model::Micros retention = 300 * model::kMicrosPerSecond;  // a collected result is kept so long
+  model::Micros result_retention = 3600 * model::kMicrosPerSecond;  // an uncollected one
+  std::uint64_t max_retained_results = 10000;
+};
+
+// A built-in service to enable, from [service_NAME] or the RI's [module_X] layout. `options`
+// holds every option of the service under our key names, validated, canonical and with
+// defaults filled in (durations as format_duration gives them, addresses as format_address
+// gives them or `AUTO`, numbers in decimal); an optional option without default is absent.
+struct ServiceConfig {
+  std::string name;                              // "loopback", "sleep" or "ping"
+  std::map<std::string, std::string> options;
+  std::string origin;                            // "FILE:LINE" of the section header
+};
+
+struct ComponentConfig {
+  std::string path;  // the configuration file, as given
+
+  // [component]
+  Workflow workflow = Workflow::kClientInitiated;
+  std::string registry_uri;      // a resolved file path; empty = the built-in core registry
+  std::string registry_preload;  // a resolved file path, or empty
+  std::vector<std::string> registries;  // ours: further registry files, resolved
+  std::uint64_t scheduler_max_results = 0;  // 0 = unlimited
+  std::string listen_host = "0.0.0.0";      // ours
+  std::uint16_t listen_port = 1228;
+  std::string listen_cap_link;
+  std::string client_host;  // component-initiated: required then
+  std::uint16_t client_port = 1228;
+  std::string registration_path = "/register/capability";
+  std::string specification_path = "/show/specification";
+  std::string result_path = "/register/result";
+  std::string indirect_export_uri;
+
+  std::optional<TlsFiles> tls;
+  std::vector<RoleList> roles;           // [Roles], file order
+  std::vector<RoleList> authorizations;  // [Authorizations], file order (the last match wins)
+
+  EngineConfig engine;
+  std::vector<ServiceConfig> services;     // file order, each service at most once
+  std::vector<IniSection> other_sections;  // [client], [supervisor], [gui]: not ours to check
+};
+
+// Reads and validates a configuration file.
+Result<ComponentConfig> load_component_config(const std::string& path);
+
+// Validates a parsed file; relative paths are resolved against the directory of `ini.path`,
+// and the files they name must exist.
+Result<ComponentConfig> component_config_from_ini(const IniFile& ini);
+
+// The registry files to hand to load_registries(), in load order: registry_preload,
+// registry_uri (unless it is the built-in core), then `registries`.
+std::vector<std::string> registry_files(const ComponentConfig& config);
+
+// The RI's access check (PROTOCOL.md §4.8): everything is allowed without [TLS]; otherwise the
+// last [Authorizations] key that is a substring of `capability_label` decides, `identity` must
+// be a [Roles] key, and the two role lists must share a role (exact string equality).
+bool authorized(const ComponentConfig& config, std::string_view identity,
+                std::string_view capability_label);
+
+}  // namespace mplane::conf

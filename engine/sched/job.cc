@@ -1,0 +1,121 @@
+#include "engine/sched/job.h"
+
+namespace mplane::sched {
+
+Job::Job(Scheduler& scheduler, const model::Message& spec, const Service* service,
+         std::string token, Job* parent)
+    : scheduler_(scheduler),
+      token_(std::move(token)),
+      spec_(model::copy_message(spec, arena_)),
+      service_(service),
+      parent_(parent) {
+  spec_.token = token_;
+  for (const model::Column& c : spec_.columns) columns_.push_back({c.element, {}});
+  receipt_ = spec_;
+  receipt_.kind = model::MessageKind::kReceipt;
+  receipt_.link.reset();
+}
+
+void Job::add_row(std::span<const model::Value> row) {
+  for (std::size_t j = 0; j < columns_.size(); ++j) {
+    const model::Value v = j < row.size() ? row[j] : model::Value::none();
+    columns_[j].values.push_back(model::copy_value(v, arena_));
+  }
+  ++rows_;
+}
+
+void Job::build_result(std::optional<model::When> measured) {
+  result_ = spec_;
+  result_.kind = model::MessageKind::kResult;
+  result_.link.reset();
+  if (!measured) {
+    const auto start = model::TimePoint::absolute(started_at_ ? started_at_ : scheduler_.now_);
+    measured = model::When::range(start, model::TimePoint::absolute(scheduler_.now_));
+  }
+  result_.when = *measured;
+  result_.columns = std::move(columns_);
+  result_.row_count = rows_;
+  columns_.clear();
+}
+
+void Job::finish(std::optional<model::When> measured) {
+  if (in_worker_.load()) {
+    worker_measured_ = measured;
+    return;
+  }
+  if (!active()) return;
+  build_result(measured);
+  state_ = State::kDone;
+  scheduler_.on_finished(*this);
+}
+
+void Job::fail(std::string message) {
+  if (in_worker_.load()) {
+    worker_error_ = std::move(message);
+    return;
+  }
+  if (!active()) return;
+  error_ = std::move(message);
+  result_ = model::Message{};
+  result_.kind = model::MessageKind::kException;
+  result_.exception_token = std::string_view(token_);
+  result_.exception_text = error_;
+  state_ = State::kFailed;
+  scheduler_.on_finished(*this);
+}
+
+void Job::complete_from_worker() {
+  in_worker_.store(false);
+  if (worker_error_) {
+    fail(std::move(*worker_error_));
+  } else {
+    finish(worker_measured_);
+  }
+}
+
+TimerId Job::at(MicrosSinceEpoch t, std::function<void()> fn) {
+  std::weak_ptr<Job> self = weak_from_this();
+  const TimerId id = scheduler_.add_timer(t, [self, fn = std::move(fn)] {
+    if (auto job = self.lock(); job && job->active()) fn();
+  });
+  timers_.push_back(id);
+  return id;
+}
+
+void Job::cancel(TimerId id) { scheduler_.cancel_timer(id); }
+
+void Job::cancel_timers() {
+  for (TimerId id : timers_) scheduler_.cancel_timer(id);
+  timers_.clear();
+}
+
+bool Job::has_reply() const {
+  if (!children_.empty() || occurrences_) return children_done_ > 0 || !active();
+  return !active();
+}
+
+void Job::notify_waiters() {
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& fn : waiters) fn();
+}
+
+const model::Message& Job::envelope() {
+  if (envelope_version_ == version_) return envelope_;
+  envelope_ = model::Message{};
+  envelope_.kind = model::MessageKind::kEnvelope;
+  envelope_.verb = "message";
+  envelope_.token = std::string_view(token_);
+  envelope_.label = spec_.label;
+  envelope_.when = envelope_scope_;
+  const std::size_t limit = scheduler_.options_.max_results_per_envelope;
+  for (const auto& child : children_) {
+    if (child->active()) continue;
+    envelope_.contents.push_back(child->result());
+    if (limit && envelope_.contents.size() > limit) envelope_.contents.erase(envelope_.contents.begin());
+  }
+  envelope_version_ = version_;
+  return envelope_;
+}
+
+}  // namespace mplane::sched

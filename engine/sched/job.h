@@ -1,0 +1,87 @@
+// One job of the scheduler (internal to engine/sched). A job owns a deep copy of its
+// specification, the rows measured so far, and its reply messages. Jobs live in shared_ptrs
+// (replies keep them alive while a transport serialises them) and never move in memory.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/sched/scheduler.h"
+
+namespace mplane::sched {
+
+class Job final : public JobContext, public std::enable_shared_from_this<Job> {
+ public:
+  enum class State : std::uint8_t { kWaiting, kRunning, kDone, kFailed };
+
+  Job(Scheduler& scheduler, const model::Message& spec, const Service* service,
+      std::string token, Job* parent);
+
+  // JobContext
+  const model::Message& specification() const override { return spec_; }
+  MicrosSinceEpoch now() const override { return scheduler_.now_; }
+  MicrosSinceEpoch started_at() const override { return started_at_; }
+  bool interrupted() const override { return interrupted_.load(std::memory_order_relaxed); }
+  void add_row(std::span<const model::Value> row) override;
+  std::size_t row_count() const override { return rows_; }
+  void finish(std::optional<model::When> measured) override;
+  void fail(std::string message) override;
+  TimerId at(MicrosSinceEpoch t, std::function<void()> fn) override;
+  void cancel(TimerId id) override;
+  uv_loop_s* loop() const override { return scheduler_.loop_; }
+
+  // A kWorker run ended (on the shard): complete with what the worker recorded.
+  void complete_from_worker();
+
+  bool active() const { return state_ == State::kWaiting || state_ == State::kRunning; }
+  bool has_reply() const;  // a result, envelope or exception (not just a receipt)
+  void set_interrupted() { interrupted_.store(true, std::memory_order_relaxed); }
+  void cancel_timers();
+  void notify_waiters();
+
+  // Replies. Built once (results at completion); borrow this job's memory.
+  const model::Message& receipt() const { return receipt_; }
+  const model::Message& result() const { return result_; }
+  const model::Message& envelope();  // repeated specifications: the results so far
+
+  Scheduler& scheduler_;
+  const std::string token_;
+  model::Arena arena_;
+  model::Message spec_;
+  const Service* service_;
+  Job* parent_;
+  State state_ = State::kWaiting;
+  std::atomic<bool> interrupted_{false};
+  MicrosSinceEpoch started_at_ = 0;
+  MicrosSinceEpoch finished_at_ = 0;
+  bool collected_ = false;
+  std::string error_;
+  std::vector<TimerId> timers_;
+  std::vector<std::function<void()>> waiters_;
+
+  // Repeated specifications: one child job per occurrence.
+  std::vector<std::shared_ptr<Job>> children_;
+  std::optional<model::OccurrenceIterator> occurrences_;
+  std::optional<model::When> envelope_scope_;
+  std::size_t children_done_ = 0;
+  std::uint64_t version_ = 0;  // bumped when a child finishes: invalidates envelope()
+  // While a kWorker service runs, finish()/fail() only record (they run on the pool thread).
+  std::atomic<bool> in_worker_{false};
+  std::optional<model::When> worker_measured_;
+  std::optional<std::string> worker_error_;
+
+ private:
+  void build_result(std::optional<model::When> measured);
+
+  std::vector<model::Column> columns_;
+  std::size_t rows_ = 0;
+  model::Message receipt_;
+  model::Message result_;
+  model::Message envelope_;
+  std::uint64_t envelope_version_ = UINT64_MAX;
+};
+
+}  // namespace mplane::sched

@@ -1,0 +1,375 @@
+// The scheduler's state machine. One file: submission, timers, occurrences of repeated
+// specifications, completion, retention. See scheduler.h for the rules.
+#include "engine/sched/scheduler.h"
+
+#include "engine/sched/job.h"
+#include "parsers/mplane/fulfills.h"
+#include "parsers/mplane/token.h"
+
+namespace mplane::sched {
+namespace {
+
+constexpr std::string_view kNoService = "No service registered for specification";
+constexpr std::string_view kNoPermission = "User has no permission to request this capability";
+constexpr std::string_view kUnknownJob = "Unknown job";
+constexpr std::string_view kUnexpected = "Unexpected message type";
+
+struct OwnedException {
+  std::string token;
+  std::string text;
+  model::Message message;
+};
+
+}  // namespace
+
+Reply make_exception(std::optional<std::string> token, std::string text) {
+  auto holder = std::make_shared<OwnedException>();
+  holder->token = token.value_or("");
+  holder->text = std::move(text);
+  holder->message.kind = model::MessageKind::kException;
+  if (token) holder->message.exception_token = std::string_view(holder->token);
+  holder->message.exception_text = holder->text;
+  return Reply(holder, &holder->message);
+}
+
+Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options,
+                     Executor* executor, uv_loop_s* loop)
+    : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {}
+
+Scheduler::~Scheduler() {
+  for (auto& [token, job] : jobs_) job->cancel_timers();
+}
+
+// --- Messages in -------------------------------------------------------------------------
+
+Reply Scheduler::handle(const model::Message& m, std::string_view identity, MicrosSinceEpoch now) {
+  switch (m.kind) {
+    case model::MessageKind::kSpecification:
+      return submit(m, identity, now);
+    case model::MessageKind::kRedemption:
+      return m.token ? redeem(*m.token, now) : make_exception(std::nullopt, "Redemption without token");
+    case model::MessageKind::kInterrupt:
+      return m.token ? interrupt(*m.token, now) : make_exception(std::nullopt, "Interrupt without token");
+    default:
+      return make_exception(model::effective_token(m), std::string(kUnexpected));
+  }
+}
+
+const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
+                                std::string_view identity) const {
+  denied = false;
+  for (const ServicePtr& s : services_) {
+    if (!model::fulfills(spec, s->capability(), now)) continue;
+    if (access_ && !access_(identity, s->capability())) {
+      denied = true;  // the RI stops at the first match
+      return nullptr;
+    }
+    return s.get();
+  }
+  return nullptr;
+}
+
+Reply Scheduler::submit(const model::Message& spec, std::string_view identity,
+                        MicrosSinceEpoch now) {
+  now_ = std::max(now_, now);
+  std::string token = model::effective_token(spec).value_or("");
+  if (auto it = jobs_.find(token); it != jobs_.end()) {
+    if (it->second->active()) return Reply(it->second, &it->second->receipt());
+    prune(token, it->second.get());  // finished: an identical specification runs anew
+  }
+  bool denied = false;
+  const Service* service = match(spec, now, denied, identity);
+  if (denied) return make_exception(token, std::string(kNoPermission));
+  if (!service) return make_exception(token, std::string(kNoService));
+  if (!spec.when) return make_exception(token, "Specification without a temporal scope");
+  if (active_ >= options_.max_jobs) {
+    ++stats_.overloaded;
+    return make_exception(token, "Overloaded: " + std::to_string(options_.max_jobs) +
+                                     " jobs are waiting or running (max-jobs); retry later");
+  }
+  return start_job(spec, *service, std::move(token), now);
+}
+
+Reply Scheduler::start_job(const model::Message& spec, const Service& service, std::string token,
+                           MicrosSinceEpoch now) {
+  const bool query = spec.verb == "query";
+  if (!query && !spec.when->repeated() && spec.when->timer_delays(now).expired) {
+    return make_exception(token, "Expired specification: its scope '" + spec.when->canonical() +
+                                     "' ended before it was received");
+  }
+  auto job = std::make_shared<Job>(*this, spec, &service, token, nullptr);
+  jobs_[token] = job;
+  ++active_;
+  ++stats_.submitted;
+  if (spec.when->repeated() && !query) {
+    job->occurrences_.emplace(job->spec_.when.value(), now);
+    job->envelope_scope_ = job->spec_.when->envelope_scope(now);
+    job->state_ = Job::State::kRunning;
+    schedule_next_occurrence(job);
+  } else {
+    schedule_run(job, now);
+  }
+  advance(now);  // starts jobs due now, so that immediate ones complete before the reply
+  return reply_for(job);
+}
+
+// --- Running ------------------------------------------------------------------------------
+
+void Scheduler::schedule_run(const JobPtr& job, MicrosSinceEpoch now) {
+  std::weak_ptr<Job> weak = job;
+  if (job->spec_.verb == "query") {  // the RI runs queries at once; `when` is the data window
+    add_timer(now, [this, weak] { if (auto j = weak.lock()) begin(j); });
+    return;
+  }
+  const model::TimerDelays d = job->spec_.when->timer_delays(now);
+  job->timers_.push_back(add_timer(now + d.start_delay, [this, weak] {
+    if (auto j = weak.lock()) begin(j);
+  }));
+  if (d.end_delay) {
+    job->timers_.push_back(add_timer(now + std::max(*d.end_delay, d.start_delay), [this, weak] {
+      if (auto j = weak.lock()) end_of_scope(j);
+    }));
+  }
+}
+
+void Scheduler::begin(const JobPtr& job) {
+  if (job->state_ != Job::State::kWaiting) return;
+  job->state_ = Job::State::kRunning;
+  job->started_at_ = now_;
+  Service& service = const_cast<Service&>(*job->service_);
+  if (service.mode() == Service::Mode::kLoop) {
+    service.start(*job);
+    return;
+  }
+  if (!executor_) {
+    job->fail("no worker pool for blocking service " + service.name());
+    return;
+  }
+  job->in_worker_ = true;
+  executor_->run_blocking([job, &service] { service.run_blocking(*job); },
+                          [job] { job->complete_from_worker(); });
+}
+
+void Scheduler::end_of_scope(const JobPtr& job) {
+  if (job->state_ == Job::State::kWaiting) begin(job);
+  if (job->state_ != Job::State::kRunning) return;
+  job->set_interrupted();
+  if (job->service_->mode() == Service::Mode::kLoop) {
+    const_cast<Service&>(*job->service_).interrupt(*job);
+  }
+}
+
+void Scheduler::schedule_next_occurrence(const JobPtr& parent) {
+  if (parent->interrupted()) return;
+  auto& it = *parent->occurrences_;
+  const std::optional<MicrosSinceEpoch> next = it.next();
+  std::weak_ptr<Job> weak = parent;
+  if (!next) {
+    if (it.exhausted()) {
+      parent->occurrences_.reset();  // no more occurrences: done once the children are
+      if (parent->children_done_ == parent->children_.size()) parent->finish(std::nullopt);
+    } else {
+      // The crontab scan budget ran out: look again later rather than block the shard.
+      add_timer(now_ + model::kMicrosPerSecond, [this, weak] {
+        if (auto p = weak.lock(); p && p->occurrences_) schedule_next_occurrence(p);
+      });
+    }
+    return;
+  }
+  parent->timers_.push_back(add_timer(*next, [this, weak, t = *next] {
+    if (auto p = weak.lock(); p && p->occurrences_) {
+      run_occurrence(p, t);
+      schedule_next_occurrence(p);
+    }
+  }));
+}
+
+void Scheduler::run_occurrence(const JobPtr& parent, MicrosSinceEpoch occurrence) {
+  model::Message sub = parent->spec_;
+  sub.when = parent->occurrences_->sub_scope(occurrence);
+  sub.token.reset();
+  const std::string token = model::pv_hash(sub);
+  auto child = std::make_shared<Job>(*this, sub, parent->service_, token, parent.get());
+  parent->children_.push_back(child);
+  schedule_run(child, now_);
+}
+
+void Scheduler::on_finished(Job& job) {
+  job.finished_at_ = now_;
+  job.cancel_timers();
+  ++stats_.completed;
+  if (job.parent_) {
+    Job& parent = *job.parent_;
+    ++parent.children_done_;
+    ++parent.version_;
+    drop_old_children(parent);
+    parent.notify_waiters();
+    if (!parent.occurrences_ && parent.children_done_ == parent.children_.size()) {
+      parent.finish(std::nullopt);
+    }
+    return;
+  }
+  --active_;
+  job.notify_waiters();
+  retire(job.shared_from_this());
+}
+
+// A repeated specification that runs for months must not keep every occurrence: keep the
+// last max_results_per_envelope (or max_retained_results) finished ones.
+void Scheduler::drop_old_children(Job& parent) {
+  const std::size_t cap = options_.max_results_per_envelope ? options_.max_results_per_envelope
+                                                            : options_.max_retained_results;
+  while (parent.children_done_ > cap && !parent.children_.front()->active()) {
+    parent.children_.erase(parent.children_.begin());
+    --parent.children_done_;
+  }
+}
+
+// --- Replies -------------------------------------------------------------------------------
+
+Reply Scheduler::reply_for(const JobPtr& job) {
+  if (job->occurrences_ || !job->children_.empty()) {
+    if (job->children_done_ == 0 && job->active()) return Reply(job, &job->receipt());
+    return Reply(job, &job->envelope());
+  }
+  if (job->active()) return Reply(job, &job->receipt());
+  return Reply(job, &job->result());
+}
+
+Reply Scheduler::redeem(std::string_view token, MicrosSinceEpoch now) {
+  advance(now);
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end()) return make_exception(std::string(token), std::string(kUnknownJob));
+  JobPtr job = it->second;
+  Reply reply = reply_for(job);
+  if (!job->active() && !job->collected_) {
+    job->collected_ = true;
+    std::weak_ptr<Job> weak = job;
+    add_timer(now_ + options_.retention, [this, weak, t = job->token_] {
+      if (auto j = weak.lock()) prune(t, j.get());
+    });
+  }
+  return reply;
+}
+
+Reply Scheduler::interrupt(std::string_view token, MicrosSinceEpoch now) {
+  advance(now);
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end()) return make_exception(std::string(token), std::string(kUnknownJob));
+  JobPtr job = it->second;
+  if (job->active()) {
+    job->set_interrupted();
+    for (const auto& child : job->children_) end_of_scope(child);
+    if (job->occurrences_) {
+      job->occurrences_.reset();
+      if (job->children_done_ == job->children_.size()) job->finish(std::nullopt);
+    } else {
+      end_of_scope(job);
+    }
+  }
+  return reply_for(job);
+}
+
+void Scheduler::interrupt_all(MicrosSinceEpoch now) {
+  std::vector<std::string> tokens;
+  for (const auto& [token, job] : jobs_) {
+    if (job->active()) tokens.push_back(token);
+  }
+  for (const std::string& t : tokens) (void)interrupt(t, now);
+}
+
+bool Scheduler::when_ready(std::string_view token, std::function<void()> fn) {
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end()) return false;
+  if (it->second->has_reply()) {
+    fn();
+  } else {
+    it->second->waiters_.push_back(std::move(fn));
+  }
+  return true;
+}
+
+bool Scheduler::ready(std::string_view token) const {
+  auto it = jobs_.find(std::string(token));
+  return it != jobs_.end() && it->second->has_reply();
+}
+
+// --- Retention -----------------------------------------------------------------------------
+
+void Scheduler::retire(const JobPtr& job) {
+  finished_order_.emplace_back(job->token_, job.get());
+  std::weak_ptr<Job> weak = job;
+  add_timer(now_ + options_.result_retention, [this, weak, t = job->token_] {
+    if (auto j = weak.lock()) prune(t, j.get());
+  });
+  enforce_retention_cap();
+}
+
+void Scheduler::prune(const std::string& token, const Job* expected) {
+  auto it = jobs_.find(token);
+  if (it == jobs_.end() || it->second.get() != expected) return;
+  it->second->cancel_timers();
+  jobs_.erase(it);
+  ++stats_.pruned;
+}
+
+void Scheduler::enforce_retention_cap() {
+  while (finished_order_.size() > options_.max_retained_results) {
+    auto [token, job] = finished_order_.front();
+    finished_order_.pop_front();
+    prune(token, job);
+  }
+  // Entries of jobs already pruned linger in finished_order_ until they reach the front;
+  // they are bounded by the number of retained results and removed here.
+  while (!finished_order_.empty()) {
+    auto it = jobs_.find(finished_order_.front().first);
+    if (it != jobs_.end() && it->second.get() == finished_order_.front().second) break;
+    finished_order_.pop_front();
+  }
+}
+
+// --- Timers --------------------------------------------------------------------------------
+
+TimerId Scheduler::add_timer(MicrosSinceEpoch t, std::function<void()> fn) {
+  const TimerId id = next_timer_++;
+  timers_.emplace(std::make_pair(t, id), std::move(fn));
+  timer_due_.emplace(id, t);
+  return id;
+}
+
+void Scheduler::cancel_timer(TimerId id) {
+  auto it = timer_due_.find(id);
+  if (it == timer_due_.end()) return;
+  timers_.erase({it->second, id});
+  timer_due_.erase(it);
+}
+
+void Scheduler::advance(MicrosSinceEpoch now) {
+  now_ = std::max(now_, now);
+  for (std::size_t fired = 0; fired < options_.timers_per_advance; ++fired) {
+    auto it = timers_.begin();
+    if (it == timers_.end() || it->first.first > now_) break;
+    std::function<void()> fn = std::move(it->second);
+    timer_due_.erase(it->first.second);
+    timers_.erase(it);
+    ++stats_.timers;
+    fn();
+  }
+  enforce_retention_cap();
+}
+
+std::optional<MicrosSinceEpoch> Scheduler::next_deadline() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.begin()->first.first;
+}
+
+Scheduler::Stats Scheduler::stats() const {
+  Stats s = stats_;
+  s.active = 0;
+  s.retained = 0;
+  s.active = active_;
+  s.retained = jobs_.size() - active_;
+  return s;
+}
+
+}  // namespace mplane::sched

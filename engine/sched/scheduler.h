@@ -1,0 +1,156 @@
+// The mPlane job scheduler of one shard (PROTOCOL.md §2.4.3, §6.2, §7; issue 3).
+//
+// A pure state machine: it never reads a clock and owns no loop handle. The shard passes
+// wall-clock UTC "now" into every call, arms one loop timer for next_deadline(), and calls
+// advance() when it fires; tests drive the same calls with a manual clock and never sleep.
+// Single-threaded: every member is called on the owning shard (kWorker services run on pool
+// threads through the Executor, and complete back on the shard).
+//
+// Rules (documented for users in README.md, "Job semantics"):
+// - A specification is matched against the services' capabilities in registration order with
+//   fulfills(); the first match is checked by the access hook. No match: the RI's exception
+//   "No service registered for specification"; a match the caller may not use: "User has no
+//   permission to request this capability".
+// - The job is keyed by the specification's token (its own, else its pv_hash). An identical
+//   specification while the job waits or runs gets that job's receipt; once the job has
+//   finished, an identical specification runs anew (the RI instead returns the stale result).
+// - A specification whose scope is already over gets an exception (the RI returns a receipt
+//   that never completes).
+// - At most `max_jobs` jobs wait or run; past that, an exception says so (never a drop).
+// - Results are kept until collected plus `retention`, uncollected ones for
+//   `result_retention`, and never more than `max_retained_results`: memory stays bounded.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/sched/service.h"
+#include "parsers/mplane/message.h"
+
+namespace mplane::sched {
+
+using model::Micros;
+
+struct SchedulerOptions {
+  std::size_t max_jobs = 10000;
+  Micros retention = 300 * model::kMicrosPerSecond;
+  Micros result_retention = 3600 * model::kMicrosPerSecond;
+  std::size_t max_retained_results = 10000;
+  std::size_t max_results_per_envelope = 0;  // repeated specs: keep the last N (0: all), RI
+  std::size_t timers_per_advance = 4096;     // work budget of one advance() (STYLE C9)
+};
+
+// Runs blocking service code off the shard. `done` must be called on the shard.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual void run_blocking(std::function<void()> work, std::function<void()> done) = 0;
+};
+
+// Runs the work at once on the calling thread (tests, and `mplane run` without a loop).
+class InlineExecutor final : public Executor {
+ public:
+  void run_blocking(std::function<void()> work, std::function<void()> done) override {
+    work();
+    done();
+  }
+};
+
+// A reply message (result, receipt, envelope of results, withdrawal or exception). The
+// pointer also keeps alive everything the message borrows (the job that made it).
+using Reply = std::shared_ptr<const model::Message>;
+
+// Decides whether `identity` may use `capability` (the supervisor issue plugs RBAC in here).
+using AccessHook = std::function<bool(std::string_view identity, const model::Message& capability)>;
+
+class Job;
+
+class Scheduler {
+ public:
+  // `executor` (for kWorker services) and `loop` (handed to kLoop services) may be null.
+  Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
+            uv_loop_s* loop);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  void set_access_hook(AccessHook hook) { access_ = std::move(hook); }
+  const std::vector<ServicePtr>& services() const { return services_; }
+
+  // A specification, redemption or interrupt (anything else: "Unexpected message type").
+  Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now);
+  Reply submit(const model::Message& specification, std::string_view identity,
+               MicrosSinceEpoch now);
+  Reply redeem(std::string_view token, MicrosSinceEpoch now);
+  Reply interrupt(std::string_view token, MicrosSinceEpoch now);
+  // Interrupts every job (shutdown): running services stop and flush what they measured.
+  void interrupt_all(MicrosSinceEpoch now);
+
+  // Fires the timers due at `now` (at most timers_per_advance of them) and prunes.
+  void advance(MicrosSinceEpoch now);
+  // The earliest pending timer, if any (it may be in the past: call advance() again).
+  std::optional<MicrosSinceEpoch> next_deadline() const;
+
+  // Calls fn once when the job with this token has a reply other than a receipt (at once if
+  // it already has). False if no such job.
+  bool when_ready(std::string_view token, std::function<void()> fn);
+  bool ready(std::string_view token) const;
+
+  struct Stats {
+    std::size_t active = 0;    // waiting or running
+    std::size_t retained = 0;  // finished, kept for collection
+    std::uint64_t submitted = 0, completed = 0, overloaded = 0, pruned = 0, timers = 0;
+  };
+  Stats stats() const;
+
+ private:
+  friend class Job;
+  using JobPtr = std::shared_ptr<Job>;
+
+  const Service* match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
+                       std::string_view identity) const;
+  Reply start_job(const model::Message& spec, const Service& service, std::string token,
+                  MicrosSinceEpoch now);
+  void schedule_run(const JobPtr& job, MicrosSinceEpoch now);
+  void schedule_next_occurrence(const JobPtr& parent);
+  void run_occurrence(const JobPtr& parent, MicrosSinceEpoch occurrence);
+  void begin(const JobPtr& job);
+  void end_of_scope(const JobPtr& job);
+  void on_finished(Job& job);
+  void drop_old_children(Job& parent);
+  void retire(const JobPtr& job);
+  void prune(const std::string& token, const Job* expected);
+  void enforce_retention_cap();
+  Reply reply_for(const JobPtr& job);
+
+  TimerId add_timer(MicrosSinceEpoch t, std::function<void()> fn);
+  void cancel_timer(TimerId id);
+
+  std::vector<ServicePtr> services_;
+  SchedulerOptions options_;
+  Executor* executor_;
+  uv_loop_s* loop_;
+  AccessHook access_;
+  MicrosSinceEpoch now_ = 0;
+
+  std::unordered_map<std::string, JobPtr> jobs_;  // by token
+  std::deque<std::pair<std::string, const Job*>> finished_order_;
+  std::map<std::pair<MicrosSinceEpoch, TimerId>, std::function<void()>> timers_;
+  std::unordered_map<TimerId, MicrosSinceEpoch> timer_due_;
+  TimerId next_timer_ = 1;
+  std::size_t active_ = 0;  // top-level jobs waiting or running
+  Stats stats_;
+};
+
+// Builds reply messages; public for tests and for the transport.
+Reply make_exception(std::optional<std::string> token, std::string text);
+
+}  // namespace mplane::sched

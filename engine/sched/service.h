@@ -1,0 +1,88 @@
+// The measurement service interface: one service owns one capability and runs the
+// specifications that fulfil it (issue 3, "Services").
+//
+// Threading: a service is created at start-up and then used on one shard only. A kLoop service
+// runs on the shard's loop: start() returns at once and the job completes later through
+// ctx.finish() / ctx.fail(), driven by ctx.at() timers (scheduler time, so tests run on a
+// manual clock) or by sockets on ctx.loop(). A kWorker service runs blocking code:
+// run_blocking() is called on a pool thread and the job completes when it returns; it may only
+// touch its JobContext (add_row, interrupted, now) while running.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "parsers/mplane/message.h"
+
+struct uv_loop_s;
+
+namespace mplane::sched {
+
+using model::MicrosSinceEpoch;
+
+// Identifies a timer set with JobContext::at().
+using TimerId = std::uint64_t;
+
+// What a running job exposes to its service. Owned by the scheduler; valid from start() until
+// the job completes (finish/fail, or run_blocking returning).
+class JobContext {
+ public:
+  virtual ~JobContext() = default;
+
+  // The specification being run: for a repeated specification, the sub-specification of one
+  // occurrence (its `when` is the occurrence's scope).
+  virtual const model::Message& specification() const = 0;
+  // Wall-clock UTC "now" as the scheduler last saw it (for the measured interval).
+  virtual MicrosSinceEpoch now() const = 0;
+  // When the run began (wall-clock UTC).
+  virtual MicrosSinceEpoch started_at() const = 0;
+  // Set by a client interrupt or by the end of the scope. Safe from a worker thread.
+  virtual bool interrupted() const = 0;
+
+  // Appends one result row: one value per result column of the specification, in order.
+  // String values are copied. From the loop thread, or the worker thread in run_blocking().
+  virtual void add_row(std::span<const model::Value> row) = 0;
+  // Rows added so far.
+  virtual std::size_t row_count() const = 0;
+
+  // Completes the job (kLoop services). `measured` is the definite interval actually
+  // measured; by default, from the start of the run to now. Idempotent.
+  virtual void finish(std::optional<model::When> measured = std::nullopt) = 0;
+  // Completes the job with an error: the reply becomes an exception with this text.
+  virtual void fail(std::string message) = 0;
+
+  // Calls fn at wall-clock time t (or at once if t is past), on the shard. Timers of a job
+  // are cancelled when it completes.
+  virtual TimerId at(MicrosSinceEpoch t, std::function<void()> fn) = 0;
+  virtual void cancel(TimerId id) = 0;
+
+  // The shard's loop, for sockets; null when the scheduler runs without one (unit tests).
+  virtual uv_loop_s* loop() const = 0;
+};
+
+class Service {
+ public:
+  enum class Mode : std::uint8_t { kLoop, kWorker };
+
+  virtual ~Service() = default;
+  // The capability this service implements (owned by the service, alive as long as it).
+  virtual const model::Message& capability() const = 0;
+  virtual Mode mode() const { return Mode::kLoop; }
+  // A short name for logs and configuration ("loopback", "ping-average-ip4", …).
+  virtual std::string name() const = 0;
+
+  // kLoop: begin running; return at once.
+  virtual void start(JobContext& ctx) = 0;
+  // kLoop: the job was interrupted (client interrupt or end of scope): stop timers and
+  // sockets, then call ctx.finish() with what was measured so far.
+  virtual void interrupt(JobContext& ctx) { ctx.finish(); }
+  // kWorker: run to completion on a pool thread, polling ctx.interrupted().
+  virtual void run_blocking(JobContext& /*ctx*/) {}
+};
+
+using ServicePtr = std::unique_ptr<Service>;
+
+}  // namespace mplane::sched
