@@ -101,7 +101,8 @@ Result<std::uint64_t> natural(const Field& f, std::uint64_t min, std::uint64_t m
   }
   std::uint64_t n = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || n < min || n > max) {
+  if (ec != std::errc()) return f.bad("is too large");
+  if (n < min || n > max) {
     if (max == kNoLimit) return f.bad("must be at least " + std::to_string(min));
     return f.bad("is not in the range " + std::to_string(min) + ".." + std::to_string(max));
   }

@@ -10,7 +10,8 @@ namespace mplane::loop {
 
 WallTime SystemWallClock::wall_now() const noexcept {
   timespec ts{};
-  // CLOCK_REALTIME always exists and `ts` is valid: a failure here is a broken platform (C3 tier 3).
+  // CLOCK_REALTIME always exists and `ts` is valid: a failure here is a broken platform (C3 tier
+  // 3).
   if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
     std::fprintf(stderr, "mplane: clock_gettime(CLOCK_REALTIME) failed\n");
     std::abort();
@@ -41,9 +42,8 @@ MonoTime ManualClock::mono_now() const noexcept {
 }
 
 void ManualClock::set_wall(WallTime t) noexcept {
-  wall_ns_.store(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count(),
-      std::memory_order_release);
+  wall_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count(),
+                 std::memory_order_release);
 }
 
 Status<> ManualClock::set_mono(MonoTime t) noexcept {

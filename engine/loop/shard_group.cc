@@ -1,7 +1,7 @@
 #include "engine/loop/shard_group.h"
 
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -86,7 +86,8 @@ Status<> ShardGroup::install_signal_handlers() noexcept {
 Status<> ShardGroup::start_signal_handles() noexcept {
   Shard& shard0 = *Shard::current();
   uv_loop_t* loop = shard0.loop();
-  if (int rc = uv_signal_init(loop, &sigint_); rc != 0) return fail(uv_failure("uv_signal_init", rc));
+  if (int rc = uv_signal_init(loop, &sigint_); rc != 0)
+    return fail(uv_failure("uv_signal_init", rc));
   if (int rc = uv_signal_init(loop, &sigterm_); rc != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
     return fail(uv_failure("uv_signal_init", rc));

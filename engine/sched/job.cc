@@ -112,7 +112,8 @@ const model::Message& Job::envelope() {
   for (const auto& child : children_) {
     if (child->active()) continue;
     envelope_.contents.push_back(child->result());
-    if (limit && envelope_.contents.size() > limit) envelope_.contents.erase(envelope_.contents.begin());
+    if (limit && envelope_.contents.size() > limit)
+      envelope_.contents.erase(envelope_.contents.begin());
   }
   envelope_version_ = version_;
   return envelope_;

@@ -17,8 +17,8 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
  public:
   enum class State : std::uint8_t { kWaiting, kRunning, kDone, kFailed };
 
-  Job(Scheduler& scheduler, const model::Message& spec, const Service* service,
-      std::string token, Job* parent);
+  Job(Scheduler& scheduler, const model::Message& spec, const Service* service, std::string token,
+      Job* parent);
 
   // JobContext
   const model::Message& specification() const override { return spec_; }

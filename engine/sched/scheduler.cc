@@ -32,8 +32,8 @@ Reply make_exception(std::optional<std::string> token, std::string text) {
   return Reply(holder, &holder->message);
 }
 
-Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options,
-                     Executor* executor, uv_loop_s* loop)
+Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
+                     uv_loop_s* loop)
     : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {}
 
 Scheduler::~Scheduler() {
@@ -47,9 +47,11 @@ Reply Scheduler::handle(const model::Message& m, std::string_view identity, Micr
     case model::MessageKind::kSpecification:
       return submit(m, identity, now);
     case model::MessageKind::kRedemption:
-      return m.token ? redeem(*m.token, now) : make_exception(std::nullopt, "Redemption without token");
+      return m.token ? redeem(*m.token, now)
+                     : make_exception(std::nullopt, "Redemption without token");
     case model::MessageKind::kInterrupt:
-      return m.token ? interrupt(*m.token, now) : make_exception(std::nullopt, "Interrupt without token");
+      return m.token ? interrupt(*m.token, now)
+                     : make_exception(std::nullopt, "Interrupt without token");
     default:
       return make_exception(model::effective_token(m), std::string(kUnexpected));
   }
@@ -118,7 +120,9 @@ Reply Scheduler::start_job(const model::Message& spec, const Service& service, s
 void Scheduler::schedule_run(const JobPtr& job, MicrosSinceEpoch now) {
   std::weak_ptr<Job> weak = job;
   if (job->spec_.verb == "query") {  // the RI runs queries at once; `when` is the data window
-    add_timer(now, [this, weak] { if (auto j = weak.lock()) begin(j); });
+    add_timer(now, [this, weak] {
+      if (auto j = weak.lock()) begin(j);
+    });
     return;
   }
   const model::TimerDelays d = job->spec_.when->timer_delays(now);

@@ -52,9 +52,7 @@ std::string errno_text(int e) {
          std::strerror(e);
 }
 
-std::string uv_text(int code) {
-  return std::string(uv_err_name(code)) + ": " + uv_strerror(code);
-}
+std::string uv_text(int code) { return std::string(uv_err_name(code)) + ": " + uv_strerror(code); }
 
 std::string address_text(const model::Address& a) {
   char buf[model::kMaxScalarChars];
@@ -93,7 +91,7 @@ const char* send_failure(int e) noexcept {
       return "message too long";
     case EINVAL:
     case EADDRNOTAVAIL:
-      return "invalid destination for this socket";
+      return "destination not usable (blackhole route, or invalid for this socket)";
     default:
       return "unexpected error";
   }
@@ -216,8 +214,8 @@ Status<> IcmpPinger::open_socket(int family) {
   fd = ::socket(family, SOCK_RAW | flags, proto);
   if (fd < 0) {
     return fail("ICMP datagram socket refused (" + errno_text(dgram_error) +
-                "; see net.ipv4.ping_group_range) and raw socket refused (" +
-                errno_text(errno) + "; needs CAP_NET_RAW)");
+                "; see net.ipv4.ping_group_range) and raw socket refused (" + errno_text(errno) +
+                "; needs CAP_NET_RAW)");
   }
   fd_ = fd;
   family_ = family;
@@ -445,7 +443,8 @@ void IcmpPinger::arm_timer() noexcept {
   }
   const Probe& p = probes_[oldest_ % kMaxOutstanding];
   const std::int64_t left_ns = p.sent_ns + timeout_ns_ - clock_.now_ns();
-  const std::uint64_t ms = left_ns <= 0 ? 0 : static_cast<std::uint64_t>((left_ns + 999'999) / 1'000'000);
+  const std::uint64_t ms =
+      left_ns <= 0 ? 0 : static_cast<std::uint64_t>((left_ns + 999'999) / 1'000'000);
   if (int rc = uv_timer_start(&timer_, &IcmpPinger::timer_cb, ms, 0); rc != 0) {
     record_error("uv_timer_start: " + uv_text(rc));  // only when closing, which we excluded
   }
@@ -481,9 +480,7 @@ void IcmpPinger::poll_cb(uv_poll_t* h, int status, int events) noexcept {
   static_cast<IcmpPinger*>(h->data)->on_readable(status, events);
 }
 
-void IcmpPinger::timer_cb(uv_timer_t* h) noexcept {
-  static_cast<IcmpPinger*>(h->data)->on_timer();
-}
+void IcmpPinger::timer_cb(uv_timer_t* h) noexcept { static_cast<IcmpPinger*>(h->data)->on_timer(); }
 
 void IcmpPinger::close_cb(uv_handle_t* h) noexcept {
   static_cast<IcmpPinger*>(h->data)->on_handle_closed();

@@ -26,7 +26,8 @@ void SleepService::complete(sched::JobContext& ctx) {
   const model::MicrosSinceEpoch now = std::max(ctx.now(), began);
   const model::Value row[] = {model::Value::natural((now - began) / 1000)};
   ctx.add_row(row);
-  ctx.finish(model::When::range(model::TimePoint::absolute(began), model::TimePoint::absolute(now)));
+  ctx.finish(
+      model::When::range(model::TimePoint::absolute(began), model::TimePoint::absolute(now)));
 }
 
 }  // namespace mplane::services

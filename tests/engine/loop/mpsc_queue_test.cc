@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -23,8 +24,7 @@ TEST_CASE("MpscQueue pops in push order on one thread", "[engine][loop]") {
   MpscQueue<Task> q;
   CHECK(q.empty());
   CHECK(q.pop() == nullptr);
-  std::vector<Item> items;
-  items.reserve(5);
+  std::deque<Item> items;  // nodes do not move (atomic link): no vector
   for (int i = 0; i < 5; ++i) items.emplace_back(0, i);
   for (auto& it : items) q.push(&it);
   CHECK_FALSE(q.empty());
@@ -89,11 +89,10 @@ TEST_CASE("MpscQueue delivers every task once, per-producer FIFO, under N produc
     }
   });
 
-  std::vector<std::vector<Item>> items(static_cast<std::size_t>(producers));
+  std::vector<std::deque<Item>> items(static_cast<std::size_t>(producers));
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
     auto& mine = items[static_cast<std::size_t>(p)];
-    mine.reserve(kPerProducer);
     for (int s = 0; s < kPerProducer; ++s) mine.emplace_back(p, s);
   }
   for (int p = 0; p < producers; ++p) {
