@@ -85,8 +85,8 @@ struct Field {
 
   // "FILE:LINE: [section] key: reason".
   Failure<std::string> error(std::string_view reason) const {
-    return error_at(ini, entry.line, "[" + section.name + "] " + entry.key + ": " +
-                                         std::string(reason));
+    return error_at(ini, entry.line,
+                    "[" + section.name + "] " + entry.key + ": " + std::string(reason));
   }
   // "FILE:LINE: [section] key: 'value' reason".
   Failure<std::string> bad(std::string_view reason) const {
@@ -417,8 +417,7 @@ Result<std::string> option_value(const Field& f, OptionKind kind) {
 // keyword arguments (and `module`, already read), otherwise our names.
 Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section,
                                    const ServiceRule& rule, bool ri_layout) {
-  ServiceConfig service{std::string(rule.name), {},
-                        ini.path + ":" + std::to_string(section.line)};
+  ServiceConfig service{std::string(rule.name), {}, ini.path + ":" + std::to_string(section.line)};
   auto key_of = [&](const OptionRule& o) { return ri_layout ? o.ri_key : o.key; };
   std::vector<std::string_view> keys;
   for (const OptionRule& o : rule.options) {
@@ -440,9 +439,9 @@ Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section
   if (rule.name == "ping" && !service.options.contains("source-ip4") &&
       !service.options.contains("source-ip6")) {
     const std::string what = ri_layout ? "ip4addr and/or ip6addr" : "source-ip4 and/or source-ip6";
-    return error_at(ini, section.line,
-                    "[" + section.name + "] enables no measurement: set " + what +
-                        " (an address or AUTO)");
+    return error_at(
+        ini, section.line,
+        "[" + section.name + "] enables no measurement: set " + what + " (an address or AUTO)");
   }
   return service;
 }
@@ -506,8 +505,8 @@ Status<> read_module_section(const IniFile& ini, const IniSection& section, Comp
 
 // ---- sections and whole-file rules ---------------------------------------------------------
 
-constexpr std::string_view kSectionNames[] = {
-    "component", "engine", "TLS", "Roles", "Authorizations", "client", "supervisor", "gui"};
+constexpr std::string_view kSectionNames[] = {"component",      "engine", "TLS",        "Roles",
+                                              "Authorizations", "client", "supervisor", "gui"};
 
 Status<> read_section(const IniFile& ini, const IniSection& s, ComponentConfig& c) {
   const std::string_view name = s.name;

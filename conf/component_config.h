@@ -43,10 +43,10 @@ struct RoleList {
 
 // [engine]: our scheduler and result store.
 struct EngineConfig {
-  std::uint32_t shards = 0;  // 0 = one per core
+  std::uint32_t shards = 0;                                    // 0 = one per core
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;  // then the client gets a receipt
-  std::uint64_t max_jobs = 10000;                    // pending + running
-  model::Micros retention = 300 * model::kMicrosPerSecond;  // a collected result is kept so long
+  std::uint64_t max_jobs = 10000;                              // pending + running
+  model::Micros retention = 300 * model::kMicrosPerSecond;     // a collected result is kept so long
   model::Micros result_retention = 3600 * model::kMicrosPerSecond;  // an uncollected one
   std::uint64_t max_retained_results = 10000;
 };
@@ -56,9 +56,9 @@ struct EngineConfig {
 // defaults filled in (durations as format_duration gives them, addresses as format_address
 // gives them or `AUTO`, numbers in decimal); an optional option without default is absent.
 struct ServiceConfig {
-  std::string name;                              // "loopback", "sleep" or "ping"
+  std::string name;  // "loopback", "sleep" or "ping"
   std::map<std::string, std::string> options;
-  std::string origin;                            // "FILE:LINE" of the section header
+  std::string origin;  // "FILE:LINE" of the section header
 };
 
 struct ComponentConfig {
@@ -66,8 +66,8 @@ struct ComponentConfig {
 
   // [component]
   Workflow workflow = Workflow::kClientInitiated;
-  std::string registry_uri;      // a resolved file path; empty = the built-in core registry
-  std::string registry_preload;  // a resolved file path, or empty
+  std::string registry_uri;             // a resolved file path; empty = built-in registries only
+  std::string registry_preload;         // a resolved file path, or empty
   std::vector<std::string> registries;  // ours: further registry files, resolved
   std::uint64_t scheduler_max_results = 0;  // 0 = unlimited
   std::string listen_host = "0.0.0.0";      // ours

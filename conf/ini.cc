@@ -73,7 +73,8 @@ class IniBuilder {
       return error(number, "duplicate key " + in_quotes(key) + " in [" + section.name +
                                "] (first at line " + std::to_string(first->line) + ")");
     }
-    section.entries.push_back({std::string(key), std::string(trim(text.substr(split + 1))), number});
+    section.entries.push_back(
+        {std::string(key), std::string(trim(text.substr(split + 1))), number});
     entry_ = &section.entries.back();
     entry_indent_ = indent;
     return Ok{};

@@ -27,7 +27,7 @@ struct IniEntry {
 
 struct IniSection {
   std::string name;
-  int line = 0;  // 1-based line of the header
+  int line = 0;                   // 1-based line of the header
   std::vector<IniEntry> entries;  // file order, keys unique
 
   const IniEntry* find(std::string_view key) const noexcept;

@@ -5,6 +5,7 @@ namespace mplane::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"msg", "check, canonicalise and hash mPlane messages (JSON files)", &run_msg},
+      {"run", "run one specification against the local services and print the result", &run_run},
   };
   return kCommands;
 }

@@ -94,10 +94,22 @@ bool Job::has_reply() const {
   return !active();
 }
 
+void Job::wait(Waiter w) {
+  if (w.complete ? !active() : has_reply()) return w.fn();
+  waiters_.push_back(std::move(w));
+}
+
 void Job::notify_waiters() {
-  auto waiters = std::move(waiters_);
-  waiters_.clear();
-  for (auto& fn : waiters) fn();
+  std::vector<Waiter> due;
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->complete ? !active() : has_reply()) {
+      due.push_back(std::move(*it));
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (Waiter& w : due) w.fn();  // last: a waiter may call back into the scheduler
 }
 
 const model::Message& Job::envelope() {

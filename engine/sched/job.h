@@ -40,7 +40,13 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   bool has_reply() const;  // a result, envelope or exception (not just a receipt)
   void set_interrupted() { interrupted_.store(true, std::memory_order_relaxed); }
   void cancel_timers();
-  void notify_waiters();
+  // Something to call when the job has a reply (or, if `complete`, when it has completed).
+  struct Waiter {
+    bool complete;
+    std::function<void()> fn;
+  };
+  void wait(Waiter w);        // calls at once if already satisfied
+  void notify_waiters();      // calls (and drops) the waiters that are now satisfied
 
   // Replies. Built once (results at completion); borrow this job's memory.
   const model::Message& receipt() const { return receipt_; }
@@ -60,7 +66,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   bool collected_ = false;
   std::string error_;
   std::vector<TimerId> timers_;
-  std::vector<std::function<void()>> waiters_;
+  std::vector<Waiter> waiters_;
 
   // Repeated specifications: one child job per occurrence.
   std::vector<std::shared_ptr<Job>> children_;

@@ -285,11 +285,14 @@ void Scheduler::interrupt_all(MicrosSinceEpoch now) {
 bool Scheduler::when_ready(std::string_view token, std::function<void()> fn) {
   auto it = jobs_.find(std::string(token));
   if (it == jobs_.end()) return false;
-  if (it->second->has_reply()) {
-    fn();
-  } else {
-    it->second->waiters_.push_back(std::move(fn));
-  }
+  it->second->wait(Job::Waiter{false, std::move(fn)});
+  return true;
+}
+
+bool Scheduler::when_complete(std::string_view token, std::function<void()> fn) {
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end()) return false;
+  it->second->wait(Job::Waiter{true, std::move(fn)});
   return true;
 }
 

@@ -100,8 +100,10 @@ class Scheduler {
   std::optional<MicrosSinceEpoch> next_deadline() const;
 
   // Calls fn once when the job with this token has a reply other than a receipt (at once if
-  // it already has). False if no such job.
+  // it already has): for a repeated specification, its first result. False if no such job.
   bool when_ready(std::string_view token, std::function<void()> fn);
+  // Calls fn once when the job has completed (every occurrence of a repeated specification).
+  bool when_complete(std::string_view token, std::function<void()> fn);
   bool ready(std::string_view token) const;
 
   struct Stats {

@@ -426,7 +426,8 @@ void IcmpPinger::expire(std::int64_t now) noexcept {
       if (now - p.sent_ns < timeout_ns_) return;
       p.pending = false;
       ++counters_.lost;
-      if (on_loss_) on_loss_(oldest_++);  // may send or close: state is consistent here
+      const std::uint32_t seq = oldest_++;
+      if (on_loss_) on_loss_(seq);  // may send or close: our state is consistent here
       continue;
     }
     ++oldest_;

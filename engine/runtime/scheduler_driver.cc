@@ -1,0 +1,80 @@
+#include "engine/runtime/scheduler_driver.h"
+
+#include <memory>
+
+namespace mplane::runtime {
+namespace {
+
+struct WorkRequest {
+  uv_work_t req{};
+  std::function<void()> work;
+  std::function<void()> done;
+};
+
+void run_work(uv_work_t* req) noexcept { static_cast<WorkRequest*>(req->data)->work(); }
+
+void after_work(uv_work_t* req, int /*status: the work always ran, it is never cancelled*/) noexcept {
+  std::unique_ptr<WorkRequest> w(static_cast<WorkRequest*>(req->data));
+  w->done();
+}
+
+}  // namespace
+
+void UvExecutor::run_blocking(std::function<void()> work, std::function<void()> done) {
+  auto w = std::make_unique<WorkRequest>();
+  w->req.data = w.get();
+  w->work = std::move(work);
+  w->done = std::move(done);
+  if (uv_queue_work(loop_, &w->req, &run_work, &after_work) == 0) {
+    w.release();  // freed by after_work
+    return;
+  }
+  w->work();
+  w->done();
+}
+
+SchedulerDriver::SchedulerDriver(uv_loop_t* loop, sched::Scheduler& scheduler,
+                                 const loop::WallClock& clock)
+    : loop_(loop), scheduler_(scheduler), clock_(clock) {}
+
+Status<> SchedulerDriver::start() {
+  if (int rc = uv_timer_init(loop_, &timer_); rc != 0) {
+    return fail(std::string("scheduler timer: ") + uv_strerror(rc));
+  }
+  timer_.data = this;
+  started_ = true;
+  return Ok{};
+}
+
+model::MicrosSinceEpoch SchedulerDriver::now() const {
+  return clock_.wall_now().time_since_epoch().count();
+}
+
+void SchedulerDriver::pump() {
+  scheduler_.advance(now());
+  rearm();
+}
+
+void SchedulerDriver::rearm() {
+  if (!started_ || closing_) return;
+  const auto deadline = scheduler_.next_deadline();
+  if (!deadline) {
+    uv_timer_stop(&timer_);
+    return;
+  }
+  const model::Micros wait = std::max<model::Micros>(0, *deadline - now());
+  const auto ms = static_cast<std::uint64_t>((wait + 999) / 1000);  // never early
+  uv_timer_start(&timer_, &SchedulerDriver::on_timer, ms, 0);
+}
+
+void SchedulerDriver::on_timer(uv_timer_t* timer) {
+  static_cast<SchedulerDriver*>(timer->data)->pump();
+}
+
+void SchedulerDriver::close() {
+  if (!started_ || closing_) return;
+  closing_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+}
+
+}  // namespace mplane::runtime

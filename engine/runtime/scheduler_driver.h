@@ -1,0 +1,53 @@
+// Runs a Scheduler on a libuv loop: one timer armed for the scheduler's next deadline, the
+// wall clock injected, and a worker-pool executor for blocking services.
+//
+// Loop-thread only. The driver embeds a uv_timer_t: call close() and let the loop run its close
+// callback before destroying the driver (STYLE C7).
+#pragma once
+
+#include <uv.h>
+
+#include "engine/loop/clock.h"
+#include "engine/sched/scheduler.h"
+
+namespace mplane::runtime {
+
+// kWorker services on libuv's thread pool; `done` runs back on the loop thread.
+class UvExecutor final : public sched::Executor {
+ public:
+  explicit UvExecutor(uv_loop_t* loop) : loop_(loop) {}
+  // If libuv refuses the work (it should not), the work runs inline rather than being lost.
+  void run_blocking(std::function<void()> work, std::function<void()> done) override;
+
+ private:
+  uv_loop_t* loop_;
+};
+
+class SchedulerDriver {
+ public:
+  SchedulerDriver(uv_loop_t* loop, sched::Scheduler& scheduler, const loop::WallClock& clock);
+  SchedulerDriver(const SchedulerDriver&) = delete;
+  SchedulerDriver& operator=(const SchedulerDriver&) = delete;
+
+  // Initialises the timer. Errors name the libuv error.
+  Status<> start();
+  model::MicrosSinceEpoch now() const;
+  // Runs what is due and re-arms the timer: call after every scheduler call made from outside
+  // the driver's own timer (submissions, redemptions, interrupts).
+  void pump();
+  // Closes the timer; idempotent. The driver may be destroyed once the loop has run.
+  void close();
+
+ private:
+  static void on_timer(uv_timer_t* timer);
+  void rearm();
+
+  uv_loop_t* loop_;
+  sched::Scheduler& scheduler_;
+  const loop::WallClock& clock_;
+  uv_timer_t timer_{};
+  bool started_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace mplane::runtime

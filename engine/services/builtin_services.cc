@@ -1,0 +1,130 @@
+#include "engine/services/builtin_services.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "engine/services/loopback_service.h"
+#include "engine/services/ping_service.h"
+#include "engine/services/sleep_service.h"
+
+namespace mplane::services {
+namespace {
+
+std::string option(const conf::ServiceConfig& c, const std::string& key) {
+  auto it = c.options.find(key);
+  return it == c.options.end() ? std::string() : it->second;
+}
+
+// The local address the kernel would use towards the outside (a UDP "connect" sends nothing),
+// as the RI's ip4addr = AUTO does; the loopback address when there is no route.
+model::Address auto_source(int family) {
+  model::Address a;
+  a.family = static_cast<std::uint8_t>(family);
+  a.prefix = family == 4 ? 32 : 128;
+  const int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (family == 4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(9);
+    inet_pton(AF_INET, "192.0.2.1", &sin->sin_addr);  // TEST-NET-1: any routed address works
+    len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(9);
+    inet_pton(AF_INET6, "2001:db8::1", &sin6->sin6_addr);
+    len = sizeof(sockaddr_in6);
+  }
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof local;
+  const bool ok = fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) return model::parse_address(family == 4 ? "127.0.0.1" : "::1").value();
+  if (family == 4) {
+    std::memcpy(a.bytes, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, 4);
+  } else {
+    std::memcpy(a.bytes, &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr, 16);
+  }
+  return a;
+}
+
+// An address option: absent or AUTO means "not configured".
+Result<std::optional<model::Address>> address_option(const conf::ServiceConfig& c,
+                                                     const std::string& key) {
+  const std::string text = option(c, key);
+  if (text.empty() || text == "AUTO") return std::optional<model::Address>();
+  auto a = model::parse_address(text);
+  if (!a) return fail(c.origin + ": " + key + ": " + a.error());
+  return std::optional<model::Address>(*a);
+}
+
+Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
+                  std::vector<sched::ServicePtr>& out) {
+  auto v4 = address_option(c, "source-ip4");
+  if (!v4) return fail(v4.error());
+  auto v6 = address_option(c, "source-ip6");
+  if (!v6) return fail(v6.error());
+  const bool only6 = *v6 && !*v4, only4 = *v4 && !*v6;
+  for (int family : {4, 6}) {
+    if ((family == 4 && only6) || (family == 6 && only4)) continue;
+    const std::optional<model::Address>& configured = family == 4 ? *v4 : *v6;
+    const model::Address source = configured ? *configured : auto_source(family);
+    for (auto form : {PingService::Form::kAverage, PingService::Form::kDetail}) {
+      auto s = PingService::create(regs, form, family, source, clock);
+      if (!s) return fail(c.origin + ": " + s.error());
+      out.push_back(std::move(s.value()));
+    }
+  }
+  return Ok{};
+}
+
+Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& regs,
+                     MonoClock& clock, std::vector<sched::ServicePtr>& out) {
+  if (c.name == "ping") return add_ping(c, regs, clock, out);
+  Result<sched::ServicePtr> s = fail(c.origin + ": no built-in service '" + c.name + "'");
+  if (c.name == "loopback") s = LoopbackService::create(regs);
+  if (c.name == "sleep") {
+    model::Micros max = 86400 * model::kMicrosPerSecond;
+    if (auto text = option(c, "max-duration"); !text.empty()) {
+      auto d = model::parse_duration(text);
+      if (!d) return fail(c.origin + ": max-duration: " + d.error());
+      max = *d;
+    }
+    s = SleepService::create(regs, max);
+  }
+  if (!s) return fail(s.error());
+  out.push_back(std::move(s.value()));
+  return Ok{};
+}
+
+}  // namespace
+
+const std::vector<std::string>& builtin_service_names() {
+  static const std::vector<std::string> kNames = {"loopback", "sleep", "ping"};
+  return kNames;
+}
+
+std::vector<conf::ServiceConfig> default_service_configs() {
+  std::vector<conf::ServiceConfig> out;
+  for (const std::string& name : builtin_service_names()) out.push_back({name, {}, "<default>"});
+  return out;
+}
+
+Result<std::vector<sched::ServicePtr>> make_services(const std::vector<conf::ServiceConfig>& configs,
+                                                     const model::RegistrySet& registries,
+                                                     MonoClock& clock) {
+  std::vector<sched::ServicePtr> out;
+  for (const conf::ServiceConfig& c : configs) {
+    if (auto st = add_service(c, registries, clock, out); !st) return fail(st.error());
+  }
+  return out;
+}
+
+}  // namespace mplane::services
