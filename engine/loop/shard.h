@@ -66,7 +66,8 @@ class Shard {
   // Initialises the loop and its wake-up handle, then starts the thread. Call once, from the
   // owning thread. Fails (with the libuv error text) if the loop, the async handle or the thread
   // cannot be created, if start() was already called, or if stop() came first; on failure the
-  // shard holds no resources and refuses posts.
+  // shard holds no resources and refuses posts (a task another thread managed to post while the
+  // failed start() was in progress is deleted without running).
   [[nodiscard]] Status<> start() noexcept;
 
   // THE cross-thread door. Any thread, including the shard's own. Takes ownership of `task`

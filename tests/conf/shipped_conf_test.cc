@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "conf/component_config.h"
 #include "parsers/mplane/message.h"
 #include "tests/test_support.h"
 
@@ -33,6 +34,35 @@ TEST_CASE("shipped example messages are valid", "[conf]") {
     ++count;
   }
   CHECK(count == 8);
+}
+
+TEST_CASE("every shipped configuration file loads", "[conf]") {
+  std::size_t count = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir() / "conf")) {
+    if (e.path().extension() != ".conf") continue;
+    CAPTURE(e.path().string());
+    auto cfg = conf::load_component_config(e.path().string());
+    if (!cfg) FAIL(cfg.error());
+    CHECK(!cfg->services.empty());
+    ++count;
+  }
+  CHECK(count == 2);  // component.conf, component-ri-style.conf: update when adding one
+}
+
+TEST_CASE("every built-in capability parses and is valid", "[conf]") {
+  std::size_t count = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir() / "conf/capabilities")) {
+    CAPTURE(e.path().string());
+    const std::string text = test::read_file(e.path());
+    auto m = test::parse(text);
+    if (!m) FAIL(m.error().describe(text));
+    CHECK((*m)->message.kind == model::MessageKind::kCapability);
+    CHECK(model::validate((*m)->message).ok());
+    CHECK((*m)->message.label.has_value());  // RI peers need labels (PROTOCOL.md §2.8)
+    CHECK(!conf::builtin_file("capabilities/" + e.path().filename().string()).empty());
+    ++count;
+  }
+  CHECK(count == 6);
 }
 
 }  // namespace

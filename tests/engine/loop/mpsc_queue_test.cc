@@ -91,6 +91,7 @@ TEST_CASE("MpscQueue delivers every task once, per-producer FIFO, under N produc
 
   std::vector<std::deque<Item>> items(static_cast<std::size_t>(producers));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(producers));
   for (int p = 0; p < producers; ++p) {
     auto& mine = items[static_cast<std::size_t>(p)];
     for (int s = 0; s < kPerProducer; ++s) mine.emplace_back(p, s);

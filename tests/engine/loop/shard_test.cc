@@ -154,6 +154,7 @@ TEST_CASE("Posts from several threads run exactly once, in order, on their shard
   Countdown all_done(kProducers * kPerProducer);
 
   std::vector<std::thread> producers;
+  producers.reserve(kProducers);
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
       for (int s = 0; s < kPerProducer; ++s) {

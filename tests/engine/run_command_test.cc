@@ -1,0 +1,80 @@
+// `mplane run`, in-process: table and JSON output, receipts waited for, clear errors.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/cli/command.h"
+#include "tests/test_support.h"
+
+namespace mplane {
+namespace {
+
+struct Run {
+  int status;
+  std::string out, err;
+};
+
+Run run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int status = cli::run_main(args, {out, err});
+  return {status, out.str(), err.str()};
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("mplane_run_test_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* const kLoopback = R"({"specification": "measure", "version": 1, "label": "loop-0",
+  "registry": "http://mplane.corvid.ch/registry/loopback", "when": "now",
+  "parameters": {"test.input": "hello"}, "results": ["test.output"]})";
+
+TEST_CASE("mplane run prints a result table, or JSON", "[engine][cli][run]") {
+  const std::string spec = write_temp("loop.json", kLoopback);
+  Run table = run({"run", spec});
+  CHECK(table.status == 0);
+  CHECK_THAT(table.out, Catch::StartsWith("result loop-0  when "));
+  CHECK_THAT(table.out, Catch::Contains("test.output\nhello\n(1 row)\n"));
+  Run json = run({"run", spec, "--json"});
+  CHECK(json.status == 0);
+  auto parsed = test::parse(json.out);
+  REQUIRE(parsed.ok());
+  CHECK((*parsed)->message.kind == model::MessageKind::kResult);
+  CHECK((*parsed)->message.columns[0].values[0].as_string() == "hello");
+}
+
+TEST_CASE("mplane run waits for a receipt's result", "[engine][cli][run]") {
+  const std::string spec = write_temp("nap.json", R"({"specification": "measure", "version": 1,
+    "label": "nap", "registry": "http://ict-mplane.eu/registry/core", "when": "now + 1s",
+    "results": ["duration.ms"]})");
+  Run r = run({"run", spec, "--config", (test::source_dir() / "conf/component.conf").string()});
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::StartsWith("mplane run: receipt "));
+  CHECK_THAT(r.out, Catch::Contains("duration.ms"));
+}
+
+TEST_CASE("mplane run: errors are one clear line", "[engine][cli][run]") {
+  Run none = run({"run", write_temp("none.json", R"({"specification": "measure", "version": 1,
+    "registry": "http://ict-mplane.eu/registry/core", "when": "now", "results": ["octets.ip"]})")});
+  CHECK(none.status == 1);
+  CHECK(none.err == "mplane run: No service registered for specification\n");
+  Run notspec = run({"run", test::vector_path("16_result_ping_average.json").string()});
+  CHECK(notspec.status == 1);
+  CHECK_THAT(notspec.err, Catch::Contains("not a specification but a result"));
+  Run only = run({"run", write_temp("loop2.json", kLoopback), "--service", "sleep"});
+  CHECK(only.status == 1);
+  CHECK(only.err == "mplane run: No service registered for specification\n");
+  Run badconf = run({"run", write_temp("loop3.json", kLoopback), "--config", "/nonexistent.conf"});
+  CHECK(badconf.status == 1);
+  CHECK_THAT(badconf.err, Catch::StartsWith("mplane run: /nonexistent.conf"));
+  CHECK(run({"run"}).status == 2);
+  Run help = run({"run", "--help"});
+  CHECK(help.status == 0);
+  CHECK_THAT(help.out, Catch::Contains("--config FILE"));
+}
+
+}  // namespace
+}  // namespace mplane
