@@ -62,7 +62,10 @@ case "${1:-}" in
     install_packages
     build_in build -DMPLANE_DEVELOPER_MODE=ON
     log "validating the bundled example messages (conf/examples)"
-    ./build/engine/mplane msg check conf/examples/*.json ;;
+    ./build/engine/mplane msg check conf/examples/*.json
+    log "running a loopback specification and a ping of 127.0.0.1 on the local services"
+    ./build/engine/mplane run conf/examples/run/loopback.json
+    ./build/engine/mplane run conf/examples/run/ping-127.0.0.1.json ;;
   test)
     install_packages
     build_in build -DMPLANE_DEVELOPER_MODE=ON

@@ -25,7 +25,8 @@ TEST_CASE("shipped registries load", "[conf]") {
 
 TEST_CASE("shipped example messages are valid", "[conf]") {
   std::size_t count = 0;
-  for (const auto& e : fs::directory_iterator(test::source_dir() / "conf/examples")) {
+  for (const auto& e : fs::recursive_directory_iterator(test::source_dir() / "conf/examples")) {
+    if (e.path().extension() != ".json") continue;
     CAPTURE(e.path().string());
     const std::string text = test::read_file(e.path());
     auto m = test::parse(text);
@@ -33,7 +34,7 @@ TEST_CASE("shipped example messages are valid", "[conf]") {
     CHECK(model::validate((*m)->message).ok());
     ++count;
   }
-  CHECK(count == 8);
+  CHECK(count == 10);  // 8 messages + 2 specifications for `mplane run` (conf/examples/run)
 }
 
 TEST_CASE("every shipped configuration file loads", "[conf]") {
