@@ -31,7 +31,8 @@ TEST_CASE("shipped example messages are valid", "[conf]") {
     const std::string text = test::read_file(e.path());
     auto m = test::parse(text);
     if (!m) FAIL(m.error().describe(text));
-    CHECK(model::validate((*m)->message).ok());
+    // `mplane run` inputs may leave single-valued parameters as `*` (filled in when run).
+    if (e.path().parent_path().filename() != "run") CHECK(model::validate((*m)->message).ok());
     ++count;
   }
   CHECK(count == 10);  // 8 messages + 2 specifications for `mplane run` (conf/examples/run)
