@@ -2,10 +2,10 @@
 // services, with no network involved, and prints the results.
 #include <uv.h>
 
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 #include "conf/builtin.h"
 #include "conf/component_config.h"
@@ -63,7 +63,8 @@ Result<Setup> prepare(const ParsedArgs& args) {
     for (const std::string& name : args.all("service")) {
       auto it = std::find_if(s.config.services.begin(), s.config.services.end(),
                              [&](const conf::ServiceConfig& c) { return c.name == name; });
-      if (it == s.config.services.end()) return fail("--service " + name + ": no such service enabled");
+      if (it == s.config.services.end())
+        return fail("--service " + name + ": no such service enabled");
       chosen.push_back(*it);
     }
     s.config.services = std::move(chosen);
@@ -80,7 +81,8 @@ Result<Setup> prepare(const ParsedArgs& args) {
   auto spec = json::parse_owned(reader, *text);
   if (!spec) return fail(path + ": " + spec.error().describe(*text));
   if ((*spec)->message.kind != model::MessageKind::kSpecification) {
-    return fail(path + ": not a specification but a " + std::string(model::kind_key((*spec)->message.kind)));
+    return fail(path + ": not a specification but a " +
+                std::string(model::kind_key((*spec)->message.kind)));
   }
   s.spec = std::move(spec.value());
   return s;
@@ -88,7 +90,8 @@ Result<Setup> prepare(const ParsedArgs& args) {
 
 // Fills parameters left out (or `*`) whose capability admits a single value, as the RI's
 // client does when it builds a specification (e.g. the ping source address). Then validates.
-Status<> complete_specification(model::Message& spec, const std::vector<sched::ServicePtr>& services) {
+Status<> complete_specification(model::Message& spec,
+                                const std::vector<sched::ServicePtr>& services) {
   for (const sched::ServicePtr& s : services) {
     const model::Message& cap = s->capability();
     if (model::schema_hash(cap) != model::schema_hash(spec)) continue;
@@ -125,7 +128,10 @@ class Runner {
     token_ = std::string(first->token.value_or(""));
     announce(*first);
     if (auto st = watch_signals(); !st) return fail(st.error());
-    scheduler_.when_complete(token_, [this] { reply_ = scheduler_.redeem(token_, driver_.now()); stop(); });
+    scheduler_.when_complete(token_, [this] {
+      reply_ = scheduler_.redeem(token_, driver_.now());
+      stop();
+    });
     uv_run(loop_, UV_RUN_DEFAULT);
     return finish(reply_);
   }
@@ -140,7 +146,8 @@ class Runner {
   }
   Status<> watch_signals() {
     for (uv_signal_t* sig : {&sigint_, &sigterm_}) {
-      if (int rc = uv_signal_init(loop_, sig); rc != 0) return fail(std::string("signal: ") + uv_strerror(rc));
+      if (int rc = uv_signal_init(loop_, sig); rc != 0)
+        return fail(std::string("signal: ") + uv_strerror(rc));
       sig->data = this;
       uv_signal_start(sig, &Runner::on_signal, sig == &sigint_ ? SIGINT : SIGTERM);
     }
@@ -151,7 +158,8 @@ class Runner {
     auto* self = static_cast<Runner*>(sig->data);
     self->reply_ = self->scheduler_.interrupt(self->token_, self->driver_.now());
     self->driver_.pump();
-    if (self->scheduler_.ready(self->token_) || self->reply_->kind != model::MessageKind::kReceipt) self->stop();
+    if (self->scheduler_.ready(self->token_) || self->reply_->kind != model::MessageKind::kReceipt)
+      self->stop();
   }
   void stop() {
     driver_.close();
@@ -213,7 +221,8 @@ int execute(Setup& setup, bool as_json, Io io) {
   runtime::UvExecutor pool(&loop);
   int status = kExitInvalid;
   {
-    sched::Scheduler scheduler(std::move(svcs.value()), scheduler_options(setup.config), &pool, &loop);
+    sched::Scheduler scheduler(std::move(svcs.value()), scheduler_options(setup.config), &pool,
+                               &loop);
     Runner runner(&loop, scheduler, io);
     auto reply = runner.run(setup.spec->message);
     if (!reply) {

@@ -13,7 +13,8 @@ struct WorkRequest {
 
 void run_work(uv_work_t* req) noexcept { static_cast<WorkRequest*>(req->data)->work(); }
 
-void after_work(uv_work_t* req, int /*status: the work always ran, it is never cancelled*/) noexcept {
+void after_work(uv_work_t* req,
+                int /*status: the work always ran, it is never cancelled*/) noexcept {
   std::unique_ptr<WorkRequest> w(static_cast<WorkRequest*>(req->data));
   w->done();
 }

@@ -45,8 +45,8 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
     bool complete;
     std::function<void()> fn;
   };
-  void wait(Waiter w);        // calls at once if already satisfied
-  void notify_waiters();      // calls (and drops) the waiters that are now satisfied
+  void wait(Waiter w);    // calls at once if already satisfied
+  void notify_waiters();  // calls (and drops) the waiters that are now satisfied
 
   // Replies. Built once (results at completion); borrow this job's memory.
   const model::Message& receipt() const { return receipt_; }

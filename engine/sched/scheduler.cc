@@ -34,7 +34,9 @@ Reply make_exception(std::optional<std::string> token, std::string text) {
 
 Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
                      uv_loop_s* loop)
-    : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {}
+    : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {
+  for (const ServicePtr& s : services_) schemas_.push_back(model::schema_hash(s->capability()));
+}
 
 Scheduler::~Scheduler() {
   for (auto& [token, job] : jobs_) job->cancel_timers();
@@ -60,8 +62,10 @@ Reply Scheduler::handle(const model::Message& m, std::string_view identity, Micr
 const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
                                 std::string_view identity) const {
   denied = false;
-  for (const ServicePtr& s : services_) {
-    if (!model::fulfills(spec, s->capability(), now)) continue;
+  const std::string schema = model::schema_hash(spec);
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    const ServicePtr& s = services_[i];
+    if (schemas_[i] != schema || !model::fulfills_same_schema(spec, s->capability(), now)) continue;
     if (access_ && !access_(identity, s->capability())) {
       denied = true;  // the RI stops at the first match
       return nullptr;
@@ -126,9 +130,14 @@ void Scheduler::schedule_run(const JobPtr& job, MicrosSinceEpoch now) {
     return;
   }
   const model::TimerDelays d = job->spec_.when->timer_delays(now);
-  job->timers_.push_back(add_timer(now + d.start_delay, [this, weak] {
-    if (auto j = weak.lock()) begin(j);
-  }));
+  if (d.start_delay == 0) {
+    begin(job);  // due now: no timer (immediate jobs such as loopback never touch the heap)
+    if (!job->active()) return;
+  } else {
+    job->timers_.push_back(add_timer(now + d.start_delay, [this, weak] {
+      if (auto j = weak.lock()) begin(j);
+    }));
+  }
   if (d.end_delay) {
     job->timers_.push_back(add_timer(now + std::max(*d.end_delay, d.start_delay), [this, weak] {
       if (auto j = weak.lock()) end_of_scope(j);
@@ -304,11 +313,7 @@ bool Scheduler::ready(std::string_view token) const {
 // --- Retention -----------------------------------------------------------------------------
 
 void Scheduler::retire(const JobPtr& job) {
-  finished_order_.emplace_back(job->token_, job.get());
-  std::weak_ptr<Job> weak = job;
-  add_timer(now_ + options_.result_retention, [this, weak, t = job->token_] {
-    if (auto j = weak.lock()) prune(t, j.get());
-  });
+  finished_order_.push_back({job->token_, job.get(), now_});
   enforce_retention_cap();
 }
 
@@ -320,17 +325,19 @@ void Scheduler::prune(const std::string& token, const Job* expected) {
   ++stats_.pruned;
 }
 
+// Prunes from the front of finished_order_: results past result_retention, and the oldest
+// beyond max_retained_results. Entries of jobs pruned otherwise (collected, rerun) are
+// dropped when they reach the front; they count towards the cap until then, which keeps the
+// bound strict.
 void Scheduler::enforce_retention_cap() {
-  while (finished_order_.size() > options_.max_retained_results) {
-    auto [token, job] = finished_order_.front();
-    finished_order_.pop_front();
-    prune(token, job);
-  }
-  // Entries of jobs already pruned linger in finished_order_ until they reach the front;
-  // they are bounded by the number of retained results and removed here.
   while (!finished_order_.empty()) {
-    auto it = jobs_.find(finished_order_.front().first);
-    if (it != jobs_.end() && it->second.get() == finished_order_.front().second) break;
+    const Finished& f = finished_order_.front();
+    const bool expired = f.at + options_.result_retention <= now_;
+    if (!expired && finished_order_.size() <= options_.max_retained_results) {
+      auto it = jobs_.find(f.token);
+      if (it != jobs_.end() && it->second.get() == f.job) break;  // still retained: stop
+    }
+    prune(f.token, f.job);
     finished_order_.pop_front();
   }
 }
@@ -366,8 +373,13 @@ void Scheduler::advance(MicrosSinceEpoch now) {
 }
 
 std::optional<MicrosSinceEpoch> Scheduler::next_deadline() const {
-  if (timers_.empty()) return std::nullopt;
-  return timers_.begin()->first.first;
+  std::optional<MicrosSinceEpoch> next;
+  if (!timers_.empty()) next = timers_.begin()->first.first;
+  if (!finished_order_.empty()) {  // the oldest retained result expires then
+    const MicrosSinceEpoch expiry = finished_order_.front().at + options_.result_retention;
+    next = next ? std::min(*next, expiry) : expiry;
+  }
+  return next;
 }
 
 Scheduler::Stats Scheduler::stats() const {

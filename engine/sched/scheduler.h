@@ -137,6 +137,7 @@ class Scheduler {
   void cancel_timer(TimerId id);
 
   std::vector<ServicePtr> services_;
+  std::vector<std::string> schemas_;  // schema hash of each service's capability
   SchedulerOptions options_;
   Executor* executor_;
   uv_loop_s* loop_;
@@ -144,7 +145,14 @@ class Scheduler {
   MicrosSinceEpoch now_ = 0;
 
   std::unordered_map<std::string, JobPtr> jobs_;  // by token
-  std::deque<std::pair<std::string, const Job*>> finished_order_;
+  // Finished top-level jobs in finishing order, which is also the order in which their
+  // result_retention expires: pruning scans the front (no timer per job).
+  struct Finished {
+    std::string token;
+    const Job* job;
+    MicrosSinceEpoch at;
+  };
+  std::deque<Finished> finished_order_;
   std::map<std::pair<MicrosSinceEpoch, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, MicrosSinceEpoch> timer_due_;
   TimerId next_timer_ = 1;

@@ -85,8 +85,8 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
   return Ok{};
 }
 
-Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& regs,
-                     MonoClock& clock, std::vector<sched::ServicePtr>& out) {
+Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
+                     std::vector<sched::ServicePtr>& out) {
   if (c.name == "ping") return add_ping(c, regs, clock, out);
   Result<sched::ServicePtr> s = fail(c.origin + ": no built-in service '" + c.name + "'");
   if (c.name == "loopback") s = LoopbackService::create(regs);
@@ -117,9 +117,9 @@ std::vector<conf::ServiceConfig> default_service_configs() {
   return out;
 }
 
-Result<std::vector<sched::ServicePtr>> make_services(const std::vector<conf::ServiceConfig>& configs,
-                                                     const model::RegistrySet& registries,
-                                                     MonoClock& clock) {
+Result<std::vector<sched::ServicePtr>> make_services(
+    const std::vector<conf::ServiceConfig>& configs, const model::RegistrySet& registries,
+    MonoClock& clock) {
   std::vector<sched::ServicePtr> out;
   for (const conf::ServiceConfig& c : configs) {
     if (auto st = add_service(c, registries, clock, out); !st) return fail(st.error());

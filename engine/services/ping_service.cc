@@ -56,12 +56,16 @@ Result<sched::ServicePtr> PingService::create(const model::RegistrySet& registri
     constrain_source(**cap, family, *source);
   }
   std::string name = std::string(cap.value()->message.label.value_or("ping"));
-  return sched::ServicePtr(new PingService(std::move(cap.value()), std::move(name), form, family, clock));
+  return sched::ServicePtr(
+      new PingService(std::move(cap.value()), std::move(name), form, family, clock));
 }
 
 PingService::PingService(std::unique_ptr<json::OwnedMessage> cap, std::string name, Form form,
                          int family, MonoClock& clock)
-    : CapabilityService(std::move(cap), std::move(name)), form_(form), family_(family), clock_(clock) {}
+    : CapabilityService(std::move(cap), std::move(name)),
+      form_(form),
+      family_(family),
+      clock_(clock) {}
 
 PingService::~PingService() = default;
 
@@ -71,13 +75,15 @@ void PingService::start(sched::JobContext& ctx) {
   auto destination = address_param(spec, element("destination.ip", family_));
   if (!destination) return ctx.fail("ping: no destination address");
   auto run = std::make_unique<Run>(ctx.loop(), clock_);
-  if (auto st = run->pinger.open(*destination, address_param(spec, element("source.ip", family_))); !st) {
+  if (auto st = run->pinger.open(*destination, address_param(spec, element("source.ip", family_)));
+      !st) {
     return ctx.fail("ping: " + st.error());
   }
   run->period = spec.when->period().value_or(model::kMicrosPerSecond);
   run->end = spec.when->resolve(ctx.now()).end;
   run->next = ctx.now();
-  run->pinger.set_timeout_ms(static_cast<std::uint32_t>(std::max<model::Micros>(run->period / 1000, 1000)));
+  run->pinger.set_timeout_ms(
+      static_cast<std::uint32_t>(std::max<model::Micros>(run->period / 1000, 1000)));
   Run& r = *run;
   r.pinger.set_on_reply([this, &ctx, &r](const PingReply& reply) {
     const std::int64_t us = reply.rtt_ns / 1000;

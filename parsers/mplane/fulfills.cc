@@ -8,6 +8,11 @@ MatchResult fulfills(const Message& spec, const Message& capability, MicrosSince
   if (schema_hash(spec) != schema_hash(capability)) {
     return {Mismatch::kSchema, "schema differs (registry, parameter names or result columns)"};
   }
+  return fulfills_same_schema(spec, capability, now);
+}
+
+MatchResult fulfills_same_schema(const Message& spec, const Message& capability,
+                                 MicrosSinceEpoch now) {
   if (!spec.when || !capability.when) return {Mismatch::kWhen, "missing temporal scope"};
   if (!spec.when->follows(*capability.when, now)) {
     return {Mismatch::kWhen, "when '" + spec.when->canonical() + "' does not follow '" +

@@ -26,5 +26,8 @@ struct MatchResult {
 // (RI); callers that care compare it themselves. Unlike the RI, an absent value against a
 // range is a plain mismatch, not an error.
 MatchResult fulfills(const Message& spec, const Message& capability, MicrosSinceEpoch now);
+// fulfills() without the schema comparison, for callers that compared cached schema hashes.
+MatchResult fulfills_same_schema(const Message& spec, const Message& capability,
+                                 MicrosSinceEpoch now);
 
 }  // namespace mplane::model

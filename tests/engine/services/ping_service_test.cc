@@ -83,9 +83,11 @@ std::string ping_spec(const std::string& form, int family, const std::string& de
                       const std::string& results, const std::string& when = "now + 2s / 1s") {
   const std::string f = std::to_string(family);
   return R"({"specification": "measure", "registry": "http://ict-mplane.eu/registry/core",
-    "label": "ping-)" + form + "-ip" + f + R"(-0", "when": ")" + when + R"(",
-    "parameters": {"destination.ip)" + f + R"(": ")" + destination + R"(", "source.ip)" + f +
-         R"(": ")" + advertised_source(family) + R"("}, "results": )" + results + "}";
+    "label": "ping-)" +
+         form + "-ip" + f + R"(-0", "when": ")" + when + R"(",
+    "parameters": {"destination.ip)" +
+         f + R"(": ")" + destination + R"(", "source.ip)" + f + R"(": ")" +
+         advertised_source(family) + R"("}, "results": )" + results + "}";
 }
 
 const char* const kAverage = R"(["delay.twoway.icmp.us.min", "delay.twoway.icmp.us.mean",
@@ -101,7 +103,8 @@ std::vector<std::pair<int, std::string>> loopback_targets() {
   return targets;
 }
 
-TEST_CASE("ping-average and ping-detail measure loopback RTTs, for real", "[engine][services][net]") {
+TEST_CASE("ping-average and ping-detail measure loopback RTTs, for real",
+          "[engine][services][net]") {
   if (!icmp_allowed()) {
     WARN("skipped: ICMP sockets need root or net.ipv4.ping_group_range");
     return;
@@ -126,7 +129,8 @@ TEST_CASE("ping-average and ping-detail measure loopback RTTs, for real", "[engi
 }
 
 TEST_CASE("ping needs a period at least the capability's", "[engine][services][net]") {
-  sched::Reply no_period = run_to_completion(ping_spec("average", 4, "127.0.0.1", kAverage, "now + 2s"));
+  sched::Reply no_period =
+      run_to_completion(ping_spec("average", 4, "127.0.0.1", kAverage, "now + 2s"));
   CHECK(no_period->kind == model::MessageKind::kException);
   CHECK(no_period->exception_text == "No service registered for specification");
 }
