@@ -94,6 +94,11 @@ class Scheduler {
   // Interrupts every job (shutdown): running services stop and flush what they measured.
   void interrupt_all(MicrosSinceEpoch now);
 
+  // A timer on the scheduler's clock, for the runtime (e.g. how long a client waits for a
+  // result before it gets the receipt). fn runs inside advance().
+  TimerId at(MicrosSinceEpoch t, std::function<void()> fn) { return add_timer(t, std::move(fn)); }
+  void cancel(TimerId id) { cancel_timer(id); }
+
   // Fires the timers due at `now` (at most timers_per_advance of them) and prunes.
   void advance(MicrosSinceEpoch now);
   // The earliest pending timer, if any (it may be in the past: call advance() again).

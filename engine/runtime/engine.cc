@@ -1,0 +1,162 @@
+#include "engine/runtime/engine.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "engine/runtime/scheduler_driver.h"
+#include "engine/services/builtin_services.h"
+#include "parsers/mplane/token.h"
+
+namespace mplane::runtime {
+
+// Everything one shard owns. Built and used on the shard's thread; destroyed by join() after
+// the thread has ended and its loop is closed.
+struct Engine::ShardState {
+  explicit ShardState(uv_loop_t* loop) : executor(loop) {}
+  services::SteadyMonoClock mono;
+  loop::SystemWallClock wall;
+  UvExecutor executor;
+  std::unique_ptr<sched::Scheduler> scheduler;
+  std::unique_ptr<SchedulerDriver> driver;
+};
+
+EngineOptions engine_options(const conf::ComponentConfig& c) {
+  EngineOptions o;
+  o.shards = c.engine.shards;
+  o.immediate_wait = c.engine.immediate_wait;
+  o.scheduler.max_jobs = c.engine.max_jobs;
+  o.scheduler.retention = c.engine.retention;
+  o.scheduler.result_retention = c.engine.result_retention;
+  o.scheduler.max_retained_results = c.engine.max_retained_results;
+  o.scheduler.max_results_per_envelope = c.scheduler_max_results;
+  o.services = c.services;
+  return o;
+}
+
+Engine::Engine(const model::RegistrySet& registries, EngineOptions options)
+    : registries_(registries), options_(std::move(options)), group_(options_.shards) {
+  states_.resize(group_.size());
+}
+
+Engine::~Engine() {
+  stop();
+  join();
+}
+
+namespace {
+
+// Blocks until every shard has run its set-up task; collects the first error.
+struct StartBarrier {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::size_t pending;
+  std::string error;
+  void done(const std::string& e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!e.empty() && error.empty()) error = e;
+    --pending;
+    cv.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait(lock, [this] { return pending == 0; });
+  }
+};
+
+}  // namespace
+
+Status<> Engine::start() {
+  if (auto st = group_.start(); !st) return st;
+  StartBarrier barrier;
+  barrier.pending = group_.size();
+  group_.post_all([&](std::size_t i) {
+    return loop::make_task([this, i, &barrier] {
+      loop::Shard& shard = *loop::Shard::current();
+      auto state = std::make_unique<ShardState>(shard.loop());
+      auto svcs = services::make_services(options_.services, registries_, state->mono);
+      if (!svcs) return barrier.done("shard " + std::to_string(i) + ": " + svcs.error());
+      state->scheduler = std::make_unique<sched::Scheduler>(
+          std::move(svcs.value()), options_.scheduler, &state->executor, shard.loop());
+      state->driver =
+          std::make_unique<SchedulerDriver>(shard.loop(), *state->scheduler, state->wall);
+      if (auto st = state->driver->start(); !st) return barrier.done(st.error());
+      ShardState* raw = state.get();
+      shard.add_shutdown_hook([raw] {  // interrupt jobs and flush their results, then close
+        raw->scheduler->interrupt_all(raw->driver->now());
+        raw->driver->close();
+      });
+      states_[i] = std::move(state);
+      barrier.done("");
+    });
+  });
+  barrier.wait();
+  if (!barrier.error.empty()) return fail(barrier.error);
+  return Ok{};
+}
+
+std::size_t Engine::shard_for(std::string_view token) const {
+  return std::hash<std::string_view>{}(token) % group_.size();
+}
+
+bool Engine::submit(std::unique_ptr<json::OwnedMessage> message, std::string identity,
+                    ReplyFn reply) {
+  const std::string token = model::effective_token(message->message).value_or("");
+  const std::size_t shard = shard_for(token);
+  std::shared_ptr<json::OwnedMessage> owned(std::move(message));
+  return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
+                                             reply = std::move(reply)] {
+                       handle(*states_[shard], owned->message, identity, reply);
+                     }));
+}
+
+void Engine::handle(ShardState& state, const model::Message& message, const std::string& identity,
+                    const ReplyFn& reply) {
+  sched::Reply r = state.scheduler->handle(message, identity, state.driver->now());
+  state.driver->pump();
+  if (message.kind == model::MessageKind::kSpecification &&
+      r->kind == model::MessageKind::kReceipt && options_.immediate_wait > 0) {
+    return wait_for_result(state, r, reply);
+  }
+  reply(r);
+}
+
+// Replies with the result if the job completes within immediate_wait, else with the receipt.
+void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply) {
+  struct Wait {
+    bool answered = false;
+    sched::TimerId timer = 0;
+  };
+  auto wait = std::make_shared<Wait>();
+  sched::Scheduler& s = *state.scheduler;
+  SchedulerDriver& driver = *state.driver;
+  const std::string token(receipt->token.value_or(""));
+  wait->timer = s.at(driver.now() + options_.immediate_wait, [wait, receipt, reply] {
+    if (wait->answered) return;
+    wait->answered = true;
+    reply(receipt);
+  });
+  s.when_ready(token, [wait, &s, &driver, token, reply] {
+    if (wait->answered) return;
+    wait->answered = true;
+    s.cancel(wait->timer);
+    reply(s.redeem(token, driver.now()));
+  });
+  driver.pump();
+}
+
+std::vector<const model::Message*> Engine::capabilities() const {
+  std::vector<const model::Message*> out;
+  if (states_.empty() || !states_[0] || !states_[0]->scheduler) return out;
+  for (const auto& s : states_[0]->scheduler->services()) out.push_back(&s->capability());
+  return out;
+}
+
+void Engine::stop() { group_.stop_all(); }
+
+void Engine::join() {
+  group_.join_all();
+  states_.clear();  // the shard threads have ended and their loops are closed
+}
+
+}  // namespace mplane::runtime

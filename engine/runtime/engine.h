@@ -1,0 +1,73 @@
+// The engine: one shard per core, each owning its loop, its scheduler, its services and their
+// jobs (STYLE C8). A job lives on the shard its token hashes to, so the redemption or interrupt
+// of a job reaches the shard that runs it. The only way in from another thread is submit()
+// (a post to the shard's inbox).
+//
+// Shutdown (stop(), or SIGINT/SIGTERM after install_signal_handlers()): shards stop accepting,
+// every job is interrupted (services flush what they measured, waiting callers get their
+// replies), every handle is closed, the shard threads end; then join() returns.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/component_config.h"
+#include "engine/loop/shard_group.h"
+#include "engine/sched/scheduler.h"
+#include "parsers/json/message_reader.h"
+
+namespace mplane::runtime {
+
+struct EngineOptions {
+  std::size_t shards = 0;  // 0: one per core
+  sched::SchedulerOptions scheduler;
+  model::Micros immediate_wait = 5 * model::kMicrosPerSecond;
+  std::vector<conf::ServiceConfig> services;
+};
+EngineOptions engine_options(const conf::ComponentConfig& config);
+
+class Engine {
+ public:
+  // Called on the job's shard with the reply; serialise it there (it borrows the job).
+  using ReplyFn = std::function<void(const sched::Reply&)>;
+
+  // `registries` must outlive the engine; it is shared read-only by every shard.
+  Engine(const model::RegistrySet& registries, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Starts the shards and builds each shard's services and scheduler on its thread. The error
+  // names the first shard or service that failed.
+  Status<> start();
+  std::size_t shard_count() const { return group_.size(); }
+  std::size_t shard_for(std::string_view token) const;
+
+  // Any thread: hands a message to its job's shard. A specification is answered with its
+  // result if it completes within immediate_wait, else with the receipt; redemptions and
+  // interrupts at once. False if the engine is stopping (the message is dropped, `reply` is
+  // not called).
+  bool submit(std::unique_ptr<json::OwnedMessage> message, std::string identity, ReplyFn reply);
+
+  // Capabilities of the services (the same on every shard). Valid until join() returns.
+  std::vector<const model::Message*> capabilities() const;
+
+  Status<> install_signal_handlers() { return group_.install_signal_handlers(); }
+  void stop();
+  void join();
+
+ private:
+  struct ShardState;
+  void handle(ShardState& state, const model::Message& message, const std::string& identity,
+              const ReplyFn& reply);
+  void wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply);
+
+  const model::RegistrySet& registries_;
+  EngineOptions options_;
+  loop::ShardGroup group_;
+  std::vector<std::unique_ptr<ShardState>> states_;  // one per shard, used on its shard only
+};
+
+}  // namespace mplane::runtime
