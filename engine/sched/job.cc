@@ -22,6 +22,8 @@ void Job::add_row(std::span<const model::Value> row) {
     columns_[j].values.push_back(model::copy_value(v, arena_));
   }
   ++rows_;
+  if (in_worker_.load()) return;  // a pool thread: listeners get nothing until completion
+  for (const auto& fn : listeners_) fn(row);
 }
 
 void Job::build_result(std::optional<model::When> measured) {
@@ -44,6 +46,7 @@ void Job::finish(std::optional<model::When> measured) {
     return;
   }
   if (!active()) return;
+  listeners_.clear();
   build_result(measured);
   state_ = State::kDone;
   scheduler_.on_finished(*this);

@@ -67,6 +67,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   std::string error_;
   std::vector<TimerId> timers_;
   std::vector<Waiter> waiters_;
+  std::vector<Scheduler::RowListener> listeners_;  // streaming subscribers (loop thread)
 
   // Repeated specifications: one child job per occurrence.
   std::vector<std::shared_ptr<Job>> children_;

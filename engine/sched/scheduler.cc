@@ -36,6 +36,39 @@ Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options,
                      uv_loop_s* loop)
     : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {
   for (const ServicePtr& s : services_) schemas_.push_back(model::schema_hash(s->capability()));
+  withdrawn_.resize(services_.size());
+}
+
+bool Scheduler::withdraw(std::string_view label) {
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    const model::Message& cap = services_[i]->capability();
+    if (cap.label != label || withdrawn_[i]) continue;
+    auto w = std::make_shared<model::Message>(cap);  // borrows the service's capability
+    w->kind = model::MessageKind::kWithdrawal;
+    w->link.reset();
+    if (!w->token) {  // the withdrawal carries the capability's token (PROTOCOL.md §2.5)
+      keep_.push_back(std::make_shared<const std::string>(model::mpcv_hash(cap)));
+      w->token = std::string_view(*keep_.back());
+    }
+    withdrawn_[i] = std::move(w);
+    return true;
+  }
+  return false;
+}
+
+std::vector<Reply> Scheduler::withdrawals() {
+  std::vector<Reply> out;
+  for (const auto& w : withdrawn_) {
+    if (w) out.push_back(w);
+  }
+  return out;
+}
+
+bool Scheduler::stream_rows(std::string_view token, RowListener fn) {
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end() || !it->second->active()) return false;
+  it->second->listeners_.push_back(std::move(fn));
+  return true;
 }
 
 Scheduler::~Scheduler() {
@@ -65,7 +98,10 @@ const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now
   const std::string schema = model::schema_hash(spec);
   for (std::size_t i = 0; i < services_.size(); ++i) {
     const ServicePtr& s = services_[i];
-    if (schemas_[i] != schema || !model::fulfills_same_schema(spec, s->capability(), now)) continue;
+    if (withdrawn_[i] || schemas_[i] != schema ||
+        !model::fulfills_same_schema(spec, s->capability(), now)) {
+      continue;
+    }
     if (access_ && !access_(identity, s->capability())) {
       denied = true;  // the RI stops at the first match
       return nullptr;
@@ -77,6 +113,7 @@ const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now
 
 Reply Scheduler::submit(const model::Message& spec, std::string_view identity,
                         MicrosSinceEpoch now) {
+  if (Reply w = withdrawal_for(spec, now)) return w;
   now_ = std::max(now_, now);
   std::string token = model::effective_token(spec).value_or("");
   if (auto it = jobs_.find(token); it != jobs_.end()) {
@@ -94,6 +131,21 @@ Reply Scheduler::submit(const model::Message& spec, std::string_view identity,
                                      " jobs are waiting or running (max-jobs); retry later");
   }
   return start_job(spec, *service, std::move(token), now);
+}
+
+// A specification for a withdrawn capability gets the withdrawal (RI and spec).
+Reply Scheduler::withdrawal_for(const model::Message& spec, MicrosSinceEpoch now) const {
+  bool any = false;
+  for (const auto& w : withdrawn_) any |= w != nullptr;
+  if (!any) return nullptr;
+  const std::string schema = model::schema_hash(spec);
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    if (withdrawn_[i] && schemas_[i] == schema &&
+        model::fulfills_same_schema(spec, services_[i]->capability(), now)) {
+      return withdrawn_[i];
+    }
+  }
+  return nullptr;
 }
 
 Reply Scheduler::start_job(const model::Message& spec, const Service& service, std::string token,

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -85,6 +86,19 @@ class Scheduler {
   void set_access_hook(AccessHook hook) { access_ = std::move(hook); }
   const std::vector<ServicePtr>& services() const { return services_; }
 
+  // Withdraws the capability with this label (its service stops taking specifications): a
+  // specification that would have run on it is answered with the withdrawal. False if no such
+  // capability. Jobs already running go on.
+  bool withdraw(std::string_view label);
+  // The withdrawal messages of withdrawn capabilities (for discovery).
+  std::vector<Reply> withdrawals();
+
+  // Streams a job's rows as they are measured (kLoop services; a kWorker service's rows arrive
+  // when it completes): fn is called on the shard with each new row, until the job completes.
+  // False if no such job. This is what the transport sends as chunked result envelopes.
+  using RowListener = std::function<void(std::span<const model::Value> row)>;
+  bool stream_rows(std::string_view token, RowListener fn);
+
   // A specification, redemption or interrupt (anything else: "Unexpected message type").
   Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now);
   Reply submit(const model::Message& specification, std::string_view identity,
@@ -124,6 +138,7 @@ class Scheduler {
 
   const Service* match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
                        std::string_view identity) const;
+  Reply withdrawal_for(const model::Message& spec, MicrosSinceEpoch now) const;
   Reply start_job(const model::Message& spec, const Service& service, std::string token,
                   MicrosSinceEpoch now);
   void schedule_run(const JobPtr& job, MicrosSinceEpoch now);
@@ -143,6 +158,8 @@ class Scheduler {
 
   std::vector<ServicePtr> services_;
   std::vector<std::string> schemas_;  // schema hash of each service's capability
+  // Withdrawal message per service, once withdrawn (null while offered).
+  std::vector<std::shared_ptr<model::Message>> withdrawn_;
   SchedulerOptions options_;
   Executor* executor_;
   uv_loop_s* loop_;
@@ -161,7 +178,8 @@ class Scheduler {
   std::map<std::pair<MicrosSinceEpoch, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, MicrosSinceEpoch> timer_due_;
   TimerId next_timer_ = 1;
-  std::size_t active_ = 0;  // top-level jobs waiting or running
+  std::size_t active_ = 0;                                // top-level jobs waiting or running
+  std::vector<std::shared_ptr<const std::string>> keep_;  // strings withdrawals borrow
   Stats stats_;
 };
 

@@ -317,6 +317,35 @@ TEST_CASE("interrupting a repeated specification stops its occurrences", "[engin
   CHECK(s.next_deadline() > kT0 + 100 * kMicrosPerSecond);  // only the retention timer is left
 }
 
+TEST_CASE("a withdrawn capability answers with its withdrawal", "[engine][sched]") {
+  Scheduler s(services(), {}, nullptr, nullptr);
+  Specs specs;
+  CHECK(!s.withdraw("no-such-label"));
+  REQUIRE(s.withdraw("test-loopback"));
+  sched::Reply r = s.submit(specs(loopback("x")), "", kT0);
+  REQUIRE(r->kind == MessageKind::kWithdrawal);
+  CHECK(token_of(r) == model::mpcv_hash(s.services()[0]->capability()));
+  CHECK(model::validate(*r).ok());
+  CHECK(s.withdrawals().size() == 1);
+  CHECK(s.submit(specs(sleep_spec("now + 1s")), "", kT0)->kind == MessageKind::kReceipt);
+}
+
+TEST_CASE("rows stream to a listener as they are measured", "[engine][sched]") {
+  Scheduler s(services(), {}, nullptr, nullptr);
+  Specs specs;
+  sched::Reply r = s.submit(specs(tick_spec("now + 5s / 1s")), "", kT0);
+  std::vector<model::MicrosSinceEpoch> seen;
+  REQUIRE(s.stream_rows(token_of(r), [&](std::span<const model::Value> row) {
+    seen.push_back(row[0].as_time().us);
+  }));
+  run_until(s, kT0 + 2 * kMicrosPerSecond);
+  CHECK(seen.size() == 2);  // the tick at 0 s came before the subscription
+  run_until(s, kT0 + 10 * kMicrosPerSecond);
+  CHECK(seen.size() == 4);
+  CHECK(seen.back() == kT0 + 4 * kMicrosPerSecond);
+  CHECK(!s.stream_rows(token_of(r), [](std::span<const model::Value>) {}));  // completed
+}
+
 TEST_CASE("blocking services run through the executor", "[engine][sched]") {
   std::vector<sched::ServicePtr> v;
   v.push_back(std::make_unique<TickService>(sched::Service::Mode::kWorker));
