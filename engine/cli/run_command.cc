@@ -206,7 +206,7 @@ int execute(Setup& setup, bool as_json, Io io) {
     io.err << "mplane run: event loop: " << uv_strerror(rc) << "\n";
     return kExitInvalid;
   }
-  services::SteadyMonoClock mono;
+  loop::SteadyMonoClock mono;
   auto svcs = services::make_services(setup.config.services, setup.registries, mono);
   if (!svcs) {
     io.err << "mplane run: " << svcs.error() << "\n";

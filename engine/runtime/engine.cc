@@ -14,7 +14,7 @@ namespace mplane::runtime {
 // the thread has ended and its loop is closed.
 struct Engine::ShardState {
   explicit ShardState(uv_loop_t* loop) : executor(loop) {}
-  services::SteadyMonoClock mono;
+  loop::SteadyMonoClock mono;
   loop::SystemWallClock wall;
   UvExecutor executor;
   std::unique_ptr<sched::Scheduler> scheduler;

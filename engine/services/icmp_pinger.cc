@@ -147,10 +147,6 @@ std::uint64_t random_u64(const void* salt) noexcept {
 
 }  // namespace
 
-std::int64_t SteadyMonoClock::now_ns() const noexcept {
-  return static_cast<std::int64_t>(uv_hrtime());
-}
-
 std::string_view to_string(IcmpSocketKind kind) noexcept {
   switch (kind) {
     case IcmpSocketKind::kNone:
@@ -290,10 +286,10 @@ Status<> IcmpPinger::send_probe() {
   Probe& slot = probes_[next_seq_ % kMaxOutstanding];
   if (slot.pending) return fail("ICMP pinger: too many outstanding probes");
   std::uint8_t packet[kRequestBytes];
-  const std::int64_t stamp = clock_.now_ns();
+  const std::int64_t stamp = now_ns();
   const std::size_t size = build_request(packet, next_seq_, stamp);
   if (auto s = send_bytes(packet, size); !s) return s;
-  slot = Probe{next_seq_, clock_.now_ns(), stamp, true};
+  slot = Probe{next_seq_, now_ns(), stamp, true};
   ++next_seq_;
   ++counters_.sent;
   if (uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_)) == 0) arm_timer();
@@ -333,7 +329,7 @@ void IcmpPinger::on_readable(int status, int events) noexcept {
       record_error("ICMP recv: " + errno_text(e));
       return;
     }
-    const std::int64_t now = clock_.now_ns();
+    const std::int64_t now = now_ns();
     if (static_cast<std::size_t>(n) > sizeof buf) {
       ++counters_.ignored;
       continue;
@@ -414,7 +410,7 @@ void IcmpPinger::set_timeout_ms(std::uint32_t ms) {
 
 void IcmpPinger::on_timer() noexcept {
   if (closing_) return;
-  expire(clock_.now_ns());
+  expire(now_ns());
   if (!closing_) arm_timer();
 }
 
@@ -443,7 +439,7 @@ void IcmpPinger::arm_timer() noexcept {
     return;
   }
   const Probe& p = probes_[oldest_ % kMaxOutstanding];
-  const std::int64_t left_ns = p.sent_ns + timeout_ns_ - clock_.now_ns();
+  const std::int64_t left_ns = p.sent_ns + timeout_ns_ - now_ns();
   const std::uint64_t ms =
       left_ns <= 0 ? 0 : static_cast<std::uint64_t>((left_ns + 999'999) / 1'000'000);
   if (int rc = uv_timer_start(&timer_, &IcmpPinger::timer_cb, ms, 0); rc != 0) {

@@ -24,22 +24,15 @@
 #include <string>
 #include <string_view>
 
+#include "engine/loop/clock.h"
 #include "parsers/base/result.h"
 #include "parsers/mplane/primitive.h"
 
 namespace mplane::services {
 
-// A monotonic nanosecond clock: the seam that tests use to control measured times.
-// TODO(lead): may move to engine/loop/clock.h together with the scheduler's clocks.
-struct MonoClock {
-  virtual std::int64_t now_ns() const noexcept = 0;
-  virtual ~MonoClock() = default;
-};
-
-// The production clock: uv_hrtime() (CLOCK_MONOTONIC, nanoseconds).
-struct SteadyMonoClock final : MonoClock {
-  std::int64_t now_ns() const noexcept override;
-};
+// Measured times come from the injected monotonic clock (engine/loop/clock.h): tests control
+// them with a manual clock, production uses loop::SteadyMonoClock (uv_hrtime()).
+using loop::MonoClock;
 
 // One answered probe.
 struct PingReply {
@@ -120,7 +113,7 @@ class IcmpPinger {
 
   // Handles one received packet exactly as if the socket had delivered it (tests only).
   void handle_packet_for_test(const std::uint8_t* data, std::size_t size) noexcept {
-    on_packet(data, size, clock_.now_ns());
+    on_packet(data, size, now_ns());
   }
 
  private:
@@ -150,6 +143,7 @@ class IcmpPinger {
   static void close_cb(uv_handle_t* h) noexcept;
 
   uv_loop_t* loop_;
+  std::int64_t now_ns() const noexcept { return clock_.mono_now().time_since_epoch().count(); }
   MonoClock& clock_;
   uv_poll_t poll_{};
   uv_timer_t timer_{};

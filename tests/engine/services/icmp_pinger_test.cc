@@ -18,13 +18,13 @@
 
 namespace {
 
+using mplane::loop::MonoClock;
+using mplane::loop::SteadyMonoClock;
 using mplane::model::Address;
 using mplane::model::parse_address;
 using mplane::services::IcmpPinger;
 using mplane::services::IcmpSocketKind;
-using mplane::services::MonoClock;
 using mplane::services::PingReply;
-using mplane::services::SteadyMonoClock;
 
 constexpr std::int64_t kMs = 1'000'000;
 
@@ -37,7 +37,9 @@ Address addr(const char* text) {
 // The test controls time: every read returns `now`.
 struct ManualClock final : MonoClock {
   std::int64_t now = 1'000 * kMs;
-  std::int64_t now_ns() const noexcept override { return now; }
+  mplane::loop::MonoTime mono_now() const noexcept override {
+    return mplane::loop::MonoTime(std::chrono::nanoseconds(now));
+  }
 };
 
 // Whether this process may open an unprivileged ICMP datagram socket of `family`.

@@ -35,7 +35,7 @@ bool has_ipv6_loopback() {
 
 // The source address the ping capabilities of this host advertise (AUTO: the routed one).
 std::string advertised_source(int family) {
-  services::SteadyMonoClock mono;
+  loop::SteadyMonoClock mono;
   auto svcs = services::make_services({{"ping", {}, "<test>"}}, test::registries(), mono);
   REQUIRE(svcs.ok());
   const std::string name = "source.ip" + std::to_string(family);
@@ -54,7 +54,7 @@ sched::Reply run_to_completion(const std::string& spec_json) {
   if (!spec) FAIL(spec.error().describe(spec_json));
   uv_loop_t loop;
   REQUIRE(uv_loop_init(&loop) == 0);
-  services::SteadyMonoClock mono;
+  loop::SteadyMonoClock mono;
   auto svcs = services::make_services({{"ping", {}, "<test>"}}, test::registries(), mono);
   loop::SystemWallClock wall;
   sched::Reply reply;
