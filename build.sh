@@ -4,7 +4,7 @@
 #   ./build.sh demo      install dependencies, build, run the main job
 #   ./build.sh test      install dependencies, build, run every test (ctest)
 #   ./build.sh asan      the same tests in the AddressSanitizer + UBSan build
-#   ./build.sh bench     Release build, run the benchmarks (figures in bench/README.md)
+#   ./build.sh bench     Release build, run every benchmark (figures in bench/README.md)
 #   ./build.sh fuzz [SECONDS]  clang libFuzzer build, run each fuzzer (default 60 s each)
 #   ./build.sh install   only install the Debian packages
 #   ./build.sh build     only configure and build (build/)
@@ -78,7 +78,10 @@ case "${1:-}" in
   bench)
     install_packages
     build_in build-release -DCMAKE_BUILD_TYPE=Release -DMPLANE_BUILD_TESTS=OFF
-    ./build-release/bench/codec_bench "${@:2}" ;;
+    for b in codec_bench scheduler_bench shard_post_bench; do
+      log "running $b"
+      ./build-release/bench/$b "${@:2}"
+    done ;;
   fuzz)
     install_packages
     secs=${2:-60}
