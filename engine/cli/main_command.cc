@@ -6,6 +6,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"msg", "check, canonicalise and hash mPlane messages (JSON files)", &run_msg},
       {"run", "run one specification against the local services and print the result", &run_run},
+      {"component", "serve the built-in services' capabilities to clients over HTTP", &run_component},
   };
   return kCommands;
 }

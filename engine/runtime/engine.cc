@@ -145,6 +145,22 @@ void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, con
   driver.pump();
 }
 
+void Engine::run_on_each_shard(const std::function<void(loop::Shard&)>& fn) {
+  StartBarrier barrier;
+  barrier.pending = group_.size();
+  const std::size_t posted = group_.post_all([&](std::size_t) {
+    return loop::make_task([&fn, &barrier] {
+      fn(*loop::Shard::current());
+      barrier.done("");
+    });
+  });
+  {
+    std::lock_guard<std::mutex> lock(barrier.mutex);  // refused posts (stopping) never run
+    barrier.pending -= group_.size() - posted;
+  }
+  barrier.wait();
+}
+
 std::vector<const model::Message*> Engine::capabilities() const {
   std::vector<const model::Message*> out;
   if (states_.empty() || !states_[0] || !states_[0]->scheduler) return out;

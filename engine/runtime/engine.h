@@ -54,6 +54,10 @@ class Engine {
   // Capabilities of the services (the same on every shard). Valid until join() returns.
   std::vector<const model::Message*> capabilities() const;
 
+  // Runs fn(shard) on every shard's thread and waits until all have run (start-up wiring,
+  // e.g. one HTTP listener per shard). Call after start().
+  void run_on_each_shard(const std::function<void(loop::Shard&)>& fn);
+
   Status<> install_signal_handlers() { return group_.install_signal_handlers(); }
   void stop();
   void join();

@@ -1,0 +1,139 @@
+// `mplane component`: a client-initiated component serving its capabilities over HTTP(S).
+#include <iostream>
+
+#include "conf/builtin.h"
+#include "conf/component_config.h"
+#include "engine/cli/args.h"
+#include "engine/cli/command.h"
+#include "engine/component/component_server.h"
+#include "engine/services/builtin_services.h"
+
+namespace mplane::cli {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"config", "FILE", "component configuration (INI, RI layout; see conf/component.conf)"},
+    {"listen", "ADDR:PORT", "address to listen on (default 0.0.0.0:1228, or the configuration's)"},
+    {"ca", "FILE", "CA certificates (PEM) that peers' certificates must chain to"},
+    {"cert", "FILE", "this component's certificate (PEM)"},
+    {"key", "FILE", "this component's private key (PEM)"},
+    {"insecure", "", "plaintext HTTP without authentication (a warning is printed)"},
+    {"service", "NAME",
+     "enable a built-in service with its default capability (loopback, sleep, ping)", true},
+    {"registry", "FILE", "load an element registry besides the built-in ones", true},
+};
+
+constexpr std::string_view kUsage =
+    "usage: mplane component [--config FILE] [--listen ADDR:PORT] (--ca F --cert F --key F | "
+    "--insecure)\n"
+    "                        [--service NAME]... [--registry FILE]...\n"
+    "Serves the capabilities of the enabled services and runs the specifications clients send\n"
+    "(GET /capability, /capability/<token>, /capabilities; POST / or /specification). Stops\n"
+    "cleanly on SIGINT/SIGTERM: running jobs are interrupted and their results flushed.\n";
+
+Status<> apply_listen(const std::string& listen, conf::ComponentConfig& c) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return fail("--listen " + listen + ": expected ADDR:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
+    return fail("--listen " + listen + ": bad port");
+  c.listen_host = host;
+  c.listen_port = static_cast<std::uint16_t>(p);
+  return Ok{};
+}
+
+Result<conf::ComponentConfig> configure(const ParsedArgs& args) {
+  conf::ComponentConfig c;
+  if (args.has("config")) {
+    auto loaded = conf::load_component_config(args.get("config"));
+    if (!loaded) return fail(loaded.error());
+    c = std::move(loaded.value());
+  }
+  for (const std::string& name : args.all("service")) {
+    const auto& names = services::builtin_service_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return fail("--service " + name + ": no such built-in service (loopback, sleep, ping)");
+    }
+    const bool already = std::any_of(c.services.begin(), c.services.end(),
+                                     [&](const conf::ServiceConfig& s) { return s.name == name; });
+    if (!already) c.services.push_back({name, {}, "--service " + name});
+  }
+  if (c.services.empty()) return fail("no service enabled: give --service NAME or --config FILE");
+  if (args.has("listen")) {
+    if (auto st = apply_listen(args.get("listen"), c); !st) return fail(st.error());
+  }
+  for (const std::string& r : args.all("registry")) c.registries.push_back(r);
+  const bool tls_flags = args.has("ca") || args.has("cert") || args.has("key");
+  if (tls_flags || (c.tls && !args.has("insecure"))) {
+    return fail(
+        "TLS is not available yet in this build (the HTTPS transport is in progress); "
+        "run with --insecure for plaintext");
+  }
+  if (!args.has("insecure")) {
+    return fail(
+        "TLS with mutual authentication is mandatory: give --ca, --cert and --key (or a "
+        "[TLS] section), or --insecure for plaintext");
+  }
+  return c;
+}
+
+}  // namespace
+
+int run_component(const std::vector<std::string>& raw, Io io) {
+  auto args = parse_args(raw, kOptions);
+  if (!args) {
+    io.err << "mplane component: " << args.error() << " (see mplane component --help)\n";
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    io.out << kUsage << "Options:\n" << format_options(kOptions);
+    return kExitOk;
+  }
+  auto config = configure(*args);
+  if (!config) {
+    io.err << "mplane component: " << config.error() << "\n";
+    return kExitUsage;
+  }
+  auto registries = conf::load_registries(conf::registry_files(*config));
+  if (!registries) {
+    io.err << "mplane component: " << registries.error() << "\n";
+    return kExitInvalid;
+  }
+  io.err << "mplane component: WARNING: plaintext HTTP without authentication (--insecure)\n";
+  runtime::Engine engine(*registries, runtime::engine_options(*config));
+  if (auto st = engine.start(); !st) {
+    io.err << "mplane component: " << st.error() << "\n";
+    return kExitInvalid;
+  }
+  component::ComponentOptions options;
+  options.host = config->listen_host;
+  options.port = config->listen_port;
+  options.capability_link = config->listen_cap_link;
+  component::ComponentServer server(engine, *registries, options);
+  if (auto st = server.start(); !st) {
+    io.err << "mplane component: " << st.error() << "\n";
+    engine.stop();
+    engine.join();
+    return kExitInvalid;
+  }
+  if (auto st = engine.install_signal_handlers(); !st) {
+    io.err << "mplane component: " << st.error() << "\n";
+    engine.stop();
+    engine.join();
+    return kExitInvalid;
+  }
+  io.err << "mplane component: listening on http://" << options.host << ":" << server.port()
+         << "/ with " << engine.shard_count() << " shard(s), " << engine.capabilities().size()
+         << " capabilities; SIGINT/SIGTERM stops\n";
+  io.err.flush();
+  engine.join();
+  io.err << "mplane component: stopped\n";
+  return kExitOk;
+}
+
+}  // namespace mplane::cli

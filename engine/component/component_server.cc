@@ -1,0 +1,189 @@
+#include "engine/component/component_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include "parsers/json/message_writer.h"
+#include "parsers/mplane/token.h"
+
+namespace mplane::component {
+namespace {
+
+constexpr std::string_view kMplaneJson = "application/x-mplane+json";
+
+std::string exception_json(std::optional<std::string_view> token, std::string_view text) {
+  model::Message m;
+  m.kind = model::MessageKind::kException;
+  m.exception_token = token;
+  m.exception_text = text;
+  return json::to_json(m);
+}
+
+// A free TCP port on `host` for every shard to bind with SO_REUSEPORT (port 0 was asked).
+Result<std::uint16_t> pick_port(const std::string& host) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) return fail("port 0 needs an IPv4 host");
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  socklen_t len = sizeof a;
+  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) return fail(std::string("cannot find a free port: ") + std::strerror(errno));
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+// What GET serves: built once at start from the capabilities (read-only afterwards, shared by
+// every shard).
+struct ComponentServer::Published {
+  std::vector<std::pair<std::string, std::string>> capabilities;  // token, JSON
+  std::string envelope_json;
+  std::string links_html;
+  std::string index_html;
+};
+
+ComponentServer::ComponentServer(runtime::Engine& engine, const model::RegistrySet& registries,
+                                 ComponentOptions options)
+    : engine_(engine), registries_(registries), options_(std::move(options)) {}
+
+ComponentServer::~ComponentServer() = default;
+
+Status<> ComponentServer::start() {
+  if (options_.port == 0) {
+    auto port = pick_port(options_.host);
+    if (!port) return fail(port.error());
+    options_.port = *port;
+  }
+  port_ = options_.port;
+  const std::string link = options_.capability_link.empty()
+                               ? "http://" + options_.host + ":" + std::to_string(port_) + "/"
+                               : options_.capability_link;
+  published_ = std::make_unique<Published>();
+  model::Message envelope;
+  envelope.kind = model::MessageKind::kEnvelope;
+  envelope.verb = "message";
+  published_->links_html = "<html><head><title>Capabilities</title></head><body>";
+  published_->index_html =
+      "<html><head><title>mplane-engine</title></head><body>This is a client-initiated mPlane "
+      "component. POST mPlane messages to this URL to use.<br/><a href='/capability'>"
+      "Capabilities</a> provided by this server:<br/><br/>";
+  std::deque<std::string> tokens;  // the envelope's members borrow these until it is written
+  for (const model::Message* cap : engine_.capabilities()) {
+    model::Message c = *cap;
+    c.link = link;
+    tokens.push_back(c.token ? std::string(*c.token) : model::mpcv_hash(c));
+    c.token = tokens.back();
+    const std::string text = json::to_json(c);
+    published_->capabilities.emplace_back(tokens.back(), text);
+    published_->links_html +=
+        "<a href='/capability/" + tokens.back() + "'>" + tokens.back() + "</a><br/>";
+    published_->index_html += "<pre>" + text + "</pre>";
+    envelope.contents.push_back(c);
+  }
+  published_->envelope_json = json::to_json(envelope);
+  published_->links_html += "</body></html>";
+  published_->index_html += "</body></html>";
+
+  std::mutex mutex;
+  std::string error;
+  servers_.resize(engine_.shard_count());
+  engine_.run_on_each_shard([&](loop::Shard& shard) {
+    transport::HttpServerOptions http = options_.http;
+    http.host = options_.host;
+    http.port = options_.port;
+    auto server = std::make_unique<transport::HttpServer>(
+        shard.loop(), http, [this, &shard](transport::HttpMessage&& r, transport::Responder resp) {
+          handle(shard, std::move(r), std::move(resp));
+        });
+    auto st = server->listen();
+    transport::HttpServer* raw = server.get();
+    shard.add_shutdown_hook([raw] { raw->close(); });
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!st && error.empty()) error = st.error();
+    servers_[shard.index()] = std::move(server);
+  });
+  if (!error.empty()) return fail(error);
+  return Ok{};
+}
+
+std::string ComponentServer::get(const std::string& target, int& status,
+                                 std::string& content_type) const {
+  status = 200;
+  content_type = "text/html";
+  if (target == "/") return published_->index_html;
+  if (target == "/capability") return published_->links_html;
+  content_type = std::string(kMplaneJson);
+  if (target == "/capabilities") return published_->envelope_json;
+  const std::string prefix = "/capability/";
+  if (target.starts_with(prefix)) {
+    const std::string token = target.substr(prefix.size());
+    for (const auto& [t, text] : published_->capabilities) {
+      if (t == token) return text;
+    }
+    status = 404;
+    return exception_json(std::string_view(token), "Unknown capability");
+  }
+  status = 404;
+  return exception_json(std::nullopt, "No such resource: " + target);
+}
+
+void ComponentServer::handle(loop::Shard& shard, transport::HttpMessage&& request,
+                             transport::Responder responder) {
+  if (request.method == "GET") {
+    int status = 200;
+    std::string type;
+    std::string body = get(request.target, status, type);
+    std::string out;
+    transport::append_response(out, status, type, body, request.keep_alive);
+    return responder.send(std::move(out));
+  }
+  if (request.method == "POST" && (request.target == "/" || request.target == "/specification")) {
+    return handle_post(shard, std::move(request), std::move(responder));
+  }
+  std::string out;
+  transport::append_response(
+      out, 405, kMplaneJson,
+      exception_json(std::nullopt, "Method not allowed: " + request.method + " " + request.target),
+      request.keep_alive);
+  responder.send(std::move(out));
+}
+
+void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& request,
+                                  transport::Responder responder) {
+  const bool keep_alive = request.keep_alive;
+  auto reply_now = [&](int status, const std::string& body) {
+    std::string out;
+    transport::append_response(out, status, kMplaneJson, body, keep_alive);
+    responder.send(std::move(out));
+  };
+  const std::string* type = request.header("Content-Type");
+  if (!type || *type != kMplaneJson) {
+    return reply_now(
+        415, exception_json(std::nullopt, "Content-Type must be " + std::string(kMplaneJson)));
+  }
+  json::MessageReader reader(registries_);
+  auto message = json::parse_owned(reader, request.body);
+  if (!message)
+    return reply_now(400, exception_json(std::nullopt, message.error().describe(request.body)));
+  // The job's shard answers; the response goes back to this connection's shard.
+  const bool accepted = engine_.submit(
+      std::move(message.value()), "Identity.Unauthenticated.Default",
+      [&shard, responder, keep_alive](const sched::Reply& r) mutable {
+        std::string out;
+        transport::append_response(out, 200, kMplaneJson, json::to_json(*r), keep_alive);
+        if (loop::Shard::current() == &shard) return responder.send(std::move(out));
+        shard.post(loop::make_task(
+            [responder, out = std::move(out)]() mutable { responder.send(std::move(out)); }));
+      });
+  if (!accepted) reply_now(503, exception_json(std::nullopt, "Shutting down"));
+}
+
+}  // namespace mplane::component

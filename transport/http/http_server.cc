@@ -1,0 +1,311 @@
+// The HTTP server's connections: one state machine (read, parse, dispatch, write in order,
+// time out, close). Callbacks are static trampolines on handle->data (STYLE C6); a connection
+// is deleted only from its last close callback (C7).
+#include "transport/http/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace mplane::transport {
+
+struct Responder::Slot {
+  HttpConnection* connection = nullptr;  // null once the connection is gone
+  bool ready = false;
+  bool close_after = false;
+  std::string bytes;
+};
+
+class HttpConnection {
+ public:
+  explicit HttpConnection(HttpServer& server)
+      : server_(server), parser_(HttpParser::Kind::kRequest, server.options_.limits) {}
+
+  Status<> start(uv_stream_t* listener);
+  void close();
+  void on_response_ready();
+
+ private:
+  static void on_alloc(uv_handle_t* h, std::size_t hint, uv_buf_t* buf) noexcept;
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept;
+  static void on_write(uv_write_t* req, int status) noexcept;
+  static void on_timer(uv_timer_t* t) noexcept;
+  static void on_closed(uv_handle_t* h) noexcept;
+
+  void handle_bytes(std::string_view bytes);
+  void dispatch(HttpMessage&& request);
+  void reject(const HttpParseError& e);
+  void flush();
+  void update_reading();
+  void rearm_timer();
+
+  HttpServer& server_;
+  HttpParser parser_;
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  char read_buffer_[64 * 1024];
+  std::deque<std::shared_ptr<Responder::Slot>> pending_;
+  std::size_t writes_in_flight_ = 0;
+  bool reading_ = false;
+  bool closing_ = false;
+  bool close_after_flush_ = false;
+  int open_handles_ = 0;
+};
+
+void Responder::send(std::string response_bytes, bool close_after) {
+  if (!slot_ || slot_->ready) return;
+  slot_->ready = true;
+  slot_->close_after = close_after;
+  slot_->bytes = std::move(response_bytes);
+  if (slot_->connection) slot_->connection->on_response_ready();
+}
+
+// --- Connection ------------------------------------------------------------------------------
+
+Status<> HttpConnection::start(uv_stream_t* listener) {
+  uv_tcp_init(server_.loop_, &tcp_);
+  tcp_.data = this;
+  ++open_handles_;
+  uv_timer_init(server_.loop_, &timer_);
+  timer_.data = this;
+  ++open_handles_;
+  if (int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)); rc != 0) {
+    close();
+    return fail(std::string("accept: ") + uv_strerror(rc));
+  }
+  uv_tcp_nodelay(&tcp_, 1);
+  update_reading();
+  rearm_timer();
+  return Ok{};
+}
+
+void HttpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
+  auto* self = static_cast<HttpConnection*>(h->data);
+  *buf = uv_buf_init(self->read_buffer_, sizeof self->read_buffer_);
+}
+
+void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept {
+  auto* self = static_cast<HttpConnection*>(s->data);
+  if (n > 0) return self->handle_bytes(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  if (n == 0) return;  // EAGAIN
+  // EOF or reset: answer what was asked (half-close), else close now.
+  self->close_after_flush_ = true;
+  uv_read_stop(s);
+  self->reading_ = false;
+  if (n != UV_EOF || (self->pending_.empty() && self->writes_in_flight_ == 0)) self->close();
+}
+
+void HttpConnection::handle_bytes(std::string_view bytes) {
+  std::vector<HttpMessage> requests;
+  auto st = parser_.feed(bytes, requests);
+  for (HttpMessage& r : requests) {
+    dispatch(std::move(r));
+    if (closing_) return;  // a handler may have closed us (STYLE C7)
+  }
+  if (!st) return reject(st.error());
+  update_reading();
+  rearm_timer();
+}
+
+void HttpConnection::dispatch(HttpMessage&& request) {
+  if (close_after_flush_) return;  // pipelined after `Connection: close` (or EOF): ignored
+  auto slot = std::make_shared<Responder::Slot>();
+  slot->connection = this;
+  if (!request.keep_alive) close_after_flush_ = true;
+  pending_.push_back(slot);
+  server_.handler_(std::move(request), Responder(slot));
+}
+
+void HttpConnection::reject(const HttpParseError& e) {
+  auto slot = std::make_shared<Responder::Slot>();
+  slot->connection = this;
+  pending_.push_back(slot);
+  std::string out;
+  append_response(out, e.status, "text/plain", e.reason + "\n", false);
+  Responder(slot).send(std::move(out), true);
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
+}
+
+void HttpConnection::on_response_ready() { flush(); }
+
+struct WriteRequest {
+  uv_write_t req{};
+  std::string bytes;
+};
+
+// Writes the ready responses at the head of the queue, in request order.
+void HttpConnection::flush() {
+  while (!closing_ && !pending_.empty() && pending_.front()->ready) {
+    auto slot = pending_.front();
+    pending_.pop_front();
+    slot->connection = nullptr;
+    auto* w = new WriteRequest;
+    w->bytes = std::move(slot->bytes);
+    w->req.data = this;
+    uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &on_write) != 0) {
+      delete w;
+      return close();
+    }
+    ++writes_in_flight_;
+    if (slot->close_after) {  // nothing goes out after a response that ends the connection
+      close_after_flush_ = true;
+      for (auto& rest : pending_) rest->connection = nullptr;
+      pending_.clear();
+      break;
+    }
+  }
+  update_reading();
+  rearm_timer();
+}
+
+void HttpConnection::on_write(uv_write_t* req, int status) noexcept {
+  std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
+  auto* self = static_cast<HttpConnection*>(req->data);
+  --self->writes_in_flight_;
+  if (self->closing_) return;
+  if (status != 0) return self->close();
+  if (self->close_after_flush_ && self->writes_in_flight_ == 0 && self->pending_.empty()) {
+    self->close();
+  }
+}
+
+// Reads while the queue of unanswered requests is short (STYLE C5 watermarks).
+void HttpConnection::update_reading() {
+  if (closing_) return;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (close_after_flush_) {  // the last request has been read
+    if (reading_) uv_read_stop(stream);
+    reading_ = false;
+    return;
+  }
+  const std::size_t high = server_.options_.max_pending_responses;
+  if (!reading_ && pending_.size() <= high / 2) {
+    reading_ = uv_read_start(stream, &on_alloc, &on_read) == 0;
+  } else if (reading_ && pending_.size() >= high) {
+    uv_read_stop(stream);
+    reading_ = false;
+  }
+}
+
+void HttpConnection::rearm_timer() {
+  if (closing_) return;
+  const bool mid_head = parser_.in_message() && !parser_.head_complete();
+  if (mid_head) {
+    uv_timer_start(&timer_, &on_timer, server_.options_.header_timeout_ms, 0);
+  } else if (pending_.empty() && writes_in_flight_ == 0) {
+    uv_timer_start(&timer_, &on_timer, server_.options_.idle_timeout_ms, 0);
+  } else {
+    uv_timer_stop(&timer_);  // waiting for our own responses: not the client's fault
+  }
+}
+
+void HttpConnection::on_timer(uv_timer_t* t) noexcept {
+  auto* self = static_cast<HttpConnection*>(t->data);
+  if (self->parser_.in_message() && !self->parser_.head_complete()) {
+    self->reject(HttpParseError{408, "request head not received within " +
+                                         std::to_string(self->server_.options_.header_timeout_ms) +
+                                         " ms"});
+    return;
+  }
+  self->close();  // idle keep-alive connection
+}
+
+void HttpConnection::close() {
+  if (closing_) return;
+  closing_ = true;
+  for (auto& slot : pending_) slot->connection = nullptr;
+  pending_.clear();
+  server_.forget(this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &on_closed);
+}
+
+void HttpConnection::on_closed(uv_handle_t* h) noexcept {
+  auto* self = static_cast<HttpConnection*>(h->data);
+  if (--self->open_handles_ == 0) delete self;
+}
+
+// --- Server -----------------------------------------------------------------------------------
+
+HttpServer::HttpServer(uv_loop_t* loop, HttpServerOptions options, RequestHandler handler)
+    : loop_(loop), options_(std::move(options)), handler_(std::move(handler)) {}
+
+HttpServer::~HttpServer() { close(); }
+
+namespace {
+
+// A listening socket with SO_REUSEPORT, so that every shard can accept on the same port.
+Result<int> reuseport_socket(const std::string& host, std::uint16_t port) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof *v6;
+  } else {
+    return fail("'" + host + "' is not an IP address to listen on");
+  }
+  const int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    return fail("cannot listen on " + host + ":" + std::to_string(port) + ": " + why);
+  }
+  return fd;
+}
+
+}  // namespace
+
+Status<> HttpServer::listen() {
+  auto fd = reuseport_socket(options_.host, options_.port);
+  if (!fd) return fail(fd.error());
+  uv_tcp_init(loop_, &listener_);
+  listener_.data = this;
+  listening_ = true;
+  if (int rc = uv_tcp_open(&listener_, *fd); rc != 0)
+    return fail(std::string("uv_tcp_open: ") + uv_strerror(rc));
+  if (int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 1024, &on_connection);
+      rc != 0) {
+    return fail("listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                uv_strerror(rc));
+  }
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  return Ok{};
+}
+
+void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
+  auto* self = static_cast<HttpServer*>(listener->data);
+  if (status != 0 || self->closing_) return;
+  auto* c = new HttpConnection(*self);  // deletes itself after closing
+  self->connections_.insert(c);
+  if (!c->start(listener)) return;  // start() closed it
+}
+
+void HttpServer::close() {
+  if (closing_) return;
+  closing_ = true;
+  if (listening_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  auto open = connections_;
+  for (HttpConnection* c : open) c->close();
+}
+
+}  // namespace mplane::transport

@@ -1,0 +1,81 @@
+// An HTTP/1.1 server on one libuv loop (one per shard; every shard listens on the same port
+// with SO_REUSEPORT and the kernel spreads connections). Keep-alive, pipelined requests
+// answered in order, bodies of any size up to the limits (4xx answers past them), header and
+// idle timeouts, read backpressure when too many responses are pending.
+//
+// Plaintext for now; the TLS transport plugs in under the connection (issue 4, in progress).
+// Loop-thread only. The server and its connections embed libuv handles: close() and let the
+// loop run before destroying the server (STYLE C7).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "transport/http/http_parser.h"
+
+namespace mplane::transport {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port (see port())
+  HttpLimits limits;
+  std::uint64_t header_timeout_ms = 10'000;  // a request head must arrive within this
+  std::uint64_t idle_timeout_ms = 60'000;    // an idle keep-alive connection is closed
+  std::size_t max_pending_responses = 64;    // past this, stop reading (backpressure)
+};
+
+class HttpConnection;
+
+// Answers one request, now or later, exactly once, on the server's loop thread. If the
+// connection is gone by then, the response is dropped (the client left).
+class Responder {
+ public:
+  Responder() = default;
+  void send(std::string response_bytes, bool close_after = false);
+  bool valid() const { return static_cast<bool>(slot_); }
+
+ private:
+  friend class HttpConnection;
+  struct Slot;
+  explicit Responder(std::shared_ptr<Slot> slot) : slot_(std::move(slot)) {}
+  std::shared_ptr<Slot> slot_;
+};
+
+using RequestHandler = std::function<void(HttpMessage&& request, Responder responder)>;
+
+class HttpServer {
+ public:
+  HttpServer(uv_loop_t* loop, HttpServerOptions options, RequestHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds (SO_REUSEPORT) and listens. Errors name the address and the system error.
+  Status<> listen();
+  std::uint16_t port() const { return port_; }
+  // Stops accepting and closes every connection (pending responses are dropped).
+  void close();
+  std::size_t connection_count() const { return connections_.size(); }
+
+ private:
+  friend class HttpConnection;
+  static void on_connection(uv_stream_t* server, int status) noexcept;
+  void forget(HttpConnection* c) { connections_.erase(c); }
+
+  uv_loop_t* loop_;
+  HttpServerOptions options_;
+  RequestHandler handler_;
+  uv_tcp_t listener_{};
+  bool listening_ = false;
+  bool closing_ = false;
+  std::uint16_t port_ = 0;
+  std::unordered_set<HttpConnection*> connections_;
+};
+
+}  // namespace mplane::transport
