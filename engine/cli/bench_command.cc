@@ -1,0 +1,287 @@
+// `mplane bench http`: drives an HTTP server with mPlane specifications over keep-alive
+// connections (one request in flight per connection) and reports requests/s and latency
+// percentiles. Works against our component, the Python RI's, or any HTTP server.
+#include <uv.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "conf/builtin.h"
+#include "engine/cli/args.h"
+#include "engine/cli/command.h"
+#include "parsers/json/message_reader.h"
+#include "parsers/json/message_writer.h"
+#include "transport/http/http_parser.h"
+
+namespace mplane::cli {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"url", "URL", "server to drive, http://HOST:PORT/PATH (https: not in this build yet)"},
+    {"spec", "FILE", "the specification (JSON) to POST"},
+    {"param", "NAME=VALUE",
+     "set a parameter per request; {n} in VALUE is a counter, {random} 16 hex digits", true},
+    {"connections", "N", "concurrent keep-alive connections (default 16)"},
+    {"duration", "S", "seconds to run (default 10)"},
+    {"registry", "FILE", "load an element registry besides the built-in ones", true},
+};
+constexpr std::string_view kUsage =
+    "usage: mplane bench http --url URL --spec FILE [--param NAME=VALUE]... [--connections N] "
+    "[--duration S]\n"
+    "Prints `requests/s: N` and the latency percentiles of the specification round trips.\n";
+constexpr std::string_view kMarker = "__mplane_bench_value__";
+
+struct Target {
+  std::string host;
+  std::uint16_t port = 80;
+  std::string path = "/";
+};
+
+Result<Target> parse_url(const std::string& url) {
+  if (url.starts_with("https://")) return fail(url + ": https is not available in this build yet");
+  if (!url.starts_with("http://")) return fail(url + ": expected http://HOST:PORT/PATH");
+  Target t;
+  std::string rest = url.substr(7);
+  const auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    t.path = rest.substr(slash);
+    rest.resize(slash);
+  }
+  const auto colon = rest.rfind(':');
+  t.host = colon == std::string::npos ? rest : rest.substr(0, colon);
+  if (colon != std::string::npos)
+    t.port = static_cast<std::uint16_t>(std::stoi(rest.substr(colon + 1)));
+  return t;
+}
+
+// The request body with a marker where the per-request value goes, and the value template.
+struct BodyTemplate {
+  std::string before, after, value;  // body = before + expand(value) + after
+  std::uint64_t counter = 0;
+  std::mt19937_64 rng{42};
+  std::string make() {
+    if (value.empty() && after.empty()) return before;
+    std::string v = value;
+    for (std::size_t at; (at = v.find("{n}")) != std::string::npos;)
+      v.replace(at, 3, std::to_string(counter));
+    for (std::size_t at; (at = v.find("{random}")) != std::string::npos;) {
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(rng()));
+      v.replace(at, 8, hex);
+    }
+    ++counter;
+    return before + v + after;
+  }
+};
+
+Result<BodyTemplate> body_template(const ParsedArgs& args) {
+  std::ifstream in(args.get("spec"), std::ios::binary);
+  if (!in) return fail(args.get("spec") + ": cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  BodyTemplate t;
+  const auto params = args.all("param");
+  if (params.empty()) {
+    t.before = text.str();
+    return t;
+  }
+  auto regs = conf::load_registries(args.all("registry"));
+  if (!regs) return fail(regs.error());
+  json::MessageReader reader(*regs);
+  auto spec = json::parse_owned(reader, text.str());
+  if (!spec) return fail(args.get("spec") + ": " + spec.error().describe(text.str()));
+  const std::string& p = params.back();
+  const auto eq = p.find('=');
+  if (eq == std::string::npos) return fail("--param " + p + ": expected NAME=VALUE");
+  model::Parameter* param = nullptr;
+  for (auto& candidate : (*spec)->message.parameters) {
+    if (candidate.element->name == p.substr(0, eq)) param = &candidate;
+  }
+  if (!param)
+    return fail("--param " + p + ": the specification has no parameter " + p.substr(0, eq));
+  param->value = model::Value::string(kMarker);
+  const std::string body = json::to_json((*spec)->message, {.pretty = false});
+  const auto at = body.find(kMarker);
+  t.before = body.substr(0, at);
+  t.after = body.substr(at + kMarker.size());
+  t.value = p.substr(eq + 1);
+  return t;
+}
+
+struct Load;
+
+// One keep-alive connection with one request in flight.
+struct Conn {
+  Load* load = nullptr;
+  uv_tcp_t tcp{};
+  uv_connect_t connect_req{};
+  uv_write_t write_req{};
+  std::string out;
+  char buf[65536];
+  transport::HttpParser parser{transport::HttpParser::Kind::kResponse};
+  std::uint64_t sent_at = 0;
+};
+
+struct Load {
+  uv_loop_t* loop = nullptr;
+  Target target;
+  BodyTemplate body;
+  std::uint64_t end_at = 0;
+  std::vector<std::uint64_t> latencies_ns;
+  std::uint64_t ok = 0, non_200 = 0, errors = 0, receipts = 0;
+  std::vector<std::unique_ptr<Conn>> conns;
+};
+
+void send_next(Conn& c);
+
+void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto& c = *static_cast<Conn*>(s->data);
+  if (n < 0) {
+    ++c.load->errors;
+    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+    return;
+  }
+  std::vector<transport::HttpMessage> got;
+  if (!c.parser.feed(std::string_view(buf->base, static_cast<std::size_t>(n)), got)) {
+    ++c.load->errors;
+    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+    return;
+  }
+  for (const auto& m : got) {
+    c.load->latencies_ns.push_back(uv_hrtime() - c.sent_at);
+    (m.status == 200 ? c.load->ok : c.load->non_200) += 1;
+    if (m.body.find("\"receipt\"") != std::string::npos) ++c.load->receipts;
+    send_next(c);
+  }
+}
+
+void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* b) {
+  auto& c = *static_cast<Conn*>(h->data);
+  *b = uv_buf_init(c.buf, sizeof c.buf);
+}
+
+void send_next(Conn& c) {
+  if (uv_hrtime() >= c.load->end_at) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+    return;
+  }
+  c.out.clear();
+  transport::append_request(c.out, "POST", c.load->target.path,
+                            c.load->target.host + ":" + std::to_string(c.load->target.port),
+                            "application/x-mplane+json", c.load->body.make());
+  c.sent_at = uv_hrtime();
+  uv_buf_t b = uv_buf_init(c.out.data(), static_cast<unsigned>(c.out.size()));
+  uv_write(&c.write_req, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1,
+           [](uv_write_t* req, int status) {
+             if (status != 0) {
+               auto& conn = *static_cast<Conn*>(req->handle->data);
+               ++conn.load->errors;
+               if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(req->handle))) {
+                 uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
+               }
+             }
+           });
+}
+
+void on_connect(uv_connect_t* req, int status) {
+  auto& c = *static_cast<Conn*>(req->data);
+  if (status != 0) {
+    ++c.load->errors;
+    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+    return;
+  }
+  uv_tcp_nodelay(&c.tcp, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), &on_alloc, &on_read);
+  send_next(c);
+}
+
+double percentile_ms(std::vector<std::uint64_t>& v, double p) {
+  if (v.empty()) return 0;
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+  return static_cast<double>(v[i]) / 1e6;
+}
+
+int run_load(Load& load, int connections, double seconds, Io io) {
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(load.target.host.c_str(), load.target.port,
+                  reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(load.target.host.c_str(), load.target.port,
+                  reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    io.err << "mplane bench: " << load.target.host << " is not an IP address\n";
+    return kExitUsage;
+  }
+  const std::uint64_t start = uv_hrtime();
+  load.end_at = start + static_cast<std::uint64_t>(seconds * 1e9);
+  for (int i = 0; i < connections; ++i) {
+    auto c = std::make_unique<Conn>();
+    c->load = &load;
+    uv_tcp_init(load.loop, &c->tcp);
+    c->tcp.data = c.get();
+    c->connect_req.data = c.get();
+    uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<sockaddr*>(&addr), &on_connect);
+    load.conns.push_back(std::move(c));
+  }
+  uv_run(load.loop, UV_RUN_DEFAULT);
+  const double elapsed = static_cast<double>(uv_hrtime() - start) / 1e9;
+  auto& lat = load.latencies_ns;
+  io.out << "requests/s: " << static_cast<std::uint64_t>(static_cast<double>(lat.size()) / elapsed)
+         << "\n";
+  io.out << "latency: p50 " << percentile_ms(lat, 0.50) << " ms, p90 " << percentile_ms(lat, 0.90)
+         << " ms, p99 " << percentile_ms(lat, 0.99) << " ms, max "
+         << (lat.empty() ? 0.0
+                         : static_cast<double>(*std::max_element(lat.begin(), lat.end())) / 1e6)
+         << " ms\n";
+  io.out << "responses: " << lat.size() << " (200: " << load.ok
+         << ", other status: " << load.non_200 << ", receipts: " << load.receipts
+         << "), connection errors: " << load.errors << ", " << connections << " connections, "
+         << elapsed << " s\n";
+  return lat.empty() ? kExitInvalid : kExitOk;
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& raw, Io io) {
+  if (raw.empty() || raw[0] != "http") {
+    (raw.empty() || raw[0] == "--help" ? io.out : io.err) << kUsage;
+    return raw.empty() || raw[0] != "--help" ? kExitUsage : kExitOk;
+  }
+  auto args = parse_args({raw.begin() + 1, raw.end()}, kOptions);
+  if (!args) {
+    io.err << "mplane bench http: " << args.error() << " (see mplane bench http --help)\n";
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    io.out << kUsage << "Options:\n" << format_options(kOptions);
+    return kExitOk;
+  }
+  if (!args->has("url") || !args->has("spec")) {
+    io.err << "mplane bench http: --url and --spec are required\n";
+    return kExitUsage;
+  }
+  auto target = parse_url(args->get("url"));
+  if (!target) {
+    io.err << "mplane bench http: " << target.error() << "\n";
+    return kExitUsage;
+  }
+  auto body = body_template(*args);
+  if (!body) {
+    io.err << "mplane bench http: " << body.error() << "\n";
+    return kExitInvalid;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Load load;
+  load.loop = &loop;
+  load.target = *target;
+  load.body = std::move(body.value());
+  const int status = run_load(load, std::stoi(args->get("connections", "16")),
+                              std::stod(args->get("duration", "10")), io);
+  load.conns.clear();
+  uv_loop_close(&loop);
+  return status;
+}
+
+}  // namespace mplane::cli
