@@ -2,8 +2,8 @@
 // other through their wire_out() buffers with tiny capacities and tiny transfer steps, so that
 // partial writes, WANT_WRITE and WANT_READ happen on nearly every step. The PKI is generated at
 // test time with the openssl command line in a temporary directory.
-#include <catch2/catch.hpp>
 #include <mbedtls/x509_crt.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -79,9 +79,10 @@ class Pki {
     return std::system(cmd.c_str()) == 0;
   }
   bool make_ca(const std::string& name, const std::string& subject) const {
-    return run("req -config openssl.cnf -x509 -extensions v3_ca -newkey ec -pkeyopt "
-               "ec_paramgen_curve:P-256 -nodes -days 30 -subj '" +
-               subject + "' -keyout " + name + ".key -out " + name + ".crt");
+    return run(
+        "req -config openssl.cnf -x509 -extensions v3_ca -newkey ec -pkeyopt "
+        "ec_paramgen_curve:P-256 -nodes -days 30 -subj '" +
+        subject + "' -keyout " + name + ".key -out " + name + ".crt");
   }
   bool make_leaf(const std::string& name, const std::string& ca, const std::string& subject) const {
     static int serial = 100;
@@ -322,7 +323,7 @@ TEST_CASE("MbedTlsTransport: reconnecting resumes the session", "[transport][tls
   CHECK(connect(*server_ctx, "probe:1228", 64));  // abbreviated handshake
   CHECK(connect(*server_ctx, "probe:1228", 1));
   CHECK_FALSE(connect(*server_ctx, "other:1228", 64));  // another server key
-  CHECK_FALSE(connect(*server_ctx, "", 64));             // resumption off
+  CHECK_FALSE(connect(*server_ctx, "", 64));            // resumption off
   // A restarted server (new ticket keys, empty cache) refuses the session: full handshake,
   // after which the new session resumes.
   auto restarted = make_context(pki().options(TlsRole::kServer, "probe"));

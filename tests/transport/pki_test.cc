@@ -177,6 +177,29 @@ TEST_CASE("pki identities follow §4.7 for every role", "[transport][pki]") {
   CHECK(*issuer == "org.mplane.Example.Example CA");
 }
 
+TEST_CASE("mbedTLS verifies pki certificates for TLS use", "[transport][pki]") {
+  Domain d;
+  const IssuedFiles probe = d.member(Role::kComponent, "Probe-1", {"127.0.0.1", "probe.lab"});
+  mbedtls_x509_crt ca;
+  mbedtls_x509_crt leaf;
+  mbedtls_x509_crt_init(&ca);
+  mbedtls_x509_crt_init(&leaf);
+  REQUIRE(mbedtls_x509_crt_parse_file(&ca, d.ca.cert_path.c_str()) == 0);
+  REQUIRE(mbedtls_x509_crt_parse_file(&leaf, probe.cert_path.c_str()) == 0);
+  std::uint32_t flags = 0;
+  CHECK(mbedtls_x509_crt_verify(&leaf, &ca, nullptr, "probe.lab", &flags, nullptr, nullptr) == 0);
+  CHECK(flags == 0);
+  CHECK(mbedtls_x509_crt_verify(&leaf, &ca, nullptr, "other.lab", &flags, nullptr, nullptr) != 0);
+  CHECK(mbedtls_x509_crt_check_key_usage(&leaf, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) == 0);
+  CHECK(mbedtls_x509_crt_check_extended_key_usage(&leaf, MBEDTLS_OID_SERVER_AUTH,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) == 0);
+  CHECK(mbedtls_x509_crt_check_extended_key_usage(&leaf, MBEDTLS_OID_CLIENT_AUTH,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) == 0);
+  CHECK(mbedtls_x509_crt_check_key_usage(&ca, MBEDTLS_X509_KU_KEY_CERT_SIGN) == 0);
+  mbedtls_x509_crt_free(&leaf);
+  mbedtls_x509_crt_free(&ca);
+}
+
 TEST_CASE("pki options: domain, days and output prefix", "[transport][pki]") {
   TempDir dir;
   DomainOptions domain;

@@ -32,6 +32,8 @@ struct HttpMessage {
   std::vector<std::pair<std::string, std::string>> headers;  // in order, names as received
   std::string body;  // decoded (chunked transfer coding removed)
   bool keep_alive = true;
+  // Set by the server: who sent it (certificate identity, or Identity.Unauthenticated.Default).
+  std::string peer_identity;
 
   // The first header with this name (ASCII case-insensitive), or null.
   const std::string* header(std::string_view name) const;

@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "transport/tls/mbedtls_transport.h"
+
 namespace mplane::transport {
 
 struct Responder::Slot {
@@ -35,7 +37,9 @@ class HttpConnection {
   static void on_timer(uv_timer_t* t) noexcept;
   static void on_closed(uv_handle_t* h) noexcept;
 
+  void handle_wire(std::string_view bytes);
   void handle_bytes(std::string_view bytes);
+  void write_wire();
   void dispatch(HttpMessage&& request);
   void reject(const HttpParseError& e);
   void flush();
@@ -44,6 +48,8 @@ class HttpConnection {
 
   HttpServer& server_;
   HttpParser parser_;
+  std::unique_ptr<Transport> transport_;
+  std::string app_in_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   char read_buffer_[64 * 1024];
@@ -77,6 +83,16 @@ Status<> HttpConnection::start(uv_stream_t* listener) {
     return fail(std::string("accept: ") + uv_strerror(rc));
   }
   uv_tcp_nodelay(&tcp_, 1);
+  if (server_.options_.tls) {
+    auto tls = MbedTlsTransport::create(*server_.options_.tls);
+    if (!tls) {
+      close();
+      return fail(tls.error());
+    }
+    transport_ = std::move(tls.value());
+  } else {
+    transport_ = std::make_unique<PlainTransport>();
+  }
   update_reading();
   rearm_timer();
   return Ok{};
@@ -89,13 +105,50 @@ void HttpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexce
 
 void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept {
   auto* self = static_cast<HttpConnection*>(s->data);
-  if (n > 0) return self->handle_bytes(std::string_view(buf->base, static_cast<std::size_t>(n)));
+  if (n > 0) return self->handle_wire(std::string_view(buf->base, static_cast<std::size_t>(n)));
   if (n == 0) return;  // EAGAIN
   // EOF or reset: answer what was asked (half-close), else close now.
   self->close_after_flush_ = true;
   uv_read_stop(s);
   self->reading_ = false;
   if (n != UV_EOF || (self->pending_.empty() && self->writes_in_flight_ == 0)) self->close();
+}
+
+// Socket bytes through the transport (TLS records, or as they are), then to the parser.
+void HttpConnection::handle_wire(std::string_view bytes) {
+  auto st = transport_->on_wire_bytes(bytes, app_in_);
+  write_wire();  // handshake messages, or the alert of a failed handshake
+  if (closing_) return;
+  if (!st) {
+    close_after_flush_ = true;  // closes once the alert is written
+    if (writes_in_flight_ == 0) close();
+    return;
+  }
+  if (app_in_.empty()) return;
+  std::string app = std::move(app_in_);
+  app_in_.clear();
+  handle_bytes(app);
+}
+
+struct WriteRequest {
+  uv_write_t req{};
+  std::string bytes;
+};
+
+// Writes whatever the transport has for the socket; repeats while it produces more.
+void HttpConnection::write_wire() {
+  while (!closing_ && !transport_->wire_out().empty()) {
+    auto* w = new WriteRequest;
+    w->bytes.swap(transport_->wire_out());
+    w->req.data = this;
+    uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &on_write) != 0) {
+      delete w;
+      return close();
+    }
+    ++writes_in_flight_;
+    if (!transport_->flush(app_in_)) return;  // the next read reports the error
+  }
 }
 
 void HttpConnection::handle_bytes(std::string_view bytes) {
@@ -112,6 +165,7 @@ void HttpConnection::handle_bytes(std::string_view bytes) {
 
 void HttpConnection::dispatch(HttpMessage&& request) {
   if (close_after_flush_) return;  // pipelined after `Connection: close` (or EOF): ignored
+  request.peer_identity = transport_->peer_identity();
   auto slot = std::make_shared<Responder::Slot>();
   slot->connection = this;
   if (!request.keep_alive) close_after_flush_ = true;
@@ -132,26 +186,15 @@ void HttpConnection::reject(const HttpParseError& e) {
 
 void HttpConnection::on_response_ready() { flush(); }
 
-struct WriteRequest {
-  uv_write_t req{};
-  std::string bytes;
-};
-
 // Writes the ready responses at the head of the queue, in request order.
 void HttpConnection::flush() {
   while (!closing_ && !pending_.empty() && pending_.front()->ready) {
     auto slot = pending_.front();
     pending_.pop_front();
     slot->connection = nullptr;
-    auto* w = new WriteRequest;
-    w->bytes = std::move(slot->bytes);
-    w->req.data = this;
-    uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &on_write) != 0) {
-      delete w;
-      return close();
-    }
-    ++writes_in_flight_;
+    if (!transport_->send_app(slot->bytes)) return close();
+    write_wire();
+    if (closing_) return;
     if (slot->close_after) {  // nothing goes out after a response that ends the connection
       close_after_flush_ = true;
       for (auto& rest : pending_) rest->connection = nullptr;

@@ -3,7 +3,8 @@
 // answered in order, bodies of any size up to the limits (4xx answers past them), header and
 // idle timeouts, read backpressure when too many responses are pending.
 //
-// Plaintext for now; the TLS transport plugs in under the connection (issue 4, in progress).
+// Plaintext or TLS: a Transport (PlainTransport or MbedTlsTransport) sits between the socket
+// and the HTTP parser. With TLS, each request carries the peer's identity (PROTOCOL.md §4.7).
 // Loop-thread only. The server and its connections embed libuv handles: close() and let the
 // loop run before destroying the server (STYLE C7).
 #pragma once
@@ -18,6 +19,7 @@
 #include <unordered_set>
 
 #include "transport/http/http_parser.h"
+#include "transport/tls/tls_context.h"
 
 namespace mplane::transport {
 
@@ -28,6 +30,8 @@ struct HttpServerOptions {
   std::uint64_t header_timeout_ms = 10'000;  // a request head must arrive within this
   std::uint64_t idle_timeout_ms = 60'000;    // an idle keep-alive connection is closed
   std::size_t max_pending_responses = 64;    // past this, stop reading (backpressure)
+  // TLS (server role, shared by every connection and shard); null: plaintext.
+  TlsContext* tls = nullptr;
 };
 
 class HttpConnection;
