@@ -7,6 +7,7 @@
 #include "engine/cli/command.h"
 #include "engine/component/component_server.h"
 #include "engine/services/builtin_services.h"
+#include "transport/tls/tls_context.h"
 
 namespace mplane::cli {
 namespace {
@@ -69,12 +70,16 @@ Result<conf::ComponentConfig> configure(const ParsedArgs& args) {
   }
   for (const std::string& r : args.all("registry")) c.registries.push_back(r);
   const bool tls_flags = args.has("ca") || args.has("cert") || args.has("key");
-  if (tls_flags || (c.tls && !args.has("insecure"))) {
-    return fail(
-        "TLS is not available yet in this build (the HTTPS transport is in progress); "
-        "run with --insecure for plaintext");
+  if (tls_flags) {
+    if (!args.has("ca") || !args.has("cert") || !args.has("key")) {
+      return fail("TLS needs all of --ca, --cert and --key");
+    }
+    c.tls = conf::TlsFiles{args.get("cert"), args.get("key"), args.get("ca")};
   }
-  if (!args.has("insecure")) {
+  if (args.has("insecure")) {
+    if (tls_flags) return fail("--insecure contradicts --ca/--cert/--key");
+    c.tls.reset();
+  } else if (!c.tls) {
     return fail(
         "TLS with mutual authentication is mandatory: give --ca, --cert and --key (or a "
         "[TLS] section), or --insecure for plaintext");
@@ -104,7 +109,22 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane component: " << registries.error() << "\n";
     return kExitInvalid;
   }
-  io.err << "mplane component: WARNING: plaintext HTTP without authentication (--insecure)\n";
+  std::unique_ptr<transport::TlsContext> tls;
+  if (config->tls) {
+    transport::TlsOptions t;
+    t.role = transport::TlsRole::kServer;
+    t.ca_file = config->tls->ca_chain;
+    t.cert_file = config->tls->cert;
+    t.key_file = config->tls->key;
+    auto ctx = transport::TlsContext::create(t);
+    if (!ctx) {
+      io.err << "mplane component: " << ctx.error() << "\n";
+      return kExitInvalid;
+    }
+    tls = std::move(ctx.value());
+  } else {
+    io.err << "mplane component: WARNING: plaintext HTTP without authentication (--insecure)\n";
+  }
   runtime::Engine engine(*registries, runtime::engine_options(*config));
   if (auto st = engine.start(); !st) {
     io.err << "mplane component: " << st.error() << "\n";
@@ -114,6 +134,8 @@ int run_component(const std::vector<std::string>& raw, Io io) {
   options.host = config->listen_host;
   options.port = config->listen_port;
   options.capability_link = config->listen_cap_link;
+  options.http.tls = tls.get();
+  options.scheme = tls ? "https" : "http";
   component::ComponentServer server(engine, *registries, options);
   if (auto st = server.start(); !st) {
     io.err << "mplane component: " << st.error() << "\n";
@@ -127,9 +149,9 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     engine.join();
     return kExitInvalid;
   }
-  io.err << "mplane component: listening on http://" << options.host << ":" << server.port()
-         << "/ with " << engine.shard_count() << " shard(s), " << engine.capabilities().size()
-         << " capabilities; SIGINT/SIGTERM stops\n";
+  io.err << "mplane component: listening on " << options.scheme << "://" << options.host << ":"
+         << server.port() << "/ with " << engine.shard_count() << " shard(s), "
+         << engine.capabilities().size() << " capabilities; SIGINT/SIGTERM stops\n";
   io.err.flush();
   engine.join();
   io.err << "mplane component: stopped\n";

@@ -63,9 +63,10 @@ Status<> ComponentServer::start() {
     options_.port = *port;
   }
   port_ = options_.port;
-  const std::string link = options_.capability_link.empty()
-                               ? "http://" + options_.host + ":" + std::to_string(port_) + "/"
-                               : options_.capability_link;
+  const std::string link =
+      options_.capability_link.empty()
+          ? options_.scheme + "://" + options_.host + ":" + std::to_string(port_) + "/"
+          : options_.capability_link;
   published_ = std::make_unique<Published>();
   model::Message envelope;
   envelope.kind = model::MessageKind::kEnvelope;
@@ -175,7 +176,7 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
     return reply_now(400, exception_json(std::nullopt, message.error().describe(request.body)));
   // The job's shard answers; the response goes back to this connection's shard.
   const bool accepted = engine_.submit(
-      std::move(message.value()), "Identity.Unauthenticated.Default",
+      std::move(message.value()), request.peer_identity,
       [&shard, responder, keep_alive](const sched::Reply& r) mutable {
         std::string out;
         transport::append_response(out, 200, kMplaneJson, json::to_json(*r), keep_alive);

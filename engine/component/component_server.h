@@ -24,6 +24,7 @@ struct ComponentOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 1228;
   std::string capability_link;  // URL written into each capability's `link` (empty: derived)
+  std::string scheme = "http";  // for the derived link: "https" with TLS
   transport::HttpServerOptions http;
 };
 
