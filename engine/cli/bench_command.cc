@@ -14,12 +14,17 @@
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
 #include "transport/http/http_parser.h"
+#include "transport/tls/mbedtls_transport.h"
+#include "transport/tls/tls_context.h"
 
 namespace mplane::cli {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"url", "URL", "server to drive, http://HOST:PORT/PATH (https: not in this build yet)"},
+    {"url", "URL", "server to drive, http://HOST:PORT/PATH or https://HOST:PORT/PATH"},
+    {"ca", "FILE", "https: CA certificates (PEM) the server must chain to"},
+    {"cert", "FILE", "https: our client certificate (PEM)"},
+    {"key", "FILE", "https: our client key (PEM)"},
     {"spec", "FILE", "the specification (JSON) to POST"},
     {"param", "NAME=VALUE",
      "set a parameter per request; {n} in VALUE is a counter, {random} 16 hex digits", true},
@@ -34,16 +39,19 @@ constexpr std::string_view kUsage =
 constexpr std::string_view kMarker = "__mplane_bench_value__";
 
 struct Target {
+  bool tls = false;
   std::string host;
   std::uint16_t port = 80;
   std::string path = "/";
 };
 
 Result<Target> parse_url(const std::string& url) {
-  if (url.starts_with("https://")) return fail(url + ": https is not available in this build yet");
-  if (!url.starts_with("http://")) return fail(url + ": expected http://HOST:PORT/PATH");
   Target t;
-  std::string rest = url.substr(7);
+  t.tls = url.starts_with("https://");
+  if (!t.tls && !url.starts_with("http://"))
+    return fail(url + ": expected http(s)://HOST:PORT/PATH");
+  std::string rest = url.substr(t.tls ? 8 : 7);
+  t.port = t.tls ? 443 : 80;
   const auto slash = rest.find('/');
   if (slash != std::string::npos) {
     t.path = rest.substr(slash);
@@ -117,7 +125,8 @@ struct Conn {
   Load* load = nullptr;
   uv_tcp_t tcp{};
   uv_connect_t connect_req{};
-  uv_write_t write_req{};
+  std::unique_ptr<transport::Transport> transport;
+  std::string app_in;
   std::string out;
   char buf[65536];
   transport::HttpParser parser{transport::HttpParser::Kind::kResponse};
@@ -126,6 +135,7 @@ struct Conn {
 
 struct Load {
   uv_loop_t* loop = nullptr;
+  transport::TlsContext* tls = nullptr;
   Target target;
   BodyTemplate body;
   std::uint64_t end_at = 0;
@@ -136,6 +146,39 @@ struct Load {
 
 void send_next(Conn& c);
 
+void fail_conn(Conn& c) {
+  ++c.load->errors;
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c.tcp))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+  }
+}
+
+struct Write {
+  uv_write_t req{};
+  std::string bytes;
+};
+
+// Writes what the transport has for the socket (TLS records, or the request as it is).
+void write_wire(Conn& c) {
+  while (!c.transport->wire_out().empty()) {
+    auto* w = new Write;
+    w->bytes.swap(c.transport->wire_out());
+    w->req.data = &c;
+    uv_buf_t b = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1,
+                            [](uv_write_t* req, int status) {
+                              std::unique_ptr<Write> done(reinterpret_cast<Write*>(req));
+                              if (status != 0 && status != UV_ECANCELED)
+                                fail_conn(*static_cast<Conn*>(req->data));
+                            });
+    if (rc != 0) {
+      delete w;
+      return fail_conn(c);
+    }
+    if (!c.transport->flush(c.app_in)) return fail_conn(c);
+  }
+}
+
 void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   auto& c = *static_cast<Conn*>(s->data);
   if (n < 0) {
@@ -143,8 +186,15 @@ void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
     return;
   }
+  if (!c.transport->on_wire_bytes(std::string_view(buf->base, static_cast<std::size_t>(n)),
+                                  c.app_in)) {
+    return fail_conn(c);
+  }
+  write_wire(c);
   std::vector<transport::HttpMessage> got;
-  if (!c.parser.feed(std::string_view(buf->base, static_cast<std::size_t>(n)), got)) {
+  const std::string app = std::move(c.app_in);
+  c.app_in.clear();
+  if (!c.parser.feed(app, got)) {
     ++c.load->errors;
     uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
     return;
@@ -164,7 +214,9 @@ void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* b) {
 
 void send_next(Conn& c) {
   if (uv_hrtime() >= c.load->end_at) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c.tcp))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
+    }
     return;
   }
   c.out.clear();
@@ -172,17 +224,8 @@ void send_next(Conn& c) {
                             c.load->target.host + ":" + std::to_string(c.load->target.port),
                             "application/x-mplane+json", c.load->body.make());
   c.sent_at = uv_hrtime();
-  uv_buf_t b = uv_buf_init(c.out.data(), static_cast<unsigned>(c.out.size()));
-  uv_write(&c.write_req, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1,
-           [](uv_write_t* req, int status) {
-             if (status != 0) {
-               auto& conn = *static_cast<Conn*>(req->handle->data);
-               ++conn.load->errors;
-               if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(req->handle))) {
-                 uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
-               }
-             }
-           });
+  if (!c.transport->send_app(c.out)) return fail_conn(c);
+  write_wire(c);
 }
 
 void on_connect(uv_connect_t* req, int status) {
@@ -193,8 +236,17 @@ void on_connect(uv_connect_t* req, int status) {
     return;
   }
   uv_tcp_nodelay(&c.tcp, 1);
+  if (c.load->tls) {
+    const std::string session = c.load->target.host + ":" + std::to_string(c.load->target.port);
+    auto t = transport::MbedTlsTransport::create(*c.load->tls, session);
+    if (!t) return fail_conn(c);
+    c.transport = std::move(t.value());
+  } else {
+    c.transport = std::make_unique<transport::PlainTransport>();
+  }
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), &on_alloc, &on_read);
-  send_next(c);
+  if (!c.transport->flush(c.app_in)) return fail_conn(c);  // the client hello
+  send_next(c);  // queued: written once the handshake is done
 }
 
 double percentile_ms(std::vector<std::uint64_t>& v, double p) {
@@ -271,9 +323,24 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane bench http: " << body.error() << "\n";
     return kExitInvalid;
   }
+  std::unique_ptr<transport::TlsContext> tls;
+  if (target->tls) {
+    transport::TlsOptions t;
+    t.role = transport::TlsRole::kClient;
+    t.ca_file = args->get("ca");
+    t.cert_file = args->get("cert");
+    t.key_file = args->get("key");
+    auto ctx = transport::TlsContext::create(t);
+    if (!ctx) {
+      io.err << "mplane bench http: " << ctx.error() << "\n";
+      return kExitInvalid;
+    }
+    tls = std::move(ctx.value());
+  }
   uv_loop_t loop;
   uv_loop_init(&loop);
   Load load;
+  load.tls = tls.get();
   load.loop = &loop;
   load.target = *target;
   load.body = std::move(body.value());
