@@ -64,6 +64,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   MicrosSinceEpoch started_at_ = 0;
   MicrosSinceEpoch finished_at_ = 0;
   bool collected_ = false;
+  bool pruned_ = false;  // removed from the scheduler's table
   std::string error_;
   std::vector<TimerId> timers_;
   std::vector<Waiter> waiters_;

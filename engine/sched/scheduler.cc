@@ -365,7 +365,7 @@ bool Scheduler::ready(std::string_view token) const {
 // --- Retention -----------------------------------------------------------------------------
 
 void Scheduler::retire(const JobPtr& job) {
-  finished_order_.push_back({job->token_, job.get(), now_});
+  finished_order_.push_back({job->token_, job, now_});
   enforce_retention_cap();
 }
 
@@ -373,6 +373,7 @@ void Scheduler::prune(const std::string& token, const Job* expected) {
   auto it = jobs_.find(token);
   if (it == jobs_.end() || it->second.get() != expected) return;
   it->second->cancel_timers();
+  it->second->pruned_ = true;
   jobs_.erase(it);
   ++stats_.pruned;
 }
@@ -384,12 +385,11 @@ void Scheduler::prune(const std::string& token, const Job* expected) {
 void Scheduler::enforce_retention_cap() {
   while (!finished_order_.empty()) {
     const Finished& f = finished_order_.front();
+    const std::shared_ptr<Job> job = f.job.lock();
+    const bool gone = !job || job->pruned_;
     const bool expired = f.at + options_.result_retention <= now_;
-    if (!expired && finished_order_.size() <= options_.max_retained_results) {
-      auto it = jobs_.find(f.token);
-      if (it != jobs_.end() && it->second.get() == f.job) break;  // still retained: stop
-    }
-    prune(f.token, f.job);
+    if (!gone && !expired && finished_order_.size() <= options_.max_retained_results) break;
+    if (!gone) prune(f.token, job.get());
     finished_order_.pop_front();
   }
 }

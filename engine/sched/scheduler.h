@@ -171,7 +171,7 @@ class Scheduler {
   // result_retention expires: pruning scans the front (no timer per job).
   struct Finished {
     std::string token;
-    const Job* job;
+    std::weak_ptr<Job> job;  // expired, or job->pruned_: already gone (no map lookup needed)
     MicrosSinceEpoch at;
   };
   std::deque<Finished> finished_order_;
