@@ -18,6 +18,7 @@ PACKAGES=(
   cmake ninja-build g++ clang pkg-config
   libuv1-dev libsimdjson-dev libmbedtls-dev node-llhttp libpcap-dev
   catch2 libbenchmark-dev libclang-rt-14-dev
+  openssl nginx-light   # tests call openssl; bench/http/http_bench.sh runs nginx as the floor
 )
 
 log() { printf '%s\n' "build.sh: $*" >&2; }
@@ -87,7 +88,7 @@ case "${1:-}" in
     secs=${2:-60}
     build_in build-fuzz -DMPLANE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DMPLANE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    for f in message_fuzz when_fuzz; do
+    for f in message_fuzz when_fuzz http_request_fuzz; do
       corpus=build-fuzz/corpus/${f%_fuzz}
       mkdir -p "$corpus"
       log "fuzzing $f for ${secs}s (seeds: tests/fuzz/corpus/${f%_fuzz})"
