@@ -18,7 +18,7 @@ PACKAGES=(
   cmake ninja-build g++ clang pkg-config
   libuv1-dev libsimdjson-dev libmbedtls-dev node-llhttp libpcap-dev
   catch2 libbenchmark-dev libclang-rt-14-dev
-  openssl nginx-light   # tests call openssl; bench/http/http_bench.sh runs nginx as the floor
+  libreadline-dev openssl nginx-light   # tests call openssl; bench/http/http_bench.sh runs nginx as the floor
 )
 
 log() { printf '%s\n' "build.sh: $*" >&2; }

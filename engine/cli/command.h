@@ -3,6 +3,7 @@
 // invalid (a message, a file), 2 a usage error. Errors are one line on `err`.
 #pragma once
 
+#include <istream>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ int run_run(const std::vector<std::string>& args, Io io);
 int run_component(const std::vector<std::string>& args, Io io);
 int run_bench(const std::vector<std::string>& args, Io io);
 int run_pki(const std::vector<std::string>& args, Io io);
+int run_client(const std::vector<std::string>& args, Io io);
+// The same, with the shell reading its commands from `in` (tests drive it through a string).
+int run_client(const std::vector<std::string>& args, Io io, std::istream& in);
 
 constexpr int kExitOk = 0;
 constexpr int kExitInvalid = 1;
