@@ -48,6 +48,34 @@ build_in() {
   cmake --build "$dir" -j "$JOBS" -- --quiet
 }
 
+# The HTTPS demo: a domain PKI in a temporary directory, a component with TLS on loopback,
+# the client against it (capabilities, a loopback specification, a ping), a clean stop.
+demo_https() {
+  local m=./build/engine/mplane dir port=18228
+  dir=$(mktemp -d)
+  trap 'kill "$comp" 2>/dev/null; rm -rf "$dir"' RETURN
+  log "creating a domain PKI in $dir"
+  $m pki init "$dir" --domain org.mplane.Demo >/dev/null
+  $m pki issue "$dir" --role component --name Probe-1 --san 127.0.0.1 >/dev/null
+  $m pki issue "$dir" --role client --name Client-1 >/dev/null
+  log "starting mplane component with TLS on 127.0.0.1:$port"
+  $m component --listen 127.0.0.1:$port --service loopback --service ping \
+    --ca "$dir/ca.crt" --cert "$dir/component-Probe-1.crt" --key "$dir/component-Probe-1.key" &
+  comp=$!
+  local tls=(--url "https://127.0.0.1:$port/" --ca "$dir/ca.crt" --cert "$dir/client-Client-1.crt"
+             --key "$dir/client-Client-1.key")
+  for _ in 1 2 3 4 5 6 7 8 9 10; do $m client "${tls[@]}" caps >/dev/null 2>&1 && break; sleep 0.3; done
+  log "mplane client caps"
+  $m client "${tls[@]}" caps
+  log "mplane client run test-loopback"
+  $m client "${tls[@]}" run test-loopback --param test.input="hello over TLS"
+  log "mplane client run ping-average-ip4 to 127.0.0.1"
+  $m client "${tls[@]}" run ping-average-ip4 --param destination.ip4=127.0.0.1 --when "now + 3s / 1s"
+  log "stopping the component"
+  kill -TERM "$comp"
+  wait "$comp"
+}
+
 run_tests() {
   local dir=$1
   ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 600
@@ -66,7 +94,8 @@ case "${1:-}" in
     ./build/engine/mplane msg check conf/examples/*.json
     log "running a loopback specification and a ping of 127.0.0.1 on the local services"
     ./build/engine/mplane run conf/examples/run/loopback.json
-    ./build/engine/mplane run conf/examples/run/ping-127.0.0.1.json ;;
+    ./build/engine/mplane run conf/examples/run/ping-127.0.0.1.json
+    demo_https ;;
   test)
     install_packages
     build_in build -DMPLANE_DEVELOPER_MODE=ON
