@@ -66,3 +66,6 @@ run "nginx (1 worker, fixed body): the floor, plaintext" http://127.0.0.1:18281/
 run "mplane component --service loopback, plaintext ($(nproc) shards)" http://127.0.0.1:18282/
 run "nginx (1 worker, fixed body): the floor, TLS" https://127.0.0.1:18283/ "${tls_client[@]}"
 run "mplane component --service loopback, TLS ($(nproc) shards)" https://127.0.0.1:18284/ "${tls_client[@]}"
+# Connection set-up: one request per connection, full TLS handshakes (no resumption).
+run "nginx: full TLS handshakes" https://127.0.0.1:18283/ "${tls_client[@]}" --new-connections
+run "mplane component: full TLS handshakes" https://127.0.0.1:18284/ "${tls_client[@]}" --new-connections

@@ -31,6 +31,9 @@ const std::vector<OptionSpec> kOptions = {
     {"connections", "N", "concurrent keep-alive connections (default 16)"},
     {"duration", "S", "seconds to run (default 10)"},
     {"registry", "FILE", "load an element registry besides the built-in ones", true},
+    {"new-connections", "",
+     "one request per connection: measures connection set-up (with https: full TLS handshakes, no "
+     "resumption)"},
 };
 constexpr std::string_view kUsage =
     "usage: mplane bench http --url URL --spec FILE [--param NAME=VALUE]... [--connections N] "
@@ -129,12 +132,15 @@ struct Conn {
   std::string app_in;
   std::string out;
   char buf[65536];
-  transport::HttpParser parser{transport::HttpParser::Kind::kResponse};
+  std::unique_ptr<transport::HttpParser> parser =
+      std::make_unique<transport::HttpParser>(transport::HttpParser::Kind::kResponse);
   std::uint64_t sent_at = 0;
 };
 
 struct Load {
   uv_loop_t* loop = nullptr;
+  bool new_connections = false;
+  sockaddr_storage addr{};
   transport::TlsContext* tls = nullptr;
   Target target;
   BodyTemplate body;
@@ -145,6 +151,22 @@ struct Load {
 };
 
 void send_next(Conn& c);
+void on_connect(uv_connect_t* req, int status);
+
+// --new-connections: close after one response and connect again (fresh parser and transport).
+void reconnect(Conn& c) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), [](uv_handle_t* h) {
+    auto& conn = *static_cast<Conn*>(h->data);
+    if (uv_hrtime() >= conn.load->end_at) return;
+    conn.transport.reset();
+    conn.app_in.clear();
+    conn.parser = std::make_unique<transport::HttpParser>(transport::HttpParser::Kind::kResponse);
+    uv_tcp_init(conn.load->loop, &conn.tcp);
+    conn.tcp.data = &conn;
+    uv_tcp_connect(&conn.connect_req, &conn.tcp, reinterpret_cast<sockaddr*>(&conn.load->addr),
+                   &on_connect);
+  });
+}
 
 void fail_conn(Conn& c) {
   ++c.load->errors;
@@ -194,7 +216,7 @@ void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   std::vector<transport::HttpMessage> got;
   const std::string app = std::move(c.app_in);
   c.app_in.clear();
-  if (!c.parser.feed(app, got)) {
+  if (!c.parser->feed(app, got)) {
     ++c.load->errors;
     uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
     return;
@@ -203,6 +225,7 @@ void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     c.load->latencies_ns.push_back(uv_hrtime() - c.sent_at);
     (m.status == 200 ? c.load->ok : c.load->non_200) += 1;
     if (m.body.find("\"receipt\"") != std::string::npos) ++c.load->receipts;
+    if (c.load->new_connections) return reconnect(c);
     send_next(c);
   }
 }
@@ -237,7 +260,9 @@ void on_connect(uv_connect_t* req, int status) {
   }
   uv_tcp_nodelay(&c.tcp, 1);
   if (c.load->tls) {
-    const std::string session = c.load->target.host + ":" + std::to_string(c.load->target.port);
+    const std::string session =
+        c.load->new_connections ? std::string()  // full handshakes: no resumption
+                                : c.load->target.host + ":" + std::to_string(c.load->target.port);
     auto t = transport::MbedTlsTransport::create(*c.load->tls, session);
     if (!t) return fail_conn(c);
     c.transport = std::move(t.value());
@@ -257,7 +282,7 @@ double percentile_ms(std::vector<std::uint64_t>& v, double p) {
 }
 
 int run_load(Load& load, int connections, double seconds, Io io) {
-  sockaddr_storage addr{};
+  sockaddr_storage& addr = load.addr;
   if (uv_ip4_addr(load.target.host.c_str(), load.target.port,
                   reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
       uv_ip6_addr(load.target.host.c_str(), load.target.port,
@@ -341,6 +366,7 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
   uv_loop_init(&loop);
   Load load;
   load.tls = tls.get();
+  load.new_connections = args->has("new-connections");
   load.loop = &loop;
   load.target = *target;
   load.body = std::move(body.value());
