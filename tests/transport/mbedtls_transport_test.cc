@@ -15,6 +15,7 @@
 #include <random>
 #include <string>
 
+#include "transport/pki/pki.h"
 #include "transport/tls/mbedtls_transport.h"
 #include "transport/tls/tls_context.h"
 #include "transport/transport.h"
@@ -98,7 +99,7 @@ class Pki {
   bool ok_ = false;
 };
 
-const Pki& pki() {
+const Pki& certs() {
   static const Pki instance;
   return instance;
 }
@@ -170,9 +171,9 @@ struct Pair {
 };
 
 Pair default_pair() {
-  REQUIRE(pki().ok());
-  return {make_context(pki().options(TlsRole::kClient, "client")),
-          make_context(pki().options(TlsRole::kServer, "probe"))};
+  REQUIRE(certs().ok());
+  return {make_context(certs().options(TlsRole::kClient, "client")),
+          make_context(certs().options(TlsRole::kServer, "probe"))};
 }
 
 }  // namespace
@@ -238,9 +239,9 @@ TEST_CASE("MbedTlsTransport: close_notify both ways", "[transport][tls]") {
 }
 
 TEST_CASE("MbedTlsTransport: a client without a certificate is refused", "[transport][tls]") {
-  REQUIRE(pki().ok());
-  auto client_ctx = make_context(pki().options(TlsRole::kClient, ""));
-  auto server_ctx = make_context(pki().options(TlsRole::kServer, "probe"));
+  REQUIRE(certs().ok());
+  auto client_ctx = make_context(certs().options(TlsRole::kClient, ""));
+  auto server_ctx = make_context(certs().options(TlsRole::kServer, "probe"));
   End client = make_end(*client_ctx, 64);
   End server = make_end(*server_ctx, 64);
   pump(client, server, 64, [&] { return client.error && server.error; });
@@ -256,10 +257,10 @@ TEST_CASE("MbedTlsTransport: a client without a certificate is refused", "[trans
 }
 
 TEST_CASE("MbedTlsTransport: certificates from another CA are refused", "[transport][tls]") {
-  REQUIRE(pki().ok());
+  REQUIRE(certs().ok());
   SECTION("client certificate") {
-    auto client_ctx = make_context(pki().options(TlsRole::kClient, "rogue"));
-    auto server_ctx = make_context(pki().options(TlsRole::kServer, "probe"));
+    auto client_ctx = make_context(certs().options(TlsRole::kClient, "rogue"));
+    auto server_ctx = make_context(certs().options(TlsRole::kServer, "probe"));
     // One byte at a time: the alert leaves in pieces after the server has failed.
     End client = make_end(*client_ctx, 1);
     End server = make_end(*server_ctx, 1);
@@ -272,8 +273,8 @@ TEST_CASE("MbedTlsTransport: certificates from another CA are refused", "[transp
     CHECK_FALSE(server.t->handshake_done());
   }
   SECTION("server certificate") {
-    auto client_ctx = make_context(pki().options(TlsRole::kClient, "client", "other_ca"));
-    auto server_ctx = make_context(pki().options(TlsRole::kServer, "probe"));
+    auto client_ctx = make_context(certs().options(TlsRole::kClient, "client", "other_ca"));
+    auto server_ctx = make_context(certs().options(TlsRole::kServer, "probe"));
     End client = make_end(*client_ctx, 64);
     End server = make_end(*server_ctx, 64);
     pump(client, server, 64, [&] { return client.error && server.error; });
@@ -284,13 +285,13 @@ TEST_CASE("MbedTlsTransport: certificates from another CA are refused", "[transp
 }
 
 TEST_CASE("MbedTlsTransport: optional peer certificate (tests only)", "[transport][tls]") {
-  REQUIRE(pki().ok());
-  TlsOptions server_options = pki().options(TlsRole::kServer, "probe");
+  REQUIRE(certs().ok());
+  TlsOptions server_options = certs().options(TlsRole::kServer, "probe");
   server_options.peer_cert_optional_for_test = true;
   auto server_ctx = make_context(server_options);
   const std::string leaf = GENERATE(std::string(), std::string("rogue"));
   INFO("client certificate: " << leaf);
-  auto client_ctx = make_context(pki().options(TlsRole::kClient, leaf));
+  auto client_ctx = make_context(certs().options(TlsRole::kClient, leaf));
   End client = make_end(*client_ctx, 64);
   End server = make_end(*server_ctx, 64);
   REQUIRE(pump(client, server, 64, [&] { return handshaken(client, server); }));
@@ -300,13 +301,13 @@ TEST_CASE("MbedTlsTransport: optional peer certificate (tests only)", "[transpor
 }
 
 TEST_CASE("MbedTlsTransport: reconnecting resumes the session", "[transport][tls]") {
-  REQUIRE(pki().ok());
+  REQUIRE(certs().ok());
   const bool tickets = GENERATE(true, false);  // false: the server's session cache (session ID)
   INFO("session tickets " << tickets);
-  TlsOptions client_options = pki().options(TlsRole::kClient, "client");
+  TlsOptions client_options = certs().options(TlsRole::kClient, "client");
   client_options.session_tickets = tickets;
   auto client_ctx = make_context(client_options);
-  auto server_ctx = make_context(pki().options(TlsRole::kServer, "probe"));
+  auto server_ctx = make_context(certs().options(TlsRole::kServer, "probe"));
 
   auto connect = [&](TlsContext& server_tls, const std::string& key, std::size_t step) {
     End client = make_end(*client_ctx, step, key);
@@ -326,7 +327,7 @@ TEST_CASE("MbedTlsTransport: reconnecting resumes the session", "[transport][tls
   CHECK_FALSE(connect(*server_ctx, "", 64));            // resumption off
   // A restarted server (new ticket keys, empty cache) refuses the session: full handshake,
   // after which the new session resumes.
-  auto restarted = make_context(pki().options(TlsRole::kServer, "probe"));
+  auto restarted = make_context(certs().options(TlsRole::kServer, "probe"));
   CHECK_FALSE(connect(*restarted, "probe:1228", 64));
   CHECK(connect(*restarted, "probe:1228", 64));
 }
@@ -369,23 +370,23 @@ TEST_CASE("MbedTlsTransport: garbage input gives a clean error", "[transport][tl
   }
 }
 
-TEST_CASE("identity_from_subject follows PROTOCOL.md 4.7", "[transport][tls]") {
-  REQUIRE(pki().ok());
+TEST_CASE("peer identities follow PROTOCOL.md 4.7 (pki::identity_from_dn)", "[transport][tls]") {
+  REQUIRE(certs().ok());
   auto identity_of = [](const std::string& file) {
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
     REQUIRE(mbedtls_x509_crt_parse_file(&crt, file.c_str()) == 0);
-    std::string id = identity_from_subject(crt.subject);
+    std::string id = transport::pki::identity_from_dn(&crt.subject).value();
     mbedtls_x509_crt_free(&crt);
     return id;
   };
-  CHECK(identity_of(pki().path("probe.crt")) == "org.mplane.Test.Components.Probe-1");
-  CHECK(identity_of(pki().path("ca.crt")) == "org.mplane.Test.Test CA");
+  CHECK(identity_of(certs().path("probe.crt")) == "org.mplane.Test.Components.Probe-1");
+  CHECK(identity_of(certs().path("ca.crt")) == "org.mplane.Test.Test CA");
   // OU=Clients+UID=c2: DER sorts the SET, OU (shorter encoding) first; only it is used.
-  CHECK(identity_of(pki().path("multi.crt")) == "org.mplane.Test.Clients.Client-2");
+  CHECK(identity_of(certs().path("multi.crt")) == "org.mplane.Test.Clients.Client-2");
 
   mbedtls_x509_name empty{};
-  CHECK(identity_from_subject(empty).empty());
+  CHECK(!transport::pki::identity_from_dn(&empty).ok());
 
   // Hand-built names: a multi-valued RDN in the middle, and a BMPString value.
   unsigned char bmp[] = {0x00, 'B', 0x00, 0xE9};  // "Bé"
@@ -403,34 +404,34 @@ TEST_CASE("identity_from_subject follows PROTOCOL.md 4.7", "[transport][tls]") {
   set(ou, "Clients", &uid);
   ou.next_merged = 1;
   set(dc, "org", &ou);
-  CHECK(identity_from_subject(dc) == "org.Clients.B\xC3\xA9");
+  CHECK(transport::pki::identity_from_dn(&dc).value() == "org.Clients.B\xC3\xA9");
 }
 
 TEST_CASE("TlsContext: loading errors name the file and the reason", "[transport][tls]") {
-  REQUIRE(pki().ok());
+  REQUIRE(certs().ok());
   SECTION("missing CA file") {
-    TlsOptions o = pki().options(TlsRole::kServer, "probe");
-    o.ca_file = pki().path("nope.crt");
+    TlsOptions o = certs().options(TlsRole::kServer, "probe");
+    o.ca_file = certs().path("nope.crt");
     auto ctx = TlsContext::create(o);
     REQUIRE_FALSE(ctx.ok());
     CHECK_THAT(ctx.error(), Catch::Contains("nope.crt") && Catch::Contains("CA certificates"));
   }
   SECTION("a key is not a certificate") {
-    TlsOptions o = pki().options(TlsRole::kServer, "probe");
-    o.cert_file = pki().path("probe.key");
+    TlsOptions o = certs().options(TlsRole::kServer, "probe");
+    o.cert_file = certs().path("probe.key");
     auto ctx = TlsContext::create(o);
     REQUIRE_FALSE(ctx.ok());
     CHECK_THAT(ctx.error(), Catch::Contains("probe.key"));
   }
   SECTION("key of another certificate") {
-    TlsOptions o = pki().options(TlsRole::kServer, "probe");
-    o.key_file = pki().path("client.key");
+    TlsOptions o = certs().options(TlsRole::kServer, "probe");
+    o.key_file = certs().path("client.key");
     auto ctx = TlsContext::create(o);
     REQUIRE_FALSE(ctx.ok());
     CHECK_THAT(ctx.error(), Catch::Contains("does not match") && Catch::Contains("client.key"));
   }
   SECTION("a server needs a certificate") {
-    auto ctx = TlsContext::create(pki().options(TlsRole::kServer, ""));
+    auto ctx = TlsContext::create(certs().options(TlsRole::kServer, ""));
     REQUIRE_FALSE(ctx.ok());
     CHECK_THAT(ctx.error(), Catch::Contains("needs cert_file"));
   }

@@ -1,5 +1,7 @@
 #include "transport/tls/mbedtls_transport.h"
 
+#include "transport/pki/pki.h"
+
 #include <mbedtls/error.h>
 // For two facts 2.28 has no public accessor for: whether the handshake resumed a session, and
 // the description of a received fatal alert. Both fields exist unchanged throughout 2.x.
@@ -30,47 +32,6 @@ Outcome classify(int ret) {
     // codes (ASYNC_IN_PROGRESS, CRYPTO_IN_PROGRESS, CLIENT_RECONNECT) would be a bug here.
     default:
       return Outcome::kFatal;
-  }
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x110000) {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += "\xEF\xBF\xBD";  // U+FFFD
-  }
-}
-
-// DirectoryString values as UTF-8 (what OpenSSL's ASN1_STRING_to_UTF8 gives the RI).
-void append_value(std::string& out, const mbedtls_asn1_buf& val) {
-  const unsigned char* p = val.p;
-  switch (val.tag) {
-    case MBEDTLS_ASN1_BMP_STRING:  // UCS-2 big-endian
-      for (std::size_t i = 0; i + 1 < val.len; i += 2) append_utf8(out, (p[i] << 8) | p[i + 1]);
-      return;
-    case MBEDTLS_ASN1_UNIVERSAL_STRING:  // UCS-4 big-endian
-      for (std::size_t i = 0; i + 3 < val.len; i += 4) {
-        append_utf8(out, (std::uint32_t{p[i]} << 24) | (std::uint32_t{p[i + 1]} << 16) |
-                             (std::uint32_t{p[i + 2]} << 8) | p[i + 3]);
-      }
-      return;
-    case MBEDTLS_ASN1_T61_STRING:  // taken as Latin-1, like OpenSSL
-      for (std::size_t i = 0; i < val.len; ++i) append_utf8(out, p[i]);
-      return;
-    default:  // UTF8String, PrintableString, IA5String: already UTF-8 (or ASCII)
-      out.append(reinterpret_cast<const char*>(p), val.len);
   }
 }
 
@@ -131,21 +92,6 @@ std::string verify_text(std::uint32_t flags) {
 }
 
 }  // namespace
-
-std::string identity_from_subject(const mbedtls_x509_name& subject) {
-  std::string out;
-  bool first = true;
-  for (const mbedtls_x509_name* rdn = &subject; rdn != nullptr; rdn = rdn->next) {
-    if (rdn->oid.p != nullptr) {  // an empty subject leaves an all-zero head entry
-      if (!first) out += '.';
-      append_value(out, rdn->val);
-      first = false;
-    }
-    // next_merged: the next entry belongs to the same (multi-valued) RDN; skip it.
-    while (rdn->next_merged != 0 && rdn->next != nullptr) rdn = rdn->next;
-  }
-  return out;
-}
 
 MbedTlsTransport::MbedTlsTransport(TlsContext& ctx, std::string session_key,
                                    std::size_t wire_out_capacity)
@@ -282,7 +228,10 @@ Status<> MbedTlsTransport::on_handshake_complete() {
   // With VERIFY_REQUIRED a failed verification already failed the handshake; the check matters
   // for peer_cert_optional_for_test, where an unverified certificate must not give an identity.
   if (peer != nullptr && mbedtls_ssl_get_verify_result(&ssl_) == 0) {
-    identity_ = identity_from_subject(peer->subject);
+    // One §4.7 implementation for the project: the PKI's. A verified certificate whose subject
+    // cannot be read as text is not trusted with an identity.
+    auto identity = pki::identity_from_dn(&peer->subject);
+    identity_ = identity ? identity.value() : std::string(kUnauthenticatedIdentity);
   } else {
     identity_ = std::string(kUnauthenticatedIdentity);
   }

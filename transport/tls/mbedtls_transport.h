@@ -39,12 +39,6 @@
 
 namespace mplane::transport {
 
-// PROTOCOL.md §4.7: the values of the subject's RDNs in encoding order joined with '.', only
-// the first value of a multi-valued RDN; BMPString/UniversalString/T61String values are
-// converted to UTF-8, other string types are taken as they are.
-// `DC=org, DC=mplane, O=SSB, OU=Clients, CN=Client-1` -> "org.mplane.SSB.Clients.Client-1".
-std::string identity_from_subject(const mbedtls_x509_name& subject);
-
 class MbedTlsTransport final : public Transport {
  public:
   // `ctx` decides client or server. `session_key` (client only) names the server for session
