@@ -24,7 +24,7 @@ struct OwnedException {
 
 Reply make_exception(std::optional<std::string> token, std::string text) {
   auto holder = std::make_shared<OwnedException>();
-  holder->token = token.value_or("");
+  holder->token = std::move(token).value_or("");
   holder->text = std::move(text);
   holder->message.kind = model::MessageKind::kException;
   if (token) holder->message.exception_token = std::string_view(holder->token);
