@@ -6,37 +6,13 @@
 
 #include "engine/cli/command.h"
 #include "engine/component/component_server.h"
+#include "tests/engine/component/component_fixture.h"
 #include "tests/test_support.h"
 
 namespace mplane {
 namespace {
 
-struct Component {
-  Component() : engine(test::registries(), engine_options()) {
-    REQUIRE(engine.start().ok());
-    component::ComponentOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    server = std::make_unique<component::ComponentServer>(engine, test::registries(), o);
-    REQUIRE(server->start().ok());
-  }
-  ~Component() {
-    engine.stop();
-    engine.join();
-  }
-  static runtime::EngineOptions engine_options() {
-    runtime::EngineOptions e;
-    e.shards = 1;
-    e.immediate_wait = 0;
-    e.services = {{"loopback", {}, "<test>"}, {"sleep", {}, "<test>"}};
-    return e;
-  }
-  std::string url(const std::string& path = "") const {
-    return "http://127.0.0.1:" + std::to_string(server->port()) + path;
-  }
-  runtime::Engine engine;
-  std::unique_ptr<component::ComponentServer> server;
-};
+using Component = test::ComponentFixture;
 
 struct Run {
   int status;

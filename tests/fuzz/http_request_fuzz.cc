@@ -6,21 +6,14 @@
 #include <cstdlib>
 #include <string>
 
-#include "conf/builtin.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
+#include "tests/fuzz/fuzz_support.h"
 #include "transport/http/http_parser.h"
 
 namespace {
 
-const mplane::model::RegistrySet& registries() {
-  static const mplane::model::RegistrySet regs = [] {
-    auto r = mplane::conf::load_registries({});
-    if (!r) std::abort();
-    return std::move(r.value());
-  }();
-  return regs;
-}
+using mplane::fuzz::registries;
 
 }  // namespace
 

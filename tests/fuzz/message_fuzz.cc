@@ -4,21 +4,14 @@
 #include <cstdlib>
 #include <string>
 
-#include "conf/builtin.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
 #include "parsers/mplane/token.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace {
 
-const mplane::model::RegistrySet& registries() {
-  static const mplane::model::RegistrySet regs = [] {
-    auto r = mplane::conf::load_registries({});
-    if (!r) std::abort();
-    return std::move(r.value());
-  }();
-  return regs;
-}
+using mplane::fuzz::registries;
 
 void touch_tokens(const mplane::model::Message& m) {
   (void)mplane::model::validate(m);

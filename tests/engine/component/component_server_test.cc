@@ -13,6 +13,7 @@
 
 #include "engine/component/component_server.h"
 #include "parsers/json/message_writer.h"
+#include "tests/engine/component/component_fixture.h"
 #include "tests/test_support.h"
 #include "transport/http/http_parser.h"
 
@@ -81,31 +82,16 @@ std::string sleep_spec(const std::string& when) {
          when + R"(", "results": ["duration.ms"]})";
 }
 
-struct Component {
-  Component() : engine(test::registries(), engine_options()) {
-    REQUIRE(engine.start().ok());
-    component::ComponentOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.http.header_timeout_ms = 300;
-    o.http.limits.max_head_bytes = 4096;
-    o.http.limits.max_body_bytes = 64 * 1024;
-    server = std::make_unique<component::ComponentServer>(engine, test::registries(), o);
-    REQUIRE(server->start().ok());
+// Short header timeout and small limits, so that the 4xx paths are quick to reach.
+struct Component : test::ComponentFixture {
+  Component() : test::ComponentFixture(2, limits()) {}
+  static transport::HttpServerOptions limits() {
+    transport::HttpServerOptions http;
+    http.header_timeout_ms = 300;
+    http.limits.max_head_bytes = 4096;
+    http.limits.max_body_bytes = 64 * 1024;
+    return http;
   }
-  ~Component() {
-    engine.stop();
-    engine.join();
-  }
-  static runtime::EngineOptions engine_options() {
-    runtime::EngineOptions e;
-    e.shards = 2;
-    e.immediate_wait = 0;
-    e.services = {{"loopback", {}, "<test>"}, {"sleep", {}, "<test>"}};
-    return e;
-  }
-  runtime::Engine engine;
-  std::unique_ptr<component::ComponentServer> server;
 };
 
 std::unique_ptr<json::OwnedMessage> body_of(const transport::HttpMessage& m) {
