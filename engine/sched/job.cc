@@ -11,9 +11,6 @@ Job::Job(Scheduler& scheduler, const model::Message& spec, const Service* servic
       parent_(parent) {
   spec_.token = token_;
   for (const model::Column& c : spec_.columns) columns_.push_back({c.element, {}});
-  receipt_ = spec_;
-  receipt_.kind = model::MessageKind::kReceipt;
-  receipt_.link.reset();
 }
 
 void Job::add_row(std::span<const model::Value> row) {

@@ -49,7 +49,15 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   void notify_waiters();  // calls (and drops) the waiters that are now satisfied
 
   // Replies. Built once (results at completion); borrow this job's memory.
-  const model::Message& receipt() const { return receipt_; }
+  // Built on first use: jobs that complete at once never need one.
+  const model::Message& receipt() {
+    if (!receipt_) {
+      receipt_ = spec_;
+      receipt_->kind = model::MessageKind::kReceipt;
+      receipt_->link.reset();
+    }
+    return *receipt_;
+  }
   const model::Message& result() const { return result_; }
   const model::Message& envelope();  // repeated specifications: the results so far
 
@@ -86,7 +94,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
 
   std::vector<model::Column> columns_;
   std::size_t rows_ = 0;
-  model::Message receipt_;
+  std::optional<model::Message> receipt_;
   model::Message result_;
   model::Message envelope_;
   std::uint64_t envelope_version_ = UINT64_MAX;
