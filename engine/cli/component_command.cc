@@ -110,18 +110,21 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     return kExitInvalid;
   }
   std::unique_ptr<transport::TlsContext> tls;
+  std::unique_ptr<transport::TlsContext> export_tls;  // the same identity, as a client
   if (config->tls) {
     transport::TlsOptions t;
-    t.role = transport::TlsRole::kServer;
     t.ca_file = config->tls->ca_chain;
     t.cert_file = config->tls->cert;
     t.key_file = config->tls->key;
-    auto ctx = transport::TlsContext::create(t);
-    if (!ctx) {
-      io.err << "mplane component: " << ctx.error() << "\n";
-      return kExitInvalid;
+    for (auto role : {transport::TlsRole::kServer, transport::TlsRole::kClient}) {
+      t.role = role;
+      auto ctx = transport::TlsContext::create(t);
+      if (!ctx) {
+        io.err << "mplane component: " << ctx.error() << "\n";
+        return kExitInvalid;
+      }
+      (role == transport::TlsRole::kServer ? tls : export_tls) = std::move(ctx.value());
     }
-    tls = std::move(ctx.value());
   } else {
     io.err << "mplane component: WARNING: plaintext HTTP without authentication (--insecure)\n";
   }
@@ -135,6 +138,7 @@ int run_component(const std::vector<std::string>& raw, Io io) {
   options.port = config->listen_port;
   options.capability_link = config->listen_cap_link;
   options.http.tls = tls.get();
+  options.export_tls = export_tls.get();
   options.scheme = tls ? "https" : "http";
   component::ComponentServer server(engine, *registries, options);
   if (auto st = server.start(); !st) {

@@ -11,6 +11,7 @@
 
 #include "parsers/json/message_writer.h"
 #include "parsers/mplane/token.h"
+#include "transport/http/http_client.h"
 
 namespace mplane::component {
 namespace {
@@ -174,6 +175,11 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
   auto message = json::parse_owned(reader, request.body);
   if (!message)
     return reply_now(400, exception_json(std::nullopt, message.error().describe(request.body)));
+  const model::Message& m = (*message)->message;
+  if (m.kind == model::MessageKind::kSpecification && m.export_url) {
+    return start_export(std::move(message.value()), request.peer_identity, std::move(responder),
+                        keep_alive);
+  }
   // The job's shard answers; the response goes back to this connection's shard.
   const bool accepted =
       engine_.submit(std::move(message.value()), request.peer_identity,
@@ -189,6 +195,85 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
                        }));
                      });
   if (!accepted) reply_now(503, exception_json(std::nullopt, "Shutting down"));
+}
+
+namespace {
+
+// `mplane-https://host:port/path` (the protocol's scheme) as the https URL it stands for; plain
+// http:// and https:// are taken as they are.
+Result<transport::HttpUrl> export_target(std::string_view url) {
+  std::string u(url);
+  if (u.starts_with("mplane-https://")) u = "https://" + u.substr(15);
+  if (!u.starts_with("https://") && !u.starts_with("http://")) {
+    return fail("unsupported export URL '" + std::string(url) +
+                "' (mplane-https://, https:// or http://)");
+  }
+  return transport::parse_http_url(u);
+}
+
+struct ExportWork {
+  uv_work_t req{};
+  transport::HttpUrl target;
+  transport::TlsContext* tls = nullptr;
+  std::string body;
+  std::string token;
+  std::string error;
+};
+
+void run_export(uv_work_t* req) {
+  auto* work = static_cast<ExportWork*>(req->data);
+  transport::HttpClient client(work->target.host, work->target.port, work->tls);
+  auto res = client.request("POST", work->target.path, kMplaneJson, work->body, 30000);
+  if (!res) {
+    work->error = res.error();
+  } else if (res->status != 200) {
+    work->error = "HTTP " + std::to_string(res->status);
+  }
+}
+
+void after_export(uv_work_t* req, int /*status*/) {
+  std::unique_ptr<ExportWork> work(static_cast<ExportWork*>(req->data));
+  if (work->error.empty()) return;
+  std::fprintf(stderr, "mplane component: export of %s to %s failed: %s\n", work->token.c_str(),
+               work->target.str().c_str(), work->error.c_str());
+}
+
+}  // namespace
+
+// Indirect export (PROTOCOL.md §1.2, §2.10): the client gets a receipt at once; when the job
+// completes, its result is POSTed to the export URL from the worker pool (a blocking client
+// must not run on the shard's loop). A failed export is reported on stderr with the token.
+void ComponentServer::start_export(std::unique_ptr<json::OwnedMessage> spec,
+                                   const std::string& identity, transport::Responder responder,
+                                   bool keep_alive) {
+  const model::Message& m = spec->message;
+  auto target = export_target(*m.export_url);
+  std::string out;
+  if (!target || (target->tls && !options_.export_tls)) {
+    const std::string why =
+        target ? "an https export needs the component to run with TLS" : target.error();
+    transport::append_response(out, 400, kMplaneJson, exception_json(m.token, why), keep_alive);
+    return responder.send(std::move(out));
+  }
+  const std::string token = model::effective_token(m).value_or("");
+  model::Message receipt = m;
+  receipt.kind = model::MessageKind::kReceipt;
+  receipt.token = token;
+  receipt.link.reset();
+  transport::append_response(out, 200, kMplaneJson, json::to_json(receipt, {.pretty = false}),
+                             keep_alive);
+  responder.send(std::move(out));
+  transport::TlsContext* tls = target->tls ? options_.export_tls : nullptr;
+  engine_.submit_until_complete(
+      std::move(spec), identity, [target = *target, tls, token](const sched::Reply& r) {
+        auto* w = new ExportWork;  // NOLINT(bugprone-unhandled-exception-at-new): OOM aborts
+        w->req.data = w;
+        w->target = target;
+        w->tls = tls;
+        w->body = json::to_json(*r, {.pretty = false});  // here: `r` borrows the job
+        w->token = token;
+        uv_queue_work(loop::Shard::current()->loop(), &w->req, &run_export, &after_export);
+      });
 }
 
 }  // namespace mplane::component

@@ -25,6 +25,9 @@ struct ComponentOptions {
   std::uint16_t port = 1228;
   std::string capability_link;  // URL written into each capability's `link` (empty: derived)
   std::string scheme = "http";  // for the derived link: "https" with TLS
+  // Client-side TLS for indirect export (our certificate, the domain CA); null: plaintext
+  // export only (http:// URLs).
+  transport::TlsContext* export_tls = nullptr;
   transport::HttpServerOptions http;
 };
 
@@ -45,6 +48,8 @@ class ComponentServer {
   void handle(loop::Shard& shard, transport::HttpMessage&& request, transport::Responder responder);
   void handle_post(loop::Shard& shard, transport::HttpMessage&& request,
                    transport::Responder responder);
+  void start_export(std::unique_ptr<json::OwnedMessage> spec, const std::string& identity,
+                    transport::Responder responder, bool keep_alive);
   std::string get(const std::string& target, int& status, std::string& content_type) const;
 
   runtime::Engine& engine_;

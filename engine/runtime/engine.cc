@@ -110,6 +110,28 @@ bool Engine::submit(std::unique_ptr<json::OwnedMessage> message, std::string ide
                      }));
 }
 
+bool Engine::submit_until_complete(std::unique_ptr<json::OwnedMessage> message,
+                                   std::string identity, ReplyFn reply) {
+  const std::string token = model::effective_token(message->message).value_or("");
+  const std::size_t shard = shard_for(token);
+  std::shared_ptr<json::OwnedMessage> owned(std::move(message));
+  return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
+                                             reply = std::move(reply)] {
+                       ShardState& state = *states_[shard];
+                       sched::Scheduler& s = *state.scheduler;
+                       SchedulerDriver& driver = *state.driver;
+                       sched::Reply r = s.handle(owned->message, identity, driver.now());
+                       driver.pump();
+                       const std::string job(r->token.value_or(""));
+                       if (r->kind != model::MessageKind::kReceipt ||
+                           !s.when_complete(job, [&s, &driver, job, reply] {
+                             reply(s.redeem(job, driver.now()));
+                           })) {
+                         reply(r);
+                       }
+                     }));
+}
+
 void Engine::handle(ShardState& state, const model::Message& message, const std::string& identity,
                     const ReplyFn& reply) {
   sched::Reply r = state.scheduler->handle(message, identity, state.driver->now());

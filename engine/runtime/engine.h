@@ -51,6 +51,11 @@ class Engine {
   // not called).
   bool submit(std::unique_ptr<json::OwnedMessage> message, std::string identity, ReplyFn reply);
 
+  // Like submit(), but `reply` is called once, when the job has completed (a result, an
+  // envelope or an exception; at once if the message gets no job): for indirect export.
+  bool submit_until_complete(std::unique_ptr<json::OwnedMessage> message, std::string identity,
+                             ReplyFn reply);
+
   // Capabilities of the services (the same on every shard). Valid until join() returns.
   std::vector<const model::Message*> capabilities() const;
 
