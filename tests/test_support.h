@@ -10,6 +10,7 @@
 
 #include "conf/builtin.h"
 #include "parsers/json/message_reader.h"
+#include "tests/registries_support.h"
 
 namespace mplane::test {
 
@@ -27,14 +28,7 @@ inline std::filesystem::path vector_path(const std::string& name) {
 }
 
 // The built-in registries (core, loopback), loaded once for the whole test binary.
-inline const model::RegistrySet& registries() {
-  static const model::RegistrySet regs = [] {
-    auto r = conf::load_registries({});
-    if (!r) std::abort();
-    return std::move(r.value());
-  }();
-  return regs;
-}
+inline const model::RegistrySet& registries() { return builtin_registries(); }
 
 // Parses JSON text with the test registries; the message owns its input.
 inline Result<std::unique_ptr<json::OwnedMessage>, json::ParseError> parse(std::string_view text) {

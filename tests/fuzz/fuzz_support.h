@@ -1,19 +1,10 @@
-// Shared by the libFuzzer targets: the built-in registries, loaded once.
+// Shared by the libFuzzer targets.
 #pragma once
 
-#include <cstdlib>
-
-#include "conf/builtin.h"
+#include "tests/registries_support.h"
 
 namespace mplane::fuzz {
 
-inline const model::RegistrySet& registries() {
-  static const model::RegistrySet regs = [] {
-    auto r = conf::load_registries({});
-    if (!r) std::abort();
-    return std::move(r.value());
-  }();
-  return regs;
-}
+inline const model::RegistrySet& registries() { return test::builtin_registries(); }
 
 }  // namespace mplane::fuzz

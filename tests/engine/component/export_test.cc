@@ -10,26 +10,17 @@
 #include <thread>
 
 #include "tests/engine/component/component_fixture.h"
+#include "tests/transport/server_thread.h"
 #include "transport/http/http_client.h"
-#include "transport/http/http_server.h"
 
 namespace mplane {
 namespace {
 
-// A collector: an HTTP server on its own loop and thread that keeps the bodies POSTed to it.
+// A collector: keeps the bodies POSTed to it, answers 200.
 class Collector {
  public:
-  Collector() {
-    uv_loop_init(&loop_);
-    uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
-      auto* self = static_cast<Collector*>(a->data);
-      self->server_->close();
-      uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
-    });
-    stop_.data = this;
-    transport::HttpServerOptions o;
-    server_ = std::make_unique<transport::HttpServer>(
-        &loop_, o, [this](transport::HttpMessage&& r, transport::Responder resp) {
+  Collector()
+      : server_([this](transport::HttpMessage&& r, transport::Responder resp) {
           {
             std::lock_guard<std::mutex> lock(mutex_);
             posts_.push_back(r.target + " " + r.body);
@@ -38,18 +29,8 @@ class Collector {
           std::string out;
           transport::append_response(out, 200, "application/x-mplane+json", "{}", true);
           resp.send(std::move(out));
-        });
-    REQUIRE(server_->listen().ok());
-    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  }
-  ~Collector() {
-    uv_async_send(&stop_);
-    thread_.join();
-    server_.reset();
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
-  }
-  std::uint16_t port() const { return server_->port(); }
+        }) {}
+  std::uint16_t port() const { return server_.port(); }
   std::vector<std::string> wait_for(std::size_t n) {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait_for(lock, std::chrono::seconds(10), [&] { return posts_.size() >= n; });
@@ -57,13 +38,10 @@ class Collector {
   }
 
  private:
-  uv_loop_t loop_{};
-  uv_async_t stop_{};
-  std::unique_ptr<transport::HttpServer> server_;
-  std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::string> posts_;
+  test::ServerThread server_;  // last: stopped first, while the members it uses still live
 };
 
 std::string spec(const std::string& when, const std::string& export_url) {
