@@ -1,6 +1,7 @@
 #include "engine/cli/args.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace mplane::cli {
 
@@ -64,6 +65,25 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
     out.values[name].push_back(value);
   }
   return out;
+}
+
+Result<double> number_option(const ParsedArgs& args, const std::string& name, double fallback,
+                             double min, double max) {
+  if (!args.has(name)) return fallback;
+  const std::string text = args.get(name);
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
+    auto fmt = [](double d) {
+      std::string s = std::to_string(d);
+      s.erase(s.find_last_not_of('0') + 1);
+      if (s.back() == '.') s.pop_back();
+      return s;
+    };
+    return fail("--" + name + " " + text + ": expected a number from " + fmt(min) + " to " +
+                fmt(max));
+  }
+  return v;
 }
 
 std::string format_options(const std::vector<OptionSpec>& specs) {

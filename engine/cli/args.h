@@ -33,6 +33,11 @@ struct ParsedArgs {
 Result<ParsedArgs> parse_args(const std::vector<std::string>& args,
                               const std::vector<OptionSpec>& specs);
 
+// The number given to option `name` (fallback when absent), within [min, max]. The error is
+// one line naming the option, e.g. "--connections x: expected a number from 1 to 10000".
+Result<double> number_option(const ParsedArgs& args, const std::string& name, double fallback,
+                             double min, double max);
+
 // "  --registry FILE     add an element registry (repeatable)" lines, aligned.
 std::string format_options(const std::vector<OptionSpec>& specs);
 

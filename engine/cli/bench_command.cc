@@ -13,6 +13,7 @@
 #include "engine/cli/command.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
+#include "transport/http/http_client.h"
 #include "transport/http/http_parser.h"
 #include "transport/tls/mbedtls_transport.h"
 #include "transport/tls/tls_context.h"
@@ -40,32 +41,6 @@ constexpr std::string_view kUsage =
     "[--duration S]\n"
     "Prints `requests/s: N` and the latency percentiles of the specification round trips.\n";
 constexpr std::string_view kMarker = "__mplane_bench_value__";
-
-struct Target {
-  bool tls = false;
-  std::string host;
-  std::uint16_t port = 80;
-  std::string path = "/";
-};
-
-Result<Target> parse_url(const std::string& url) {
-  Target t;
-  t.tls = url.starts_with("https://");
-  if (!t.tls && !url.starts_with("http://"))
-    return fail(url + ": expected http(s)://HOST:PORT/PATH");
-  std::string rest = url.substr(t.tls ? 8 : 7);
-  t.port = t.tls ? 443 : 80;
-  const auto slash = rest.find('/');
-  if (slash != std::string::npos) {
-    t.path = rest.substr(slash);
-    rest.resize(slash);
-  }
-  const auto colon = rest.rfind(':');
-  t.host = colon == std::string::npos ? rest : rest.substr(0, colon);
-  if (colon != std::string::npos)
-    t.port = static_cast<std::uint16_t>(std::stoi(rest.substr(colon + 1)));
-  return t;
-}
 
 // The request body with a marker where the per-request value goes, and the value template.
 struct BodyTemplate {
@@ -142,7 +117,7 @@ struct Load {
   bool new_connections = false;
   sockaddr_storage addr{};
   transport::TlsContext* tls = nullptr;
-  Target target;
+  transport::HttpUrl target;
   BodyTemplate body;
   std::uint64_t end_at = 0;
   std::vector<std::uint64_t> latencies_ns;
@@ -243,8 +218,7 @@ void send_next(Conn& c) {
     return;
   }
   c.out.clear();
-  transport::append_request(c.out, "POST", c.load->target.path,
-                            c.load->target.host + ":" + std::to_string(c.load->target.port),
+  transport::append_request(c.out, "POST", c.load->target.path, c.load->target.authority(),
                             "application/x-mplane+json", c.load->body.make());
   c.sent_at = uv_hrtime();
   if (!c.transport->send_app(c.out)) return fail_conn(c);
@@ -260,9 +234,9 @@ void on_connect(uv_connect_t* req, int status) {
   }
   uv_tcp_nodelay(&c.tcp, 1);
   if (c.load->tls) {
-    const std::string session =
-        c.load->new_connections ? std::string()  // full handshakes: no resumption
-                                : c.load->target.host + ":" + std::to_string(c.load->target.port);
+    const std::string session = c.load->new_connections
+                                    ? std::string()  // full handshakes: no resumption
+                                    : c.load->target.authority();
     auto t = transport::MbedTlsTransport::create(*c.load->tls, session);
     if (!t) return fail_conn(c);
     c.transport = std::move(t.value());
@@ -338,7 +312,7 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane bench http: --url and --spec are required\n";
     return kExitUsage;
   }
-  auto target = parse_url(args->get("url"));
+  auto target = transport::parse_http_url(args->get("url"));
   if (!target) {
     io.err << "mplane bench http: " << target.error() << "\n";
     return kExitUsage;
@@ -362,6 +336,14 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
     }
     tls = std::move(ctx.value());
   }
+  auto connections = number_option(*args, "connections", 16, 1, 10000);
+  auto duration = number_option(*args, "duration", 10, 0.1, 86400);
+  for (const auto* r : {&connections, &duration}) {
+    if (!*r) {
+      io.err << "mplane bench http: " << r->error() << "\n";
+      return kExitUsage;
+    }
+  }
   uv_loop_t loop;
   uv_loop_init(&loop);
   Load load;
@@ -370,8 +352,7 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
   load.loop = &loop;
   load.target = *target;
   load.body = std::move(body.value());
-  const int status = run_load(load, std::stoi(args->get("connections", "16")),
-                              std::stod(args->get("duration", "10")), io);
+  const int status = run_load(load, static_cast<int>(*connections), *duration, io);
   load.conns.clear();
   uv_loop_close(&loop);
   return status;

@@ -590,14 +590,9 @@ Result<std::unique_ptr<Client>> make_client(const ParsedArgs& args, Io io) {
   }
   auto regs = conf::load_registries(args.all("registry"));
   if (!regs) return fail(regs.error());
-  std::uint64_t timeout_ms = 30'000;
-  if (args.has("timeout")) {
-    try {
-      timeout_ms = static_cast<std::uint64_t>(std::stod(args.get("timeout")) * 1000);
-    } catch (...) {
-      return fail("--timeout " + args.get("timeout") + ": expected seconds");
-    }
-  }
+  auto timeout = number_option(args, "timeout", 30, 0.001, 86400);
+  if (!timeout) return fail(timeout.error());
+  const auto timeout_ms = static_cast<std::uint64_t>(*timeout * 1000);
   auto client = std::make_unique<Client>(std::move(regs.value()), std::move(tls),
                                          args.has("insecure"), timeout_ms, io);
   const std::string url = args.get("url", cfg.default_url);

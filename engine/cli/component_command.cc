@@ -71,13 +71,9 @@ Result<conf::ComponentConfig> configure(const ParsedArgs& args) {
     if (auto st = apply_listen(args.get("listen"), c); !st) return fail(st.error());
   }
   for (const std::string& r : args.all("registry")) c.registries.push_back(r);
-  if (args.has("shards")) {
-    const std::string n = args.get("shards");
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 4) {
-      return fail("--shards " + n + ": expected a number of threads (0: one per core)");
-    }
-    c.engine.shards = static_cast<std::uint32_t>(std::stoul(n));
-  }
+  auto shards = number_option(args, "shards", c.engine.shards, 0, 1024);
+  if (!shards) return fail(shards.error());
+  c.engine.shards = static_cast<std::uint32_t>(*shards);
   const bool tls_flags = args.has("ca") || args.has("cert") || args.has("key");
   if (tls_flags) {
     if (!args.has("ca") || !args.has("cert") || !args.has("key")) {

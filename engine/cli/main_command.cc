@@ -6,10 +6,14 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"msg", "check, canonicalise and hash mPlane messages (JSON files)", &run_msg},
       {"run", "run one specification against the local services and print the result", &run_run},
-      {"component", "serve the built-in services' capabilities to clients over HTTP", &run_component},
-      {"pki", "create a domain CA and issue certificates for components, clients, supervisors", &run_pki},
-      {"client", "talk to a component: list its capabilities, run them, or an mpcli shell", &run_client},
-      {"bench", "load generator: `mplane bench http` drives a component with specifications", &run_bench},
+      {"component", "serve the built-in services' capabilities to clients over HTTP",
+       &run_component},
+      {"pki", "create a domain CA and issue certificates for components, clients, supervisors",
+       &run_pki},
+      {"client", "talk to a component: list its capabilities, run them, or an mpcli shell",
+       &run_client},
+      {"bench", "load generator: `mplane bench http` drives a component with specifications",
+       &run_bench},
   };
   return kCommands;
 }
