@@ -97,6 +97,8 @@ Status<> ComponentServer::start() {
   std::mutex mutex;
   std::string error;
   servers_.resize(engine_.shard_count());
+  readers_.resize(engine_.shard_count());
+  for (auto& r : readers_) r = std::make_unique<json::MessageReader>(registries_);
   engine_.run_on_each_shard([&](loop::Shard& shard) {
     transport::HttpServerOptions http = options_.http;
     http.host = options_.host;
@@ -171,8 +173,7 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
     return reply_now(
         415, exception_json(std::nullopt, "Content-Type must be " + std::string(kMplaneJson)));
   }
-  json::MessageReader reader(registries_);
-  auto message = json::parse_owned(reader, request.body);
+  auto message = json::parse_owned(*readers_[shard.index()], request.body);
   if (!message)
     return reply_now(400, exception_json(std::nullopt, message.error().describe(request.body)));
   const model::Message& m = (*message)->message;

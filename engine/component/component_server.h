@@ -57,6 +57,8 @@ class ComponentServer {
   ComponentOptions options_;
   std::unique_ptr<Published> published_;
   std::vector<std::unique_ptr<transport::HttpServer>> servers_;  // one per shard
+  // One reader per shard, reused for every request (its parser keeps its buffers).
+  std::vector<std::unique_ptr<json::MessageReader>> readers_;
   std::uint16_t port_ = 0;
 };
 
