@@ -19,6 +19,7 @@ Result<model::RegistrySet> load_registries(const std::vector<std::string>& files
   std::vector<model::RegistrySet::Document> docs = {
       {std::string(core_registry_json()), "<built-in core registry>"},
       {std::string(builtin_file("registry/loopback.json")), "<built-in loopback registry>"},
+      {std::string(builtin_file("registry/engine.json")), "<built-in engine registry>"},
   };
   for (const std::string& path : files) {
     std::ifstream in(path, std::ios::binary);

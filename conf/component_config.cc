@@ -299,6 +299,10 @@ constexpr KeyRule kEngineKeys[] = {
      [](const Field& f, ComponentConfig& c) {
        return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_retained_results = n; });
      }},
+    {"stream-after-rows",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 0, kNoLimit), [&](auto n) { c.engine.stream_after_rows = n; });
+     }},
 };
 
 template <std::size_t N>
@@ -384,8 +388,9 @@ constexpr ServiceRule kServices[] = {
     {"loopback", {}},
     {"sleep", kSleepOptions},
     {"ping", kPingOptions},
+    {"counter", {}},
 };
-constexpr std::string_view kServiceNames[] = {"loopback", "sleep", "ping"};
+constexpr std::string_view kServiceNames[] = {"loopback", "sleep", "ping", "counter"};
 constexpr std::string_view kPingModule = "mplane.components.ping";
 
 // The canonical text of a valid option value.
@@ -483,7 +488,7 @@ Status<> read_service_section(const IniFile& ini, const IniSection& section, Com
   if (rule == nullptr) {
     return error_at(ini, section.line,
                     "unknown service [" + section.name + "] (built-in services: loopback, " +
-                        "sleep, ping)" + suggestion(name, kServiceNames));
+                        "sleep, ping, counter)" + suggestion(name, kServiceNames));
   }
   return add_service(ini, section, *rule, false, c);
 }

@@ -49,6 +49,9 @@ struct EngineConfig {
   model::Micros retention = 300 * model::kMicrosPerSecond;     // a collected result is kept so long
   model::Micros result_retention = 3600 * model::kMicrosPerSecond;  // an uncollected one
   std::uint64_t max_retained_results = 10000;
+  // A result of more rows than this is streamed to the client that waits for it, as they are
+  // measured, and not kept (0: never streamed).
+  std::uint64_t stream_after_rows = 10000;
 };
 
 // A built-in service to enable, from [service_NAME] or the RI's [module_X] layout. `options`

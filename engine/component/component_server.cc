@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 
+#include "engine/component/streamed_result.h"
 #include "parsers/json/message_writer.h"
 #include "parsers/mplane/token.h"
 #include "transport/http/http_client.h"
@@ -182,19 +183,21 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
                         keep_alive);
   }
   // The job's shard answers; the response goes back to this connection's shard.
-  const bool accepted =
-      engine_.submit(std::move(message.value()), request.peer_identity,
-                     [&shard, responder, keep_alive](const sched::Reply& r) mutable {
-                       std::string out;
-                       // Compact: the RI parses it as well, and it is a third of the bytes of its
-                       // layout.
-                       transport::append_response(out, 200, kMplaneJson,
-                                                  json::to_json(*r, {.pretty = false}), keep_alive);
-                       if (loop::Shard::current() == &shard) return responder.send(std::move(out));
-                       shard.post(loop::make_task([responder, out = std::move(out)]() mutable {
-                         responder.send(std::move(out));
-                       }));
-                     });
+  const bool accepted = engine_.submit(
+      std::move(message.value()), request.peer_identity,
+      [&shard, responder, keep_alive](const sched::Reply& r) mutable {
+        std::string out;
+        // Compact: the RI parses it as well, and it is a third of the bytes of its
+        // layout.
+        transport::append_response(out, 200, kMplaneJson, json::to_json(*r, {.pretty = false}),
+                                   keep_alive);
+        if (loop::Shard::current() == &shard) return responder.send(std::move(out));
+        shard.post(loop::make_task(
+            [responder, out = std::move(out)]() mutable { responder.send(std::move(out)); }));
+      },
+      [&shard, responder, keep_alive](runtime::Engine::StreamControl control) {
+        return std::make_shared<StreamedResult>(shard, responder, keep_alive, std::move(control));
+      });
   if (!accepted) reply_now(503, exception_json(std::nullopt, "Shutting down"));
 }
 

@@ -25,6 +25,7 @@ EngineOptions engine_options(const conf::ComponentConfig& c) {
   EngineOptions o;
   o.shards = c.engine.shards;
   o.immediate_wait = c.engine.immediate_wait;
+  o.stream_after_rows = c.engine.stream_after_rows;
   o.scheduler.max_jobs = c.engine.max_jobs;
   o.scheduler.retention = c.engine.retention;
   o.scheduler.result_retention = c.engine.result_retention;
@@ -100,14 +101,31 @@ std::size_t Engine::shard_for(std::string_view token) const {
 }
 
 bool Engine::submit(std::unique_ptr<json::OwnedMessage> message, std::string identity,
-                    ReplyFn reply) {
+                    ReplyFn reply, StreamFn stream) {
   const std::string token = model::effective_token(message->message).value_or("");
   const std::size_t shard = shard_for(token);
   std::shared_ptr<json::OwnedMessage> owned(std::move(message));
   return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
-                                             reply = std::move(reply)] {
-                       handle(*states_[shard], owned->message, identity, reply);
+                                             reply = std::move(reply), stream = std::move(stream)] {
+                       handle(*states_[shard], owned->message, identity, reply, stream);
                      }));
+}
+
+Engine::StreamControl Engine::control_for(std::size_t shard, const std::string& token) {
+  auto on_shard = [this, shard, token](bool interrupt) {
+    return [this, shard, token, interrupt] {
+      group_.post(shard, loop::make_task([this, shard, token, interrupt] {
+                    ShardState& state = *states_[shard];
+                    if (interrupt) {
+                      (void)state.scheduler->interrupt(token, state.driver->now());
+                    } else {
+                      state.scheduler->resume(token);
+                    }
+                    state.driver->pump();
+                  }));
+    };
+  };
+  return {on_shard(false), on_shard(true)};
 }
 
 bool Engine::submit_until_complete(std::unique_ptr<json::OwnedMessage> message,
@@ -133,18 +151,20 @@ bool Engine::submit_until_complete(std::unique_ptr<json::OwnedMessage> message,
 }
 
 void Engine::handle(ShardState& state, const model::Message& message, const std::string& identity,
-                    const ReplyFn& reply) {
+                    const ReplyFn& reply, const StreamFn& stream) {
   sched::Reply r = state.scheduler->handle(message, identity, state.driver->now());
   state.driver->pump();
   if (message.kind == model::MessageKind::kSpecification &&
       r->kind == model::MessageKind::kReceipt && options_.immediate_wait > 0) {
-    return wait_for_result(state, r, reply);
+    return wait_for_result(state, r, reply, stream);
   }
   reply(r);
 }
 
-// Replies with the result if the job completes within immediate_wait, else with the receipt.
-void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply) {
+// Replies with the result if the job completes within immediate_wait, else with the receipt;
+// or, if the result grows past stream_after_rows first, hands its rows to the caller's stream.
+void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply,
+                             const StreamFn& stream) {
   struct Wait {
     bool answered = false;
     sched::TimerId timer = 0;
@@ -164,6 +184,17 @@ void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, con
     s.cancel(wait->timer);
     reply(s.redeem(token, driver.now()));
   });
+  if (stream && options_.stream_after_rows > 0) {
+    const std::size_t threshold = options_.stream_after_rows;
+    const std::size_t shard = loop::Shard::current()->index();
+    s.stream_rows(token, [this, wait, &s, token, threshold, shard, stream](auto) {
+      if (wait->answered || s.row_count(token) <= threshold) return;
+      std::shared_ptr<sched::RowSink> sink = stream(control_for(shard, token));
+      if (!sink || !s.take_rows(token, sink)) return;
+      wait->answered = true;
+      s.cancel(wait->timer);
+    });
+  }
   driver.pump();
 }
 

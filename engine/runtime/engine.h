@@ -24,6 +24,9 @@ struct EngineOptions {
   std::size_t shards = 0;  // 0: one per core
   sched::SchedulerOptions scheduler;
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;
+  // While a client waits (immediate_wait), a result that grows past this many rows is handed
+  // to the caller's stream (see submit()) instead of being kept. 0: never.
+  std::size_t stream_after_rows = 10000;
   std::vector<conf::ServiceConfig> services;
 };
 EngineOptions engine_options(const conf::ComponentConfig& config);
@@ -32,6 +35,15 @@ class Engine {
  public:
   // Called on the job's shard with the reply; serialise it there (it borrows the job).
   using ReplyFn = std::function<void(const sched::Reply&)>;
+  // What a stream of rows may ask of its job, from any thread (each call is a post to the
+  // job's shard).
+  struct StreamControl {
+    std::function<void()> resume;     // the consumer caught up (Scheduler::resume)
+    std::function<void()> interrupt;  // the consumer is gone: stop measuring
+  };
+  // Called on the job's shard when a result grows past stream_after_rows while its client
+  // waits: returns the sink that takes the rows from then on (and then replaces `reply`).
+  using StreamFn = std::function<std::shared_ptr<sched::RowSink>(StreamControl control)>;
 
   // `registries` must outlive the engine; it is shared read-only by every shard.
   Engine(const model::RegistrySet& registries, EngineOptions options);
@@ -49,7 +61,9 @@ class Engine {
   // result if it completes within immediate_wait, else with the receipt; redemptions and
   // interrupts at once. False if the engine is stopping (the message is dropped, `reply` is
   // not called).
-  bool submit(std::unique_ptr<json::OwnedMessage> message, std::string identity, ReplyFn reply);
+  // With `stream`, a large result goes to the sink it returns instead (see StreamFn).
+  bool submit(std::unique_ptr<json::OwnedMessage> message, std::string identity, ReplyFn reply,
+              StreamFn stream = nullptr);
 
   // Like submit(), but `reply` is called once, when the job has completed (a result, an
   // envelope or an exception; at once if the message gets no job): for indirect export.
@@ -70,8 +84,10 @@ class Engine {
  private:
   struct ShardState;
   void handle(ShardState& state, const model::Message& message, const std::string& identity,
-              const ReplyFn& reply);
-  void wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply);
+              const ReplyFn& reply, const StreamFn& stream);
+  void wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply,
+                       const StreamFn& stream);
+  StreamControl control_for(std::size_t shard, const std::string& token);
 
   const model::RegistrySet& registries_;
   EngineOptions options_;

@@ -14,13 +14,70 @@ Job::Job(Scheduler& scheduler, const model::Message& spec, const Service* servic
 }
 
 void Job::add_row(std::span<const model::Value> row) {
+  if (sink_) {  // streamed: the sink serialises the row now; nothing is kept
+    ++rows_;
+    sink_->row(row);
+    for (std::size_t i = 0; i < listeners_.size(); ++i) listeners_[i](row);
+    return;
+  }
   for (std::size_t j = 0; j < columns_.size(); ++j) {
     const model::Value v = j < row.size() ? row[j] : model::Value::none();
     columns_[j].values.push_back(model::copy_value(v, arena_));
   }
   ++rows_;
   if (in_worker_.load()) return;  // a pool thread: listeners get nothing until completion
-  for (const auto& fn : listeners_) fn(row);
+  // By index: a listener may hand the rows to a sink (take_rows), which does not add listeners.
+  for (std::size_t i = 0; i < listeners_.size(); ++i) listeners_[i](row);
+}
+
+void Job::take_rows(std::shared_ptr<RowSink> sink) {
+  sink_ = std::move(sink);
+  streamed_ = true;
+  stream_header_ = spec_;
+  stream_header_.kind = model::MessageKind::kResult;
+  stream_header_.link.reset();
+  for (model::Column& c : stream_header_.columns) c.values.clear();
+  sink_->begin(Reply(shared_from_this(), &stream_header_));
+  std::vector<model::Value> row(columns_.size());
+  for (std::size_t i = 0; i < rows_; ++i) {
+    for (std::size_t j = 0; j < columns_.size(); ++j) row[j] = columns_[j].values[i];
+    sink_->row(row);
+  }
+  for (model::Column& c : columns_) {
+    c.values.clear();
+    c.values.shrink_to_fit();
+  }
+}
+
+bool Job::paused() {
+  if (!sink_ || !sink_->backlogged()) return false;
+  paused_ = true;
+  return true;
+}
+
+void Job::resume() {
+  if (!paused_ || !active()) return;
+  paused_ = false;
+  const_cast<Service&>(*service_).resume(*this);  // services are owned, mutable, by the scheduler
+}
+
+void Job::notify_sink() {
+  if (!sink_) return;
+  auto sink = std::move(sink_);
+  sink_.reset();
+  sink->finished(Reply(shared_from_this(), &result_));
+}
+
+const model::Message& Job::streamed_notice() {
+  if (!streamed_notice_) {
+    streamed_notice_.emplace();
+    streamed_notice_->kind = model::MessageKind::kException;
+    streamed_notice_->exception_token = std::string_view(token_);
+    notice_text_ = "The result (" + std::to_string(rows_) +
+                   " rows) was streamed to the client that waited for it and is not kept";
+    streamed_notice_->exception_text = notice_text_;
+  }
+  return *streamed_notice_;
 }
 
 void Job::build_result(std::optional<model::When> measured) {
@@ -33,7 +90,7 @@ void Job::build_result(std::optional<model::When> measured) {
   }
   result_.when = *measured;
   result_.columns = std::move(columns_);
-  result_.row_count = rows_;
+  result_.row_count = streamed_ ? 0 : rows_;  // a sink took the rows
   columns_.clear();
 }
 
@@ -46,6 +103,7 @@ void Job::finish(std::optional<model::When> measured) {
   listeners_.clear();
   build_result(measured);
   state_ = State::kDone;
+  notify_sink();
   scheduler_.on_finished(*this);
 }
 
@@ -61,6 +119,8 @@ void Job::fail(std::string message) {
   result_.exception_token = std::string_view(token_);
   result_.exception_text = error_;
   state_ = State::kFailed;
+  listeners_.clear();
+  notify_sink();
   scheduler_.on_finished(*this);
 }
 

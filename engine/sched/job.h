@@ -27,6 +27,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   bool interrupted() const override { return interrupted_.load(std::memory_order_relaxed); }
   void add_row(std::span<const model::Value> row) override;
   std::size_t row_count() const override { return rows_; }
+  bool paused() override;
   void finish(std::optional<model::When> measured) override;
   void fail(std::string message) override;
   TimerId at(MicrosSinceEpoch t, std::function<void()> fn) override;
@@ -35,6 +36,9 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
 
   // A kWorker run ended (on the shard): complete with what the worker recorded.
   void complete_from_worker();
+  // Scheduler::take_rows / resume.
+  void take_rows(std::shared_ptr<RowSink> sink);
+  void resume();
 
   bool active() const { return state_ == State::kWaiting || state_ == State::kRunning; }
   bool has_reply() const;  // a result, envelope or exception (not just a receipt)
@@ -59,6 +63,9 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
     return *receipt_;
   }
   const model::Message& result() const { return result_; }
+  // What a redemption gets after the rows went to a RowSink.
+  const model::Message& streamed_notice();
+  bool streamed() const { return static_cast<bool>(sink_) || streamed_; }
   const model::Message& envelope();  // repeated specifications: the results so far
 
   Scheduler& scheduler_;
@@ -77,6 +84,9 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   std::vector<TimerId> timers_;
   std::vector<Waiter> waiters_;
   std::vector<Scheduler::RowListener> listeners_;  // streaming subscribers (loop thread)
+  std::shared_ptr<RowSink> sink_;                  // takes the rows (none kept) while the job runs
+  bool streamed_ = false;                          // the rows went to a sink
+  bool paused_ = false;                            // the service was told to wait for the sink
 
   // Repeated specifications: one child job per occurrence.
   std::vector<std::shared_ptr<Job>> children_;
@@ -91,12 +101,16 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
 
  private:
   void build_result(std::optional<model::When> measured);
+  void notify_sink();
 
   std::vector<model::Column> columns_;
   std::size_t rows_ = 0;
   std::optional<model::Message> receipt_;
   model::Message result_;
   model::Message envelope_;
+  model::Message stream_header_;  // what a sink begins with
+  std::optional<model::Message> streamed_notice_;
+  std::string notice_text_;
   std::uint64_t envelope_version_ = UINT64_MAX;
 };
 

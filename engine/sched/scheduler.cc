@@ -71,6 +71,28 @@ bool Scheduler::stream_rows(std::string_view token, RowListener fn) {
   return true;
 }
 
+bool Scheduler::take_rows(std::string_view token, std::shared_ptr<RowSink> sink) {
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end()) return false;
+  Job& job = *it->second;
+  if (!job.active() || job.streamed() || job.occurrences_ || !job.children_.empty() ||
+      job.service_->mode() == Service::Mode::kWorker) {
+    return false;
+  }
+  job.take_rows(std::move(sink));
+  return true;
+}
+
+void Scheduler::resume(std::string_view token) {
+  auto it = jobs_.find(std::string(token));
+  if (it != jobs_.end()) it->second->resume();
+}
+
+std::size_t Scheduler::row_count(std::string_view token) const {
+  auto it = jobs_.find(std::string(token));
+  return it == jobs_.end() ? 0 : it->second->row_count();
+}
+
 Scheduler::~Scheduler() {
   for (auto& [token, job] : jobs_) job->cancel_timers();
 }
@@ -298,6 +320,7 @@ Reply Scheduler::reply_for(const JobPtr& job) {
     return Reply(job, &job->envelope());
   }
   if (job->active()) return Reply(job, &job->receipt());
+  if (job->streamed()) return Reply(job, &job->streamed_notice());
   return Reply(job, &job->result());
 }
 
@@ -410,11 +433,14 @@ void Scheduler::cancel_timer(TimerId id) {
   timer_due_.erase(it);
 }
 
+// Timers set while advancing wait for the next advance (a service that yields with at(now)
+// lets the loop serve I/O in between).
 void Scheduler::advance(MicrosSinceEpoch now) {
   now_ = std::max(now_, now);
+  const TimerId first_new = next_timer_;
   for (std::size_t fired = 0; fired < options_.timers_per_advance; ++fired) {
     auto it = timers_.begin();
-    if (it == timers_.end() || it->first.first > now_) break;
+    if (it == timers_.end() || it->first.first > now_ || it->first.second >= first_new) break;
     std::function<void()> fn = std::move(it->second);
     timer_due_.erase(it->first.second);
     timers_.erase(it);

@@ -74,6 +74,22 @@ using AccessHook = std::function<bool(std::string_view identity, const model::Me
 
 class Job;
 
+// Takes over the rows of a job whose result is too large to keep (Scheduler::take_rows): the
+// client that waits for it gets them as they are measured. Called on the job's shard.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  // Once, first: a result with the job's parameters and columns and no rows. The reply keeps
+  // the job alive; hold it until finished().
+  virtual void begin(const Reply& header) = 0;
+  virtual void row(std::span<const model::Value> row) = 0;
+  // True while the consumer is behind: services that can wait (JobContext::paused()) do, until
+  // the consumer calls Scheduler::resume().
+  virtual bool backlogged() const = 0;
+  // Once, last: the job's result (its `when` is the interval measured; no rows) or exception.
+  virtual void finished(const Reply& reply) = 0;
+};
+
 class Scheduler {
  public:
   // `executor` (for kWorker services) and `loop` (handed to kLoop services) may be null.
@@ -99,6 +115,14 @@ class Scheduler {
   using RowListener = std::function<void(std::span<const model::Value> row)>;
   bool stream_rows(std::string_view token, RowListener fn);
 
+  // Hands a running job's rows to `sink`: those measured so far at once, later ones as they
+  // come, and the job keeps none of them (memory stays bounded however large the result). A
+  // later redemption gets an exception saying where the rows went. False (nothing changes) if
+  // no such running job, or if it cannot stream: a repeated specification, a kWorker service.
+  bool take_rows(std::string_view token, std::shared_ptr<RowSink> sink);
+  // The sink caught up: a service that paused goes on (Service::resume).
+  void resume(std::string_view token);
+
   // A specification, redemption or interrupt (anything else: "Unexpected message type").
   Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now);
   Reply submit(const model::Message& specification, std::string_view identity,
@@ -113,7 +137,8 @@ class Scheduler {
   TimerId at(MicrosSinceEpoch t, std::function<void()> fn) { return add_timer(t, std::move(fn)); }
   void cancel(TimerId id) { cancel_timer(id); }
 
-  // Fires the timers due at `now` (at most timers_per_advance of them) and prunes.
+  // Fires the timers due at `now` that were set before this call (at most timers_per_advance
+  // of them), and prunes. Timers set meanwhile fire in the next call.
   void advance(MicrosSinceEpoch now);
   // The earliest pending timer, if any (it may be in the past: call advance() again).
   std::optional<MicrosSinceEpoch> next_deadline() const;
@@ -124,6 +149,8 @@ class Scheduler {
   // Calls fn once when the job has completed (every occurrence of a repeated specification).
   bool when_complete(std::string_view token, std::function<void()> fn);
   bool ready(std::string_view token) const;
+  // Rows measured so far by a running job (0 if none).
+  std::size_t row_count(std::string_view token) const;
 
   struct Stats {
     std::size_t active = 0;    // waiting or running

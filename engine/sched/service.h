@@ -47,6 +47,10 @@ class JobContext {
   virtual void add_row(std::span<const model::Value> row) = 0;
   // Rows added so far.
   virtual std::size_t row_count() const = 0;
+  // True while the client that takes this job's rows is behind (a large streamed result): a
+  // service that can wait stops adding rows and returns; Service::resume() tells it to go on.
+  // Services that cannot wait (live capture) just go on adding rows.
+  virtual bool paused() = 0;
 
   // Completes the job (kLoop services). `measured` is the definite interval actually
   // measured; by default, from the start of the run to now. Idempotent.
@@ -79,6 +83,8 @@ class Service {
   // kLoop: the job was interrupted (client interrupt or end of scope): stop timers and
   // sockets, then call ctx.finish() with what was measured so far.
   virtual void interrupt(JobContext& ctx) { ctx.finish(); }
+  // kLoop: after paused() returned true, the consumer has caught up: add rows again.
+  virtual void resume(JobContext& /*ctx*/) {}
   // kWorker: run to completion on a pool thread, polling ctx.interrupted().
   virtual void run_blocking(JobContext& /*ctx*/) {}
 };

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "engine/services/counter_service.h"
 #include "engine/services/loopback_service.h"
 #include "engine/services/ping_service.h"
 #include "engine/services/sleep_service.h"
@@ -90,6 +91,7 @@ Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& reg
   if (c.name == "ping") return add_ping(c, regs, clock, out);
   Result<sched::ServicePtr> s = fail(c.origin + ": no built-in service '" + c.name + "'");
   if (c.name == "loopback") s = LoopbackService::create(regs);
+  if (c.name == "counter") s = CounterService::create(regs);
   if (c.name == "sleep") {
     model::Micros max = 86400 * model::kMicrosPerSecond;
     if (auto text = option(c, "max-duration"); !text.empty()) {
@@ -107,13 +109,15 @@ Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& reg
 }  // namespace
 
 const std::vector<std::string>& builtin_service_names() {
-  static const std::vector<std::string> kNames = {"loopback", "sleep", "ping"};
+  static const std::vector<std::string> kNames = {"loopback", "sleep", "ping", "counter"};
   return kNames;
 }
 
 std::vector<conf::ServiceConfig> default_service_configs() {
   std::vector<conf::ServiceConfig> out;
-  for (const std::string& name : builtin_service_names()) out.push_back({name, {}, "<default>"});
+  for (const std::string& name : builtin_service_names()) {
+    if (name != "counter") out.push_back({name, {}, "<default>"});  // a test service: asked for
+  }
   return out;
 }
 

@@ -230,7 +230,8 @@ TEST_CASE("component config: errors name file, line and reason", "[conf][compone
       {"[TLS]\ncert =\n", "comp.conf:2: [TLS] cert: no file name given"},
       // services
       {"[service_pong]\n",
-       "comp.conf:1: unknown service [service_pong] (built-in services: loopback, sleep, ping) "
+       "comp.conf:1: unknown service [service_pong] (built-in services: loopback, sleep, ping, "
+       "counter) "
        "(did you mean 'ping'?)"},
       {"[service_loopback]\nx = 1\n", "comp.conf:2: unknown key 'x' in [service_loopback]"},
       {"[service_sleep]\nmax-duration = forever\n",

@@ -17,10 +17,11 @@ TEST_CASE("shipped registries load", "[conf]") {
   for (const auto& e : fs::directory_iterator(test::source_dir() / "conf/registry")) {
     files.push_back(e.path().string());
   }
-  CHECK(files.size() == 2);  // core and loopback: update when adding one
+  CHECK(files.size() == 3);  // core, loopback, engine: update when adding one
   auto regs = conf::load_registries(files);
   if (!regs) FAIL(regs.error());
   CHECK(regs->find("test.output"));
+  CHECK(regs->find("test.sequence"));
 }
 
 TEST_CASE("shipped example messages are valid", "[conf]") {
@@ -64,7 +65,7 @@ TEST_CASE("every built-in capability parses and is valid", "[conf]") {
     CHECK(!conf::builtin_file("capabilities/" + e.path().filename().string()).empty());
     ++count;
   }
-  CHECK(count == 6);
+  CHECK(count == 7);
 }
 
 }  // namespace

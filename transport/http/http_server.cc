@@ -16,10 +16,19 @@ namespace mplane::transport {
 
 struct Responder::Slot {
   HttpConnection* connection = nullptr;  // null once the connection is gone
-  bool ready = false;
+  bool ready = false;                    // the last bytes are in `bytes`
   bool close_after = false;
-  std::string bytes;
+  std::string bytes;                      // not yet handed to the transport
+  std::vector<Responder::Written> parts;  // callbacks of the parts in `bytes`
 };
+
+namespace {
+void report(std::vector<Responder::Written>& callbacks, bool delivered) {
+  auto due = std::move(callbacks);
+  callbacks.clear();
+  for (auto& fn : due) fn(delivered);
+}
+}  // namespace
 
 class HttpConnection {
  public:
@@ -39,7 +48,8 @@ class HttpConnection {
 
   void handle_wire(std::string_view bytes);
   void handle_bytes(std::string_view bytes);
-  void write_wire();
+  void write_wire(std::vector<Responder::Written>* written = nullptr);
+  void drop_pending();
   void dispatch(HttpMessage&& request);
   void reject(const HttpParseError& e);
   void flush();
@@ -67,6 +77,13 @@ void Responder::send(std::string response_bytes, bool close_after) {
   slot_->close_after = close_after;
   slot_->bytes = std::move(response_bytes);
   if (slot_->connection) slot_->connection->on_response_ready();
+}
+
+void Responder::send_part(std::string bytes, Written written) {
+  if (!slot_ || slot_->ready || !slot_->connection) return written(false);
+  slot_->bytes += bytes;
+  slot_->parts.push_back(std::move(written));
+  slot_->connection->on_response_ready();
 }
 
 // --- Connection ------------------------------------------------------------------------------
@@ -133,10 +150,13 @@ void HttpConnection::handle_wire(std::string_view bytes) {
 struct WriteRequest {
   uv_write_t req{};
   std::string bytes;
+  std::vector<Responder::Written> written;  // parts that end in this write
 };
 
-// Writes whatever the transport has for the socket; repeats while it produces more.
-void HttpConnection::write_wire() {
+// Writes whatever the transport has for the socket; repeats while it produces more. The
+// `written` callbacks go with the last write (or are told now if nothing could be written).
+void HttpConnection::write_wire(std::vector<Responder::Written>* written) {
+  WriteRequest* last = nullptr;
   while (!closing_ && !transport_->wire_out().empty()) {
     auto* w = new WriteRequest;
     w->bytes.swap(transport_->wire_out());
@@ -144,10 +164,19 @@ void HttpConnection::write_wire() {
     uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
     if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &on_write) != 0) {
       delete w;
-      return close();
+      close();
+      break;
     }
+    last = w;
     ++writes_in_flight_;
-    if (!transport_->flush(app_in_)) return;  // the next read reports the error
+    if (!transport_->flush(app_in_)) break;  // the next read reports the error
+  }
+  if (!written || written->empty()) return;
+  if (last) {
+    last->written = std::move(*written);
+    written->clear();
+  } else {
+    report(*written, false);
   }
 }
 
@@ -186,19 +215,29 @@ void HttpConnection::reject(const HttpParseError& e) {
 
 void HttpConnection::on_response_ready() { flush(); }
 
-// Writes the ready responses at the head of the queue, in request order.
+// Writes the responses at the head of the queue, in request order: the ready ones whole, and
+// what has come so far of the first one still being streamed.
 void HttpConnection::flush() {
-  while (!closing_ && !pending_.empty() && pending_.front()->ready) {
+  while (!closing_ && !pending_.empty()) {
     auto slot = pending_.front();
+    if (!slot->bytes.empty()) {
+      std::string bytes = std::move(slot->bytes);
+      slot->bytes.clear();
+      std::vector<Responder::Written> parts = std::move(slot->parts);
+      slot->parts.clear();
+      if (!transport_->send_app(bytes)) {
+        report(parts, false);
+        return close();
+      }
+      write_wire(&parts);
+      if (closing_) return;
+    }
+    if (!slot->ready) break;  // a streamed response: more to come
     pending_.pop_front();
     slot->connection = nullptr;
-    if (!transport_->send_app(slot->bytes)) return close();
-    write_wire();
-    if (closing_) return;
     if (slot->close_after) {  // nothing goes out after a response that ends the connection
       close_after_flush_ = true;
-      for (auto& rest : pending_) rest->connection = nullptr;
-      pending_.clear();
+      drop_pending();
       break;
     }
   }
@@ -210,10 +249,23 @@ void HttpConnection::on_write(uv_write_t* req, int status) noexcept {
   std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
   auto* self = static_cast<HttpConnection*>(req->data);
   --self->writes_in_flight_;
+  report(w->written, status == 0 && !self->closing_);  // may send more parts (same loop)
   if (self->closing_) return;
   if (status != 0) return self->close();
   if (self->close_after_flush_ && self->writes_in_flight_ == 0 && self->pending_.empty()) {
-    self->close();
+    return self->close();
+  }
+  self->rearm_timer();
+}
+
+// Forgets the unanswered requests: their responders drop what they send from now on, and the
+// parts of a stream still waiting here are reported as never delivered.
+void HttpConnection::drop_pending() {
+  auto dropped = std::move(pending_);
+  pending_.clear();
+  for (auto& slot : dropped) {
+    slot->connection = nullptr;
+    report(slot->parts, false);
   }
 }
 
@@ -240,7 +292,9 @@ void HttpConnection::rearm_timer() {
   const bool mid_head = parser_.in_message() && !parser_.head_complete();
   if (mid_head) {
     uv_timer_start(&timer_, &on_timer, server_.options_.header_timeout_ms, 0);
-  } else if (pending_.empty() && writes_in_flight_ == 0) {
+  } else if (writes_in_flight_ > 0) {  // the peer must keep reading what we send
+    uv_timer_start(&timer_, &on_timer, server_.options_.write_timeout_ms, 0);
+  } else if (pending_.empty()) {
     uv_timer_start(&timer_, &on_timer, server_.options_.idle_timeout_ms, 0);
   } else {
     uv_timer_stop(&timer_);  // waiting for our own responses: not the client's fault
@@ -255,14 +309,13 @@ void HttpConnection::on_timer(uv_timer_t* t) noexcept {
                                          " ms"});
     return;
   }
-  self->close();  // idle keep-alive connection
+  self->close();  // idle keep-alive connection, or a peer that stopped reading
 }
 
 void HttpConnection::close() {
   if (closing_) return;
   closing_ = true;
-  for (auto& slot : pending_) slot->connection = nullptr;
-  pending_.clear();
+  drop_pending();
   server_.forget(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &on_closed);

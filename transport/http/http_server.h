@@ -29,6 +29,7 @@ struct HttpServerOptions {
   HttpLimits limits;
   std::uint64_t header_timeout_ms = 10'000;  // a request head must arrive within this
   std::uint64_t idle_timeout_ms = 60'000;    // an idle keep-alive connection is closed
+  std::uint64_t write_timeout_ms = 60'000;   // a peer that reads nothing this long is dropped
   std::size_t max_pending_responses = 64;    // past this, stop reading (backpressure)
   // TLS (server role, shared by every connection and shard); null: plaintext.
   TlsContext* tls = nullptr;
@@ -38,10 +39,17 @@ class HttpConnection;
 
 // Answers one request, now or later, exactly once, on the server's loop thread. If the
 // connection is gone by then, the response is dropped (the client left).
+//
+// A response may also be sent in parts (a chunked body streamed while it is produced): any
+// number of send_part() calls, then send() with the last bytes. Each part's `written` is called
+// once, on the loop thread: true when its bytes have left for the socket (the producer's
+// backpressure signal), false when they never will (the connection is gone or failed).
 class Responder {
  public:
+  using Written = std::function<void(bool delivered)>;
   Responder() = default;
   void send(std::string response_bytes, bool close_after = false);
+  void send_part(std::string bytes, Written written);
   bool valid() const { return static_cast<bool>(slot_); }
 
  private:
