@@ -266,6 +266,9 @@ class Client {
   int serial_ = 0;
 };
 
+// The largest reply the client takes (a result of tens of millions of rows).
+constexpr std::size_t kMaxResultBytes = std::size_t{4} << 30;
+
 Result<transport::HttpClient*> Client::client_for(const transport::HttpUrl& url) {
   const std::string key = url.str().substr(0, url.str().size() - url.path.size());
   auto it = clients_.find(key);
@@ -280,6 +283,9 @@ Result<transport::HttpClient*> Client::client_for(const transport::HttpUrl& url)
   }
   auto c =
       std::make_unique<transport::HttpClient>(url.host, url.port, url.tls ? tls_.get() : nullptr);
+  transport::HttpLimits limits;
+  limits.max_body_bytes = kMaxResultBytes;  // large results arrive streamed, whole
+  c->set_limits(limits);
   auto* raw = c.get();
   clients_.emplace(key, std::move(c));
   return raw;

@@ -90,7 +90,7 @@ void Scheduler::resume(std::string_view token) {
 
 std::size_t Scheduler::row_count(std::string_view token) const {
   auto it = jobs_.find(std::string(token));
-  return it == jobs_.end() ? 0 : it->second->row_count();
+  return it == jobs_.end() || !it->second->active() ? 0 : it->second->row_count();
 }
 
 Scheduler::~Scheduler() {

@@ -176,7 +176,7 @@ Status<> HttpClient::connect(std::uint64_t deadline) {
   } else {
     transport_ = std::make_unique<PlainTransport>();
   }
-  parser_ = std::make_unique<HttpParser>(HttpParser::Kind::kResponse);
+  parser_ = std::make_unique<HttpParser>(HttpParser::Kind::kResponse, limits_);
   connected_ = true;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &HttpClient::on_alloc, &HttpClient::on_read);
   if (auto st = transport_->flush(app_in_); !st) {  // the ClientHello
@@ -221,6 +221,7 @@ void HttpClient::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcep
     return;
   }
   c->got_bytes_ = true;
+  if (c->awaiting_response_) uv_timer_start(&c->timer_, &HttpClient::on_timer, c->timeout_ms_, 0);
   if (auto st = c->transport_->on_wire_bytes(
           std::string_view(buf->base, static_cast<std::size_t>(n)), c->app_in_);
       !st) {
@@ -271,8 +272,10 @@ HttpClient::Outcome HttpClient::exchange(const std::string& request, std::uint64
     return Outcome::kFailed;
   }
   write_wire();
+  awaiting_response_ = true;  // each byte received restarts the timer (streamed responses)
   const bool finished =
       run_until([this] { return !responses_.empty() || eof_ || !error_.empty(); }, deadline);
+  awaiting_response_ = false;
   if (!responses_.empty()) {
     response = std::move(responses_.front());
     responses_.clear();
@@ -299,6 +302,7 @@ Result<HttpMessage> HttpClient::request(std::string_view method, std::string_vie
   append_request(bytes, method, target, authority_, content_type, body);
   uv_update_time(&loop_);
   const std::uint64_t deadline = uv_now(&loop_) + timeout_ms;
+  timeout_ms_ = timeout_ms;
   // A reused keep-alive connection the server has closed meanwhile yields nothing: reconnect
   // once and send again. A fresh connection that fails is an error.
   for (int attempt = 0; attempt < 2; ++attempt) {

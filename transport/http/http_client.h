@@ -52,11 +52,15 @@ class HttpClient {
   // Sends one request (Host header = host:port; Content-Type and Content-Length when `body` or
   // `content_type` is non-empty) and returns the response, whatever its status. Errors, one
   // line each: the name does not resolve, the connection is refused/reset, the TLS handshake
-  // failed, the response is malformed, or no complete response came within `timeout_ms` (the
+  // failed, the response is malformed, or the response did not begin within `timeout_ms` or
+  // then paused for longer than that (a large streamed response may take longer in all; the
   // connection is then dropped).
   Result<HttpMessage> request(std::string_view method, std::string_view target,
                               std::string_view content_type, std::string_view body,
                               std::uint64_t timeout_ms = 30'000);
+
+  // Limits on responses (from the next connection on); the default body limit is 64 MiB.
+  void set_limits(const HttpLimits& limits) { limits_ = limits; }
 
   // Drops the connection (the next request reconnects).
   void close();
@@ -110,6 +114,9 @@ class HttpClient {
 
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<HttpParser> parser_;
+  HttpLimits limits_;
+  std::uint64_t timeout_ms_ = 30'000;  // of the request under way
+  bool awaiting_response_ = false;
   std::string app_in_;
   std::vector<HttpMessage> responses_;
   char read_buf_[65536];

@@ -6,54 +6,15 @@
 #include <filesystem>
 
 #include "engine/component/component_server.h"
+#include "tests/engine/component/tls_domain.h"
 #include "tests/test_support.h"
 #include "transport/http/http_client.h"
-#include "transport/pki/pki.h"
 
 namespace mplane {
 namespace {
 
-namespace fs = std::filesystem;
-namespace pki = transport::pki;
-
-struct Domain {
-  explicit Domain(const std::string& name) {
-    dir =
-        (fs::temp_directory_path() / ("mplane_tls_test_" + name + "_" + std::to_string(::getpid())))
-            .string();
-    fs::remove_all(dir);
-    pki::DomainOptions d;
-    d.domain = "org.mplane." + name;
-    REQUIRE(pki::init_domain(dir, d).ok());
-    pki::IssueOptions comp;
-    comp.role = pki::Role::kComponent;
-    comp.name = "Probe-1";
-    comp.sans = {"127.0.0.1"};
-    component = pki::issue(dir, comp).value();
-    pki::IssueOptions cli;
-    cli.role = pki::Role::kClient;
-    cli.name = "Client-1";
-    client = pki::issue(dir, cli).value();
-  }
-  ~Domain() { fs::remove_all(dir); }
-  std::string ca() const { return dir + "/ca.crt"; }
-  std::string dir;
-  pki::IssuedFiles component, client;
-};
-
-std::unique_ptr<transport::TlsContext> context(transport::TlsRole role, const std::string& ca,
-                                               const pki::IssuedFiles* own) {
-  transport::TlsOptions o;
-  o.role = role;
-  o.ca_file = ca;
-  if (own) {
-    o.cert_file = own->cert_path;
-    o.key_file = own->key_path;
-  }
-  auto ctx = transport::TlsContext::create(o);
-  if (!ctx) FAIL(ctx.error());
-  return std::move(ctx.value());
-}
+using Domain = test::TlsDomain;
+constexpr auto context = test::tls_context;
 
 const char* const kLoopback = R"({"specification": "measure", "version": 1,
   "registry": "http://mplane.corvid.ch/registry/loopback", "when": "now",
