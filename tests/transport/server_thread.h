@@ -19,7 +19,7 @@ using transport::RequestHandler;
 // An HttpServer on its own loop thread. The handler runs on that thread.
 class ServerThread {
  public:
-  explicit ServerThread(RequestHandler handler) {
+  explicit ServerThread(RequestHandler handler, HttpServerOptions options = {}) {
     uv_loop_init(&loop_);
     uv_async_init(&loop_, &stop_, [](uv_async_t* a) {
       auto* self = static_cast<ServerThread*>(a->data);
@@ -27,7 +27,7 @@ class ServerThread {
       uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
     });
     stop_.data = this;
-    server_ = std::make_unique<HttpServer>(&loop_, HttpServerOptions{}, std::move(handler));
+    server_ = std::make_unique<HttpServer>(&loop_, std::move(options), std::move(handler));
     REQUIRE(server_->listen().ok());
     thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
   }

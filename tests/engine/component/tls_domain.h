@@ -17,8 +17,9 @@ namespace mplane::test {
 struct TlsDomain {
   explicit TlsDomain(const std::string& name) {
     namespace fs = std::filesystem;
-    dir = (fs::temp_directory_path() / ("mplane_tls_test_" + name + "_" + std::to_string(::getpid())))
-              .string();
+    dir =
+        (fs::temp_directory_path() / ("mplane_tls_test_" + name + "_" + std::to_string(::getpid())))
+            .string();
     fs::remove_all(dir);
     transport::pki::DomainOptions d;
     d.domain = "org.mplane." + name;

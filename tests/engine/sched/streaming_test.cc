@@ -44,7 +44,8 @@ std::vector<sched::ServicePtr> counter() {
 std::unique_ptr<json::OwnedMessage> counter_spec(std::size_t count) {
   auto m = test::parse(R"({"specification": "measure", "version": 1, "when": "now",
     "registry": "http://mplane-engine.org/registry/engine",
-    "parameters": {"test.count": ")" + std::to_string(count) +
+    "parameters": {"test.count": ")" +
+                       std::to_string(count) +
                        R"(", "test.input": "x"}, "results": ["test.sequence", "test.output"]})");
   if (!m) FAIL(m.error().describe(""));
   return std::move(m.value());
