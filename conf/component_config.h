@@ -46,7 +46,7 @@ struct EngineConfig {
   std::uint32_t shards = 0;                                    // 0 = one per core
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;  // then the client gets a receipt
   std::uint64_t max_jobs = 10000;                              // pending + running
-  model::Micros retention = 300 * model::kMicrosPerSecond;     // a collected result is kept so long
+  model::Micros retention = 0;  // a collected result is kept so long (0: forgotten, as the RI)
   model::Micros result_retention = 3600 * model::kMicrosPerSecond;  // an uncollected one
   std::uint64_t max_retained_results = 10000;
   // A result of more rows than this is streamed to the client that waits for it, as they are

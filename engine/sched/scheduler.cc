@@ -190,7 +190,9 @@ Reply Scheduler::start_job(const model::Message& spec, const Service& service, s
     schedule_run(job, now);
   }
   advance(now);  // starts jobs due now, so that immediate ones complete before the reply
-  return reply_for(job);
+  Reply reply = reply_for(job);
+  if (reply->kind != model::MessageKind::kReceipt) collect(job);  // the caller has the result
+  return reply;
 }
 
 // --- Running ------------------------------------------------------------------------------
@@ -330,14 +332,21 @@ Reply Scheduler::redeem(std::string_view token, MicrosSinceEpoch now) {
   if (it == jobs_.end()) return make_exception(std::string(token), std::string(kUnknownJob));
   JobPtr job = it->second;
   Reply reply = reply_for(job);
-  if (!job->active() && !job->collected_) {
-    job->collected_ = true;
-    std::weak_ptr<Job> weak = job;
-    add_timer(now_ + options_.retention, [this, weak, t = job->token_] {
-      if (auto j = weak.lock()) prune(t, j.get());
-    });
-  }
+  collect(job);
   return reply;
+}
+
+// A finished job's result has reached a client: it is kept `retention` more (0: forgotten now,
+// as the RI forgets a redeemed job). A repeated specification's envelope is not final until
+// the job has finished.
+void Scheduler::collect(const JobPtr& job) {
+  if (job->active() || job->collected_) return;
+  job->collected_ = true;
+  if (options_.retention <= 0) return prune(job->token_, job.get());
+  std::weak_ptr<Job> weak = job;
+  add_timer(now_ + options_.retention, [this, weak, t = job->token_] {
+    if (auto j = weak.lock()) prune(t, j.get());
+  });
 }
 
 Reply Scheduler::interrupt(std::string_view token, MicrosSinceEpoch now) {

@@ -17,8 +17,9 @@
 // - A specification whose scope is already over gets an exception (the RI returns a receipt
 //   that never completes).
 // - At most `max_jobs` jobs wait or run; past that, an exception says so (never a drop).
-// - Results are kept until collected plus `retention`, uncollected ones for
-//   `result_retention`, and never more than `max_retained_results`: memory stays bounded.
+// - Results are kept until collected (in the reply to the specification, or by a redemption)
+//   plus `retention` (default 0: forgotten at once, as the RI forgets a redeemed job), uncollected
+//   ones for `result_retention`, and never more than `max_retained_results`: memory stays bounded.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,7 @@ using model::Micros;
 
 struct SchedulerOptions {
   std::size_t max_jobs = 10000;
-  Micros retention = 300 * model::kMicrosPerSecond;
+  Micros retention = 0;  // after collection (0: forgotten at once, as the RI)
   Micros result_retention = 3600 * model::kMicrosPerSecond;
   std::size_t max_retained_results = 10000;
   std::size_t max_results_per_envelope = 0;  // repeated specs: keep the last N (0: all), RI
@@ -178,6 +179,7 @@ class Scheduler {
   void retire(const JobPtr& job);
   void prune(const std::string& token, const Job* expected);
   void enforce_retention_cap();
+  void collect(const JobPtr& job);
   Reply reply_for(const JobPtr& job);
 
   TimerId add_timer(MicrosSinceEpoch t, std::function<void()> fn);

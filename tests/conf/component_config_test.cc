@@ -72,7 +72,7 @@ TEST_CASE("component config: an empty file gives the defaults", "[conf][componen
   CHECK(c.engine.shards == 0);
   CHECK(c.engine.immediate_wait == 5 * model::kMicrosPerSecond);
   CHECK(c.engine.max_jobs == 10000);
-  CHECK(c.engine.retention == 300 * model::kMicrosPerSecond);
+  CHECK(c.engine.retention == 0);
   CHECK(c.engine.result_retention == 3600 * model::kMicrosPerSecond);
   CHECK(c.engine.max_retained_results == 10000);
   CHECK(c.services.empty());

@@ -129,7 +129,9 @@ TEST_CASE("loopback answers at once with the result", "[engine][sched]") {
 }
 
 TEST_CASE("receipt, redemption while running, result after the scope", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  sched::SchedulerOptions o;
+  o.retention = 60 * kMicrosPerSecond;
+  Scheduler s(services(), o, nullptr, nullptr);
   Specs specs;
   sched::Reply r = s.submit(specs(sleep_spec("now + 10s")), "", kT0);
   REQUIRE(r->kind == MessageKind::kReceipt);
@@ -142,11 +144,25 @@ TEST_CASE("receipt, redemption while running, result after the scope", "[engine]
   CHECK(done->columns[0].values[0].as_natural() == 10000);
   CHECK(done->when->canonical() == "2030-01-01 12:00:00.000000 ... 2030-01-01 12:00:10.000000");
   CHECK(s.redeem(token, kT0 + 11 * kMicrosPerSecond)->kind == MessageKind::kResult);  // retained
-  run_until(s, kT0 + 11 * kMicrosPerSecond + sched::SchedulerOptions{}.retention);
-  sched::Reply gone =
-      s.redeem(token, kT0 + 12 * kMicrosPerSecond + sched::SchedulerOptions{}.retention);
+  run_until(s, kT0 + 11 * kMicrosPerSecond + o.retention);
+  sched::Reply gone = s.redeem(token, kT0 + 12 * kMicrosPerSecond + o.retention);
   CHECK(gone->kind == MessageKind::kException);
   CHECK(gone->exception_text == "Unknown job");
+}
+
+TEST_CASE("by default a collected result is forgotten at once, as the RI does", "[engine][sched]") {
+  Scheduler s(services(), {}, nullptr, nullptr);
+  Specs specs;
+  sched::Reply r = s.submit(specs(sleep_spec("now + 1s")), "", kT0);
+  const std::string token = token_of(r);
+  run_until(s, kT0 + 2 * kMicrosPerSecond);
+  CHECK(s.ready(token));
+  CHECK(s.redeem(token, kT0 + 2 * kMicrosPerSecond)->kind == MessageKind::kResult);
+  CHECK(s.redeem(token, kT0 + 2 * kMicrosPerSecond)->exception_text == "Unknown job");
+  // A result in the reply to its specification is collected too.
+  sched::Reply at_once = s.submit(specs(loopback("x")), "", kT0 + 3 * kMicrosPerSecond);
+  REQUIRE(at_once->kind == MessageKind::kResult);
+  CHECK(s.redeem(token_of(at_once), kT0 + 3 * kMicrosPerSecond)->exception_text == "Unknown job");
 }
 
 TEST_CASE("an interrupt stops the job and returns what was measured", "[engine][sched]") {
@@ -259,7 +275,7 @@ TEST_CASE("periodic scopes: one row per period, nothing early, nothing lost", "[
         break;
       }
     }
-    CHECK(s.ready(token));
+    CHECK(!s.ready(token));  // collected: forgotten
   }
 }
 
