@@ -106,8 +106,9 @@ bool Engine::submit(std::unique_ptr<json::OwnedMessage> message, std::string ide
   const std::size_t shard = shard_for(token);
   std::shared_ptr<json::OwnedMessage> owned(std::move(message));
   return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
-                                             reply = std::move(reply), stream = std::move(stream)] {
-                       handle(*states_[shard], owned->message, identity, reply, stream);
+                                             reply = std::move(reply), stream = std::move(stream),
+                                             token] {
+                       handle(*states_[shard], owned->message, identity, token, reply, stream);
                      }));
 }
 
@@ -134,11 +135,11 @@ bool Engine::submit_until_complete(std::unique_ptr<json::OwnedMessage> message,
   const std::size_t shard = shard_for(token);
   std::shared_ptr<json::OwnedMessage> owned(std::move(message));
   return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
-                                             reply = std::move(reply)] {
+                                             reply = std::move(reply), token] {
                        ShardState& state = *states_[shard];
                        sched::Scheduler& s = *state.scheduler;
                        SchedulerDriver& driver = *state.driver;
-                       sched::Reply r = s.handle(owned->message, identity, driver.now());
+                       sched::Reply r = s.handle(owned->message, identity, driver.now(), token);
                        driver.pump();
                        const std::string job(r->token.value_or(""));
                        if (r->kind != model::MessageKind::kReceipt ||
@@ -151,8 +152,8 @@ bool Engine::submit_until_complete(std::unique_ptr<json::OwnedMessage> message,
 }
 
 void Engine::handle(ShardState& state, const model::Message& message, const std::string& identity,
-                    const ReplyFn& reply, const StreamFn& stream) {
-  sched::Reply r = state.scheduler->handle(message, identity, state.driver->now());
+                    const std::string& token, const ReplyFn& reply, const StreamFn& stream) {
+  sched::Reply r = state.scheduler->handle(message, identity, state.driver->now(), token);
   state.driver->pump();
   if (message.kind == model::MessageKind::kSpecification &&
       r->kind == model::MessageKind::kReceipt && options_.immediate_wait > 0) {

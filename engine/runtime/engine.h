@@ -84,7 +84,7 @@ class Engine {
  private:
   struct ShardState;
   void handle(ShardState& state, const model::Message& message, const std::string& identity,
-              const ReplyFn& reply, const StreamFn& stream);
+              const std::string& token, const ReplyFn& reply, const StreamFn& stream);
   void wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply,
                        const StreamFn& stream);
   StreamControl control_for(std::size_t shard, const std::string& token);

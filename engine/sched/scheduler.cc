@@ -35,7 +35,7 @@ Reply make_exception(std::optional<std::string> token, std::string text) {
 Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
                      uv_loop_s* loop)
     : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {
-  for (const ServicePtr& s : services_) schemas_.push_back(model::schema_hash(s->capability()));
+  for (const ServicePtr& s : services_) schemas_.push_back(model::schema_hash_input(s->capability()));
   withdrawn_.resize(services_.size());
 }
 
@@ -99,10 +99,11 @@ Scheduler::~Scheduler() {
 
 // --- Messages in -------------------------------------------------------------------------
 
-Reply Scheduler::handle(const model::Message& m, std::string_view identity, MicrosSinceEpoch now) {
+Reply Scheduler::handle(const model::Message& m, std::string_view identity, MicrosSinceEpoch now,
+                        std::string_view token) {
   switch (m.kind) {
     case model::MessageKind::kSpecification:
-      return submit(m, identity, now);
+      return submit(m, identity, now, token);
     case model::MessageKind::kRedemption:
       return m.token ? redeem(*m.token, now)
                      : make_exception(std::nullopt, "Redemption without token");
@@ -117,7 +118,7 @@ Reply Scheduler::handle(const model::Message& m, std::string_view identity, Micr
 const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
                                 std::string_view identity) const {
   denied = false;
-  const std::string schema = model::schema_hash(spec);
+  const std::string schema = model::schema_hash_input(spec);
   for (std::size_t i = 0; i < services_.size(); ++i) {
     const ServicePtr& s = services_[i];
     if (withdrawn_[i] || schemas_[i] != schema ||
@@ -134,10 +135,11 @@ const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now
 }
 
 Reply Scheduler::submit(const model::Message& spec, std::string_view identity,
-                        MicrosSinceEpoch now) {
+                        MicrosSinceEpoch now, std::string_view known_token) {
   if (Reply w = withdrawal_for(spec, now)) return w;
   now_ = std::max(now_, now);
-  std::string token = model::effective_token(spec).value_or("");
+  std::string token =
+      known_token.empty() ? model::effective_token(spec).value_or("") : std::string(known_token);
   if (auto it = jobs_.find(token); it != jobs_.end()) {
     if (it->second->active()) return Reply(it->second, &it->second->receipt());
     prune(token, it->second.get());  // finished: an identical specification runs anew
@@ -160,7 +162,7 @@ Reply Scheduler::withdrawal_for(const model::Message& spec, MicrosSinceEpoch now
   bool any = false;
   for (const auto& w : withdrawn_) any |= w != nullptr;
   if (!any) return nullptr;
-  const std::string schema = model::schema_hash(spec);
+  const std::string schema = model::schema_hash_input(spec);
   for (std::size_t i = 0; i < services_.size(); ++i) {
     if (withdrawn_[i] && schemas_[i] == schema &&
         model::fulfills_same_schema(spec, services_[i]->capability(), now)) {

@@ -125,9 +125,11 @@ class Scheduler {
   void resume(std::string_view token);
 
   // A specification, redemption or interrupt (anything else: "Unexpected message type").
-  Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now);
+  // `token`, if not empty, is the message's effective token already computed by the caller.
+  Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now,
+               std::string_view token = {});
   Reply submit(const model::Message& specification, std::string_view identity,
-               MicrosSinceEpoch now);
+               MicrosSinceEpoch now, std::string_view token = {});
   Reply redeem(std::string_view token, MicrosSinceEpoch now);
   Reply interrupt(std::string_view token, MicrosSinceEpoch now);
   // Interrupts every job (shutdown): running services stop and flush what they measured.
@@ -186,7 +188,9 @@ class Scheduler {
   void cancel_timer(TimerId id);
 
   std::vector<ServicePtr> services_;
-  std::vector<std::string> schemas_;  // schema hash of each service's capability
+  // What the schema hash of each service's capability hashes (compared as is: no MD5 per
+  // specification).
+  std::vector<std::string> schemas_;
   // Withdrawal message per service, once withdrawn (null while offered).
   std::vector<std::shared_ptr<model::Message>> withdrawn_;
   SchedulerOptions options_;
