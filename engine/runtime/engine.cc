@@ -104,6 +104,10 @@ bool Engine::submit(std::unique_ptr<json::OwnedMessage> message, std::string ide
                     ReplyFn reply, StreamFn stream) {
   const std::string token = model::effective_token(message->message).value_or("");
   const std::size_t shard = shard_for(token);
+  if (loop::Shard::current() == &group_.shard(shard) && states_[shard]) {  // on the job's shard
+    handle(*states_[shard], message->message, identity, token, reply, stream);
+    return true;
+  }
   std::shared_ptr<json::OwnedMessage> owned(std::move(message));
   return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
                                              reply = std::move(reply), stream = std::move(stream),

@@ -57,7 +57,8 @@ class Engine {
   std::size_t shard_count() const { return group_.size(); }
   std::size_t shard_for(std::string_view token) const;
 
-  // Any thread: hands a message to its job's shard. A specification is answered with its
+  // Any thread: hands a message to its job's shard (called on that shard, handles it at once:
+  // `reply` may run before submit() returns). A specification is answered with its
   // result if it completes within immediate_wait, else with the receipt; redemptions and
   // interrupts at once. False if the engine is stopping (the message is dropped, `reply` is
   // not called).
