@@ -111,7 +111,9 @@ case "${1:-}" in
     for b in codec_bench scheduler_bench shard_post_bench; do
       log "running $b"
       ./build-release/bench/$b "${@:2}"
-    done ;;
+    done
+    log "running bench/http/http_bench.sh (component vs nginx, 5 s per run)"
+    bench/http/http_bench.sh build-release 5 32 ;;
   fuzz)
     install_packages
     secs=${2:-60}
