@@ -18,6 +18,7 @@
 // acknowledges it and silences the warning.
 #include <readline/history.h>
 #include <readline/readline.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -546,8 +547,45 @@ Status<> Client::redeem(Measurement& m, bool interrupt) {
   return Ok{};
 }
 
+namespace {
+
+// Ctrl-C while waiting for a result: the first one interrupts the measurement (what was measured
+// is then redeemed and printed, as `mplane run` does); a second one ends the program.
+volatile sig_atomic_t g_interrupted = 0;
+
+void on_sigint(int) {
+  g_interrupted = 1;
+  signal(SIGINT, SIG_DFL);  // the next Ctrl-C kills at once
+}
+
+class SigintWatch {
+ public:
+  SigintWatch() {
+    g_interrupted = 0;
+    previous_ = signal(SIGINT, &on_sigint);
+  }
+  ~SigintWatch() { signal(SIGINT, previous_); }
+  SigintWatch(const SigintWatch&) = delete;
+  SigintWatch& operator=(const SigintWatch&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
+
+// Sleeps up to `micros`, in slices, returning early on Ctrl-C.
+void sleep_unless_interrupted(std::int64_t micros) {
+  constexpr std::int64_t kSlice = 50'000;
+  for (std::int64_t left = micros; left > 0 && !g_interrupted; left -= kSlice) {
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min(left, kSlice)));
+  }
+}
+
+}  // namespace
+
 Status<> Client::wait_for_result(Measurement& m) {
+  SigintWatch watch;
   bool first = true;
+  bool interrupted = false;
   while (m.reply->message.kind == MessageKind::kReceipt) {
     std::int64_t delay = kPollMicros;
     const Message& receipt = m.reply->message;
@@ -557,7 +595,13 @@ Status<> Client::wait_for_result(Measurement& m) {
       if (end && *end > now) delay = std::max(delay, *end - now + 100'000);
     }
     first = false;
-    std::this_thread::sleep_for(std::chrono::microseconds(delay));
+    sleep_unless_interrupted(delay);
+    if (g_interrupted && !interrupted) {
+      interrupted = true;
+      io_.err << "mplane client: interrupting " << m.label << " (Ctrl-C again to quit)\n";
+      if (auto st = redeem(m, true); !st) return st;
+      continue;  // the interrupt's reply: the result, or the receipt until it is ready
+    }
     if (auto st = redeem(m); !st) return st;
   }
   return Ok{};

@@ -2,11 +2,13 @@
 // plaintext): caps, run (table, JSON, CSV), receipt → redemption → result, errors, the shell.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <sstream>
 
 #include "engine/cli/command.h"
 #include "engine/component/component_server.h"
 #include "tests/engine/component/component_fixture.h"
+#include "tests/process_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -122,6 +124,24 @@ TEST_CASE("client: the shell", "[engine][client][net]") {
   auto later =
       client({"--insecure", "--url", c.url()}, "when now + 1s\nruncap sleep\nshowmeas sleep-0\n");
   CHECK_THAT(later.out, Catch::Contains("pending: <receipt"));
+}
+
+TEST_CASE("client run: Ctrl-C interrupts the measurement and prints what was measured",
+          "[engine][client][net]") {
+  Component c;
+  const std::string out = (std::filesystem::temp_directory_path() /
+                           ("mplane_client_sigint_" + std::to_string(::getpid())))
+                              .string();
+  test::Process run(
+      {"client", "--url", c.url("/"), "--insecure", "run", "sleep", "--when", "now + 1h"}, out);
+  REQUIRE(run.wait_for_err("redeeming until the result arrives"));
+  run.signal(SIGINT);
+  CHECK(run.wait() == 0);
+  CHECK_THAT(run.err(), Catch::Contains("interrupting sleep-0"));
+  CHECK_THAT(run.out(), Catch::Contains("duration.ms"));
+  CHECK_THAT(run.out(), Catch::Contains("(1 row)"));
+  std::filesystem::remove(out + ".out");
+  std::filesystem::remove(out + ".err");
 }
 
 }  // namespace

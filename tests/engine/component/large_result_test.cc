@@ -5,22 +5,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "parsers/json/message_reader.h"
 #include "tests/engine/component/tls_domain.h"
+#include "tests/process_support.h"
 #include "tests/test_support.h"
 #include "transport/http/http_client.h"
-
-extern char** environ;
 
 namespace mplane {
 namespace {
@@ -48,55 +43,6 @@ bool accepts(std::uint16_t port) {
   return ok;
 }
 
-// `mplane component ARGS...` in a child process; SIGTERM and reaped on destruction.
-class ComponentProcess {
- public:
-  explicit ComponentProcess(std::vector<std::string> args) {
-    args.insert(args.begin(), {MPLANE_BINARY, "component"});
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // Under AddressSanitizer freed memory is quarantined (256 MiB by default), which would
-    // measure the sanitizer, not the component: keep the quarantine small.
-    std::vector<std::string> env;
-    std::string asan = "ASAN_OPTIONS=quarantine_size_mb=8";
-    for (char** e = environ; *e; ++e) {
-      const std::string kv = *e;
-      if (kv.starts_with("ASAN_OPTIONS=")) {
-        asan = kv + ":quarantine_size_mb=8";
-      } else {
-        env.push_back(kv);
-      }
-    }
-    env.push_back(asan);
-    std::vector<char*> envp;
-    for (std::string& kv : env) envp.push_back(kv.data());
-    envp.push_back(nullptr);
-    REQUIRE(posix_spawn(&pid_, MPLANE_BINARY, nullptr, nullptr, argv.data(), envp.data()) == 0);
-  }
-  ~ComponentProcess() {
-    if (pid_ > 0) stop();
-  }
-  int stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  // Peak resident memory so far, in KiB (VmHWM).
-  std::size_t peak_rss_kib() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    for (std::string line; std::getline(in, line);) {
-      if (line.starts_with("VmHWM:")) return std::stoul(line.substr(6));
-    }
-    return 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 std::string counter_spec(std::size_t rows, const std::string& input) {
   return R"({"specification": "measure", "version": 1, "when": "now",
     "registry": "http://mplane-engine.org/registry/engine",
@@ -109,9 +55,9 @@ TEST_CASE("component: a million-row result streams intact over TLS in bounded me
           "[engine][component][tls][net][stream]") {
   test::TlsDomain domain("Large");
   const std::uint16_t port = free_port();
-  ComponentProcess component({"--listen", "127.0.0.1:" + std::to_string(port), "--ca", domain.ca(),
-                              "--cert", domain.component.cert_path, "--key",
-                              domain.component.key_path, "--service", "counter", "--shards", "2"});
+  test::Process component({"component", "--listen", "127.0.0.1:" + std::to_string(port), "--ca",
+                           domain.ca(), "--cert", domain.component.cert_path, "--key",
+                           domain.component.key_path, "--service", "counter", "--shards", "2"});
   for (int i = 0; i < 200 && !accepts(port); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }

@@ -1,0 +1,112 @@
+// The shipped `mplane` binary in a child process, for tests that need a real process: memory
+// measured from outside, signals such as Ctrl-C. stdout and stderr go to files when asked.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace mplane::test {
+
+class Process {
+ public:
+  // Runs `mplane ARGS...`; with `output`, stdout goes to OUTPUT.out and stderr to OUTPUT.err.
+  explicit Process(std::vector<std::string> args, std::string output = "")
+      : output_(std::move(output)) {
+    args.insert(args.begin(), MPLANE_BINARY);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env = environment();
+    std::vector<char*> envp;
+    for (std::string& kv : env) envp.push_back(kv.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    if (!output_.empty()) {
+      const std::string out = output_ + ".out", err = output_ + ".err";
+      posix_spawn_file_actions_addopen(&files, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_addopen(&files, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
+    const int rc = posix_spawn(&pid_, MPLANE_BINARY, &files, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&files);
+    REQUIRE(rc == 0);
+  }
+  ~Process() {
+    if (pid_ > 0) stop();
+  }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  void signal(int sig) const { ::kill(pid_, sig); }
+  // Waits for the exit; its status (-1 if killed by a signal).
+  int wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  int stop() {
+    signal(SIGTERM);
+    return wait();
+  }
+  // Peak resident memory so far, in KiB (VmHWM).
+  std::size_t peak_rss_kib() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("VmHWM:")) return std::stoul(line.substr(6));
+    }
+    return 0;
+  }
+  std::string out() const { return read(output_ + ".out"); }
+  std::string err() const { return read(output_ + ".err"); }
+  // Polls stderr until it contains `text` (false after `timeout_ms`).
+  bool wait_for_err(const std::string& text, int timeout_ms = 10'000) const {
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+      if (err().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+ private:
+  // Under AddressSanitizer freed memory is quarantined (256 MiB by default), which would
+  // measure the sanitizer, not the program: keep the quarantine small.
+  static std::vector<std::string> environment() {
+    std::vector<std::string> env;
+    std::string asan = "ASAN_OPTIONS=quarantine_size_mb=8";
+    for (char** e = environ; *e; ++e) {
+      const std::string kv = *e;
+      if (kv.starts_with("ASAN_OPTIONS=")) {
+        asan = kv + ":quarantine_size_mb=8";
+      } else {
+        env.push_back(kv);
+      }
+    }
+    env.push_back(asan);
+    return env;
+  }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  pid_t pid_ = -1;
+  std::string output_;
+};
+
+}  // namespace mplane::test
