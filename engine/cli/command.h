@@ -35,6 +35,7 @@ int run_run(const std::vector<std::string>& args, Io io);
 int run_component(const std::vector<std::string>& args, Io io);
 int run_bench(const std::vector<std::string>& args, Io io);
 int run_pki(const std::vector<std::string>& args, Io io);
+int run_capture(const std::vector<std::string>& args, Io io);
 int run_client(const std::vector<std::string>& args, Io io);
 // The same, with the shell reading its commands from `in` (tests drive it through a string).
 int run_client(const std::vector<std::string>& args, Io io, std::istream& in);

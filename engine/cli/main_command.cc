@@ -14,6 +14,8 @@ const std::vector<Command>& commands() {
        &run_client},
       {"bench", "load generator: `mplane bench http` drives a component with specifications",
        &run_bench},
+      {"capture", "passive TCP/UDP flow analysis of a capture file or a live interface",
+       &run_capture},
   };
   return kCommands;
 }

@@ -1,0 +1,289 @@
+#include "capture/output/flow_columns.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace mplane::capture {
+namespace {
+
+template <class T>
+void append_number(std::string& out, T v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void append_ms(std::string& out, double ms) {
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+void append_optional_time(std::string& out, Micros t) {
+  if (t) append_time(out, t);
+}
+
+using Stats = DirectionStats FlowRecord::*;
+
+template <Stats D, std::uint64_t DirectionStats::*F>
+void counter(std::string& o, const FlowRecord& r) {
+  append_number(o, (r.*D).*F);
+}
+template <Stats D, std::uint32_t DirectionStats::*F>
+void flag_count(std::string& o, const FlowRecord& r) {
+  append_number(o, (r.*D).*F);
+}
+template <Stats D, Micros DirectionStats::*F>
+void optional_time(std::string& o, const FlowRecord& r) {
+  append_optional_time(o, (r.*D).*F);
+}
+template <Stats D>
+void mss(std::string& o, const FlowRecord& r) {
+  append_number(o, (r.*D).mss);
+}
+template <Stats D>
+void wscale(std::string& o, const FlowRecord& r) {
+  append_number(o, int{(r.*D).wscale});
+}
+template <Stats D>
+void rtt_count(std::string& o, const FlowRecord& r) {
+  append_number(o, (r.*D).rtt.count);
+}
+template <Stats D>
+void rtt_min(std::string& o, const FlowRecord& r) {
+  append_ms(o, static_cast<double>((r.*D).rtt.min) / 1000.0);
+}
+template <Stats D>
+void rtt_mean(std::string& o, const FlowRecord& r) {
+  append_ms(o, (r.*D).rtt.mean_ms());
+}
+template <Stats D>
+void rtt_max(std::string& o, const FlowRecord& r) {
+  append_ms(o, static_cast<double>((r.*D).rtt.max) / 1000.0);
+}
+template <Stats D>
+void rtt_stddev(std::string& o, const FlowRecord& r) {
+  append_ms(o, (r.*D).rtt.stddev_ms());
+}
+
+// The analysis columns of one direction ("c2s" / "s2c").
+template <Stats D>
+void add_direction(std::vector<FlowColumn>& out, const std::string& dir, const std::string& way) {
+  using S = DirectionStats;
+  const std::pair<const char*, std::string> rows[] = {
+      {"payload_bytes", "transport payload bytes " + way + " (from the IP length)"},
+      {"unique_bytes", "TCP: distinct sequence space carried " + way + " (each byte once)"},
+      {"retrans_packets", "TCP: segments " + way + " carrying only data already seen"},
+      {"retrans_bytes", "TCP: payload bytes of those segments"},
+      {"out_of_order", "TCP: segments " + way + " filling a gap below the highest data seen"},
+      {"duplicates", "TCP: network copies of the previous segment " + way + " (same IPv4 id)"},
+      {"syn", "SYN segments " + way},
+      {"fin", "FIN segments " + way},
+      {"rst", "RST segments " + way},
+      {"zero_window", "TCP: times the window advertised " + way + " became 0"},
+      {"mss", "TCP: MSS option of the SYN " + way + " (0: none)"},
+      {"wscale", "TCP: window scale option of the SYN " + way + " (-1: none)"},
+      {"first_payload", "time of the first packet with payload " + way + " (empty: none)"},
+      {"last_payload", "time of the last packet with payload " + way + " (empty: none)"},
+      {"rtt_samples", "TCP: RTT samples of data sent " + way + " (ACK from the other side)"},
+      {"rtt_min_ms", "TCP: minimum RTT of data sent " + way + ", ms"},
+      {"rtt_mean_ms", "TCP: mean RTT of data sent " + way + ", ms"},
+      {"rtt_max_ms", "TCP: maximum RTT of data sent " + way + ", ms"},
+      {"rtt_stddev_ms", "TCP: standard deviation of the RTT of data sent " + way + ", ms"},
+  };
+  const FlowColumn::Append fns[] = {
+      &counter<D, &S::payload_bytes>,
+      &counter<D, &S::unique_bytes>,
+      &counter<D, &S::retrans_packets>,
+      &counter<D, &S::retrans_bytes>,
+      &counter<D, &S::out_of_order>,
+      &counter<D, &S::duplicates>,
+      &flag_count<D, &S::syn>,
+      &flag_count<D, &S::fin>,
+      &flag_count<D, &S::rst>,
+      &flag_count<D, &S::zero_window>,
+      &mss<D>,
+      &wscale<D>,
+      &optional_time<D, &S::first_payload>,
+      &optional_time<D, &S::last_payload>,
+      &rtt_count<D>,
+      &rtt_min<D>,
+      &rtt_mean<D>,
+      &rtt_max<D>,
+      &rtt_stddev<D>,
+  };
+  static_assert(std::size(rows) == std::size(fns));
+  for (std::size_t i = 0; i < std::size(rows); ++i) {
+    out.push_back({dir + "_" + rows[i].first, rows[i].second, fns[i], false});
+  }
+}
+
+std::vector<FlowColumn> make_columns() {
+  std::vector<FlowColumn> c = {
+      {"proto", "tcp or udp",
+       [](std::string& o, const FlowRecord& r) { o += r.proto == 6 ? "tcp" : "udp"; }, true},
+      {"client_ip", "the client: sender of the SYN, else of the first packet",
+       [](std::string& o, const FlowRecord& r) { append_ip(o, r.client_ip); }, true},
+      {"client_port", "client port",
+       [](std::string& o, const FlowRecord& r) { append_number(o, r.client_port); }},
+      {"server_ip", "the server",
+       [](std::string& o, const FlowRecord& r) { append_ip(o, r.server_ip); }, true},
+      {"server_port", "server port",
+       [](std::string& o, const FlowRecord& r) { append_number(o, r.server_port); }},
+      {"first", "time of the first packet, seconds since the epoch",
+       [](std::string& o, const FlowRecord& r) { append_time(o, r.first); }},
+      {"last", "time of the last packet",
+       [](std::string& o, const FlowRecord& r) { append_time(o, r.last); }},
+      {"c2s_packets", "packets client to server",
+       [](std::string& o, const FlowRecord& r) { append_number(o, r.c2s.packets); }},
+      {"c2s_bytes", "bytes client to server, as IP packet lengths",
+       [](std::string& o, const FlowRecord& r) { append_number(o, r.c2s.bytes); }},
+      {"s2c_packets", "packets server to client",
+       [](std::string& o, const FlowRecord& r) { append_number(o, r.s2c.packets); }},
+      {"s2c_bytes", "bytes server to client, as IP packet lengths",
+       [](std::string& o, const FlowRecord& r) { append_number(o, r.s2c.bytes); }},
+      {"end_state", "complete, reset, timeout, evicted, open (capture ended) or no_syn",
+       [](std::string& o, const FlowRecord& r) { o += end_state_name(r.end); }, true},
+      {"handshake_rtt_ms", "TCP: client SYN to the client's ACK of the SYN-ACK, ms (empty: none)",
+       [](std::string& o, const FlowRecord& r) {
+         if (r.handshake_rtt >= 0) append_ms(o, static_cast<double>(r.handshake_rtt) / 1000.0);
+       }},
+      {"vlan", "VLAN IDs, outer.inner (empty: untagged)",
+       [](std::string& o, const FlowRecord& r) {
+         for (int i = 0; i < r.vlan_count; ++i) {
+           if (i) o += '.';
+           append_number(o, r.vlan[i]);
+         }
+       },
+       true},
+  };
+  add_direction<&FlowRecord::c2s>(c, "c2s", "client to server");
+  add_direction<&FlowRecord::s2c>(c, "s2c", "server to client");
+  return c;
+}
+
+}  // namespace
+
+const std::vector<FlowColumn>& flow_columns() {
+  static const std::vector<FlowColumn> kColumns = make_columns();
+  return kColumns;
+}
+
+void append_time(std::string& out, Micros t) {
+  char buf[32];
+  const Micros s = t / 1'000'000, us = t % 1'000'000;
+  const int n = std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(s),
+                              static_cast<long long>(us < 0 ? -us : us));
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+void append_ip(std::string& out, const IpAddress& a) {
+  char buf[INET6_ADDRSTRLEN];
+  const char* text = inet_ntop(a.family == 6 ? AF_INET6 : AF_INET, a.bytes.data(), buf, sizeof buf);
+  out += text ? text : "?";
+}
+
+void append_csv_header(std::string& out) {
+  bool first = true;
+  for (const FlowColumn& c : flow_columns()) {
+    if (!first) out += ',';
+    first = false;
+    out += c.name;
+  }
+  out += '\n';
+}
+
+void append_csv_row(std::string& out, const FlowRecord& r) {
+  bool first = true;
+  for (const FlowColumn& c : flow_columns()) {
+    if (!first) out += ',';
+    first = false;
+    c.append(out, r);
+  }
+  out += '\n';
+}
+
+void append_json_row(std::string& out, const FlowRecord& r) {
+  out += '{';
+  bool first = true;
+  for (const FlowColumn& c : flow_columns()) {
+    const std::size_t mark = out.size();
+    if (!first) out += ',';
+    out += '"';
+    out += c.name;
+    out += "\":";
+    if (c.quoted_in_json) out += '"';
+    const std::size_t value = out.size();
+    c.append(out, r);
+    if (!c.quoted_in_json && out.size() == value) {  // empty: not measured
+      out.resize(mark);
+      continue;
+    }
+    if (c.quoted_in_json) out += '"';
+    first = false;
+  }
+  out += "}\n";
+}
+
+namespace {
+void pad(std::string& out, std::string_view text, std::size_t width) {
+  out += text;
+  if (text.size() < width) out.append(width - text.size(), ' ');
+  out += ' ';
+}
+std::string endpoint(const IpAddress& a, std::uint16_t port) {
+  std::string s;
+  if (a.family == 6) s += '[';
+  append_ip(s, a);
+  if (a.family == 6) s += ']';
+  s += ':';
+  append_number(s, port);
+  return s;
+}
+}  // namespace
+
+void append_table_header(std::string& out) {
+  pad(out, "proto", 5);
+  pad(out, "client", 28);
+  pad(out, "server", 28);
+  pad(out, "first", 17);
+  pad(out, "duration", 10);
+  pad(out, "c2s pkts/bytes", 18);
+  pad(out, "s2c pkts/bytes", 18);
+  pad(out, "rtx c2s/s2c", 12);
+  pad(out, "rtt ms", 8);
+  out += "end\n";
+}
+
+void append_table_row(std::string& out, const FlowRecord& r) {
+  std::string t;
+  pad(out, r.proto == 6 ? "tcp" : "udp", 5);
+  pad(out, endpoint(r.client_ip, r.client_port), 28);
+  pad(out, endpoint(r.server_ip, r.server_port), 28);
+  append_time(t, r.first);
+  pad(out, t, 17);
+  t.clear();
+  append_ms(t, static_cast<double>(r.last - r.first) / 1e6);
+  pad(out, t + "s", 10);
+  for (const DirectionStats* d : {&r.c2s, &r.s2c}) {
+    t.clear();
+    append_number(t, d->packets);
+    t += '/';
+    append_number(t, d->bytes);
+    pad(out, t, 18);
+  }
+  t.clear();
+  append_number(t, r.c2s.retrans_packets);
+  t += '/';
+  append_number(t, r.s2c.retrans_packets);
+  pad(out, t, 12);
+  t.clear();
+  if (r.c2s.rtt.count) append_ms(t, r.c2s.rtt.mean_ms());
+  pad(out, t.empty() ? "-" : t, 8);
+  out += end_state_name(r.end);
+  out += '\n';
+}
+
+}  // namespace mplane::capture

@@ -1,0 +1,38 @@
+// The columns of a flow record, in output order, with what each means: one table drives the CSV
+// header and rows, JSON lines, the terminal table, the mPlane result columns and the docs
+// (capture/README.md lists the same names and definitions). The first eleven are the contract
+// of `mplane capture --format csv` (issue 5): proto,client_ip,client_port,server_ip,server_port,
+// first,last,c2s_packets,c2s_bytes,s2c_packets,s2c_bytes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capture/flow/flow_record.h"
+
+namespace mplane::capture {
+
+struct FlowColumn {
+  using Append = void (*)(std::string& out, const FlowRecord& r);
+  std::string name;
+  std::string description;
+  Append append;
+  bool quoted_in_json = false;  // a string (else a number)
+};
+
+const std::vector<FlowColumn>& flow_columns();
+
+void append_csv_header(std::string& out);
+void append_csv_row(std::string& out, const FlowRecord& r);
+// One JSON object per line (JSON Lines), keys in column order.
+void append_json_row(std::string& out, const FlowRecord& r);
+// A terminal table of the main columns: header, then one line per flow.
+void append_table_header(std::string& out);
+void append_table_row(std::string& out, const FlowRecord& r);
+
+// Shared text forms: "1234567890.123456"; RFC 5952 / dotted quad.
+void append_time(std::string& out, Micros t);
+void append_ip(std::string& out, const IpAddress& a);
+
+}  // namespace mplane::capture

@@ -1,0 +1,109 @@
+#include "capture/source/pcap_source.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+
+namespace mplane::capture {
+namespace {
+
+Status<> apply_filter(pcap_t* p, const std::string& filter, const std::string& what) {
+  if (filter.empty()) return Ok{};
+  bpf_program program{};
+  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    return fail(what + ": bad filter '" + filter + "': " + pcap_geterr(p));
+  }
+  const int rc = pcap_setfilter(p, &program);
+  pcap_freecode(&program);
+  if (rc != 0) return fail(what + ": cannot set filter: " + pcap_geterr(p));
+  return Ok{};
+}
+
+Result<pcap_t*> open_live(const SourceOptions& o) {
+  char error[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_create(o.interface.c_str(), error);
+  if (!p) return fail(o.interface + ": " + error);
+  pcap_set_snaplen(p, o.snaplen);
+  pcap_set_promisc(p, o.promiscuous ? 1 : 0);
+  pcap_set_buffer_size(p, o.buffer_bytes);
+  pcap_set_immediate_mode(p, 0);
+  pcap_set_timeout(p, o.timeout_ms);
+  const int rc = pcap_activate(p);
+  if (rc < 0) {
+    std::string why = rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc);
+    pcap_close(p);
+    return fail(o.interface + ": cannot capture: " + why);
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
+  if (o.file.empty() == o.interface.empty()) return fail("give a capture file or an interface");
+  pcap_t* p = nullptr;
+  const std::string what = o.file.empty() ? o.interface : o.file;
+  if (!o.file.empty()) {
+    char error[PCAP_ERRBUF_SIZE] = {};
+    p = pcap_open_offline_with_tstamp_precision(o.file.c_str(), PCAP_TSTAMP_PRECISION_MICRO, error);
+    if (!p) return fail(o.file + ": " + error);
+  } else {
+    auto live = open_live(o);
+    if (!live) return fail(live.error());
+    p = *live;
+  }
+  std::unique_ptr<PcapSource> s(new PcapSource(p));
+  s->live_ = o.file.empty();
+  if (!link_type_from_dlt(pcap_datalink(p), s->link_)) {
+    return fail(what + ": link type " +
+                std::string(pcap_datalink_val_to_name(pcap_datalink(p))
+                                ? pcap_datalink_val_to_name(pcap_datalink(p))
+                                : "?") +
+                " is not supported (Ethernet, Linux cooked v1/v2, raw IP, BSD loopback)");
+  }
+  if (auto st = apply_filter(p, o.filter, what); !st) return fail(st.error());
+  if (!s->live_) {
+    struct stat st {};
+    if (::stat(o.file.c_str(), &st) == 0) s->file_size_ = static_cast<std::uint64_t>(st.st_size);
+  }
+  return s;
+}
+
+PcapSource::~PcapSource() { pcap_close(pcap_); }
+
+void PcapSource::on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+  auto* self = reinterpret_cast<PcapSource*>(user);
+  const std::int64_t ts = std::int64_t{h->ts.tv_sec} * 1'000'000 + h->ts.tv_usec;
+  (*self->fn_)(ts, std::span<const std::uint8_t>(bytes, h->caplen), h->len);
+}
+
+Result<std::size_t> PcapSource::read(std::size_t budget, const PacketFn& fn) {
+  fn_ = &fn;
+  const int n =
+      pcap_dispatch(pcap_, static_cast<int>(budget), &on_packet, reinterpret_cast<u_char*>(this));
+  fn_ = nullptr;
+  if (n == PCAP_ERROR) return fail(std::string("capture: ") + pcap_geterr(pcap_));
+  if (n == PCAP_ERROR_BREAK) return std::size_t{0};
+  if (n == 0 && !live_) at_end_ = true;
+  return static_cast<std::size_t>(n);
+}
+
+PcapSource::Stats PcapSource::stats() const {
+  Stats s;
+  pcap_stat ps{};
+  if (live_ && pcap_stats(pcap_, &ps) == 0) {
+    s.received = ps.ps_recv;
+    s.kernel_dropped = ps.ps_drop;
+    s.interface_dropped = ps.ps_ifdrop;
+  }
+  return s;
+}
+
+std::uint64_t PcapSource::file_position() const {
+  if (live_) return 0;
+  FILE* f = pcap_file(pcap_);
+  const long pos = f ? std::ftell(f) : -1;
+  return pos < 0 ? 0 : static_cast<std::uint64_t>(pos);
+}
+
+}  // namespace mplane::capture

@@ -1,0 +1,250 @@
+// `mplane capture (-r FILE | -i IFACE) [-f BPF] [--format table|csv|json] [--progress]`: the
+// passive TCP/UDP flow analyser on a capture file or a live interface, one record per
+// connection as it finishes (issue 5, "Command line").
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "capture/analyzer.h"
+#include "capture/output/flow_columns.h"
+#include "capture/source/pcap_source.h"
+#include "engine/cli/args.h"
+#include "engine/cli/command.h"
+
+namespace mplane::cli {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"read", "FILE", "read a capture file (pcap or pcapng; also -r FILE)"},
+    {"interface", "IFACE", "capture live on an interface (also -i IFACE; needs root)"},
+    {"filter", "BPF", "only packets matching this tcpdump-style filter (also -f BPF)"},
+    {"format", "FMT",
+     "table (default), csv (header line, then one line per flow) or json "
+     "(one object per line)"},
+    {"progress", "", "show progress and packets/s on stderr (files, when stderr is a terminal)"},
+    {"snaplen", "BYTES", "live: bytes captured per packet (default 262144)"},
+    {"no-promisc", "", "live: do not put the interface in promiscuous mode"},
+    {"duration", "SECONDS", "live: stop after this long (default: until Ctrl-C)"},
+    {"max-flows", "N",
+     "flow table size; past it the least recently active flow is reported "
+     "as evicted (default 131072)"},
+    {"idle-timeout", "SECONDS", "a flow without packets this long is reported (default 300)"},
+};
+
+constexpr std::string_view kUsage =
+    "usage: mplane capture (-r FILE | -i IFACE) [-f BPF] [--format table|csv|json] [--progress]\n"
+    "Analyses TCP and UDP flows (tstat-like: bytes, retransmissions, RTT, end state) and prints\n"
+    "one record per connection as it ends; open ones at the end of the file or on Ctrl-C. A\n"
+    "summary of what was seen and skipped goes to stderr. Columns: see capture/README.md.\n";
+
+std::atomic<capture::PcapSource*> g_source{nullptr};
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) {
+  g_stop = 1;
+  if (capture::PcapSource* s = g_source.load()) s->break_loop();
+}
+
+// -r/-i/-f as their long forms (tcpdump's spelling, which users type).
+std::vector<std::string> long_forms(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const std::string& a : args) {
+    if (a == "-r")
+      out.push_back("--read");
+    else if (a == "-i")
+      out.push_back("--interface");
+    else if (a == "-f")
+      out.push_back("--filter");
+    else
+      out.push_back(a);
+  }
+  return out;
+}
+
+enum class Format { kTable, kCsv, kJson };
+
+struct Settings {
+  capture::SourceOptions source;
+  capture::FlowTableOptions table;
+  Format format = Format::kTable;
+  bool progress = false;
+  double duration = 0;
+};
+
+Result<Settings> settings(const ParsedArgs& args) {
+  Settings s;
+  s.source.file = args.get("read");
+  s.source.interface = args.get("interface");
+  s.source.filter = args.get("filter");
+  if (s.source.file.empty() == s.source.interface.empty())
+    return fail("give exactly one of -r FILE and -i IFACE");
+  const std::string format = args.get("format", "table");
+  if (format == "csv")
+    s.format = Format::kCsv;
+  else if (format == "json")
+    s.format = Format::kJson;
+  else if (format != "table")
+    return fail("--format " + format + ": expected table, csv or json");
+  auto snaplen = number_option(args, "snaplen", 262144, 64, 262144);
+  auto flows = number_option(args, "max-flows", 131072, 1, 1e8);
+  auto idle = number_option(args, "idle-timeout", 300, 0.001, 1e7);
+  auto duration = number_option(args, "duration", 0, 0, 1e9);
+  for (auto* r : {&snaplen, &flows, &idle, &duration}) {
+    if (!*r) return fail(r->error());
+  }
+  s.source.snaplen = static_cast<int>(*snaplen);
+  s.source.promiscuous = !args.has("no-promisc");
+  s.table.max_flows = static_cast<std::size_t>(*flows);
+  s.table.idle_timeout = static_cast<capture::Micros>(*idle * 1e6);
+  s.duration = *duration;
+  s.progress = args.has("progress") && ::isatty(2);
+  return s;
+}
+
+// Writes records as they come, in the chosen format, through one buffer flushed per batch.
+class Printer {
+ public:
+  Printer(Format f, std::ostream& out) : format_(f), out_(out) {
+    if (f == Format::kCsv) capture::append_csv_header(buffer_);
+    if (f == Format::kTable) capture::append_table_header(buffer_);
+  }
+  void add(const capture::FlowRecord& r) {
+    ++records_;
+    if (format_ == Format::kCsv) capture::append_csv_row(buffer_, r);
+    if (format_ == Format::kJson) capture::append_json_row(buffer_, r);
+    if (format_ == Format::kTable) capture::append_table_row(buffer_, r);
+    if (buffer_.size() > 64 * 1024) flush();
+  }
+  void flush() {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    out_.flush();
+    buffer_.clear();
+  }
+  std::uint64_t records() const { return records_; }
+
+ private:
+  Format format_;
+  std::ostream& out_;
+  std::string buffer_;
+  std::uint64_t records_ = 0;
+};
+
+std::string summary(const capture::CaptureCounters& c, const capture::FlowTableStats& t,
+                    std::uint64_t records) {
+  std::string s = "mplane capture: " + std::to_string(c.packets) + " packets (" +
+                  std::to_string(c.ip_packets) + " IP, " + std::to_string(c.non_ip) + " not IP, " +
+                  std::to_string(c.fragments) + " non-first fragments, " +
+                  std::to_string(c.other_protocols) + " other protocols, " +
+                  std::to_string(c.malformed_total()) + " malformed";
+  for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+    if (c.malformed[i] == 0) continue;
+    s += " " + std::string(capture::malformed_name(static_cast<capture::Malformed>(i))) + "=" +
+         std::to_string(c.malformed[i]);
+  }
+  s += "), " + std::to_string(records) + " flows (" + std::to_string(t.flows_evicted) +
+       " evicted, " + std::to_string(t.tcp_reused) + " TCP 4-tuples reused)";
+  if (c.kernel_dropped || c.interface_dropped) {
+    s += ", dropped: " + std::to_string(c.kernel_dropped) + " by the kernel, " +
+         std::to_string(c.interface_dropped) + " by the interface";
+  } else {
+    s += ", no drops reported";
+  }
+  return s + "\n";
+}
+
+void show_progress(const capture::PcapSource& src, const capture::CaptureCounters& c,
+                   double seconds) {
+  const double size = static_cast<double>(src.file_size());
+  const double done = size > 0 ? static_cast<double>(src.file_position()) / size : 0;
+  const int width = 30, filled = static_cast<int>(done * width);
+  std::fprintf(stderr, "\r[%s%s] %3d%%  %llu packets  %.2f Mpkt/s ",
+               std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+               static_cast<int>(done * 100), static_cast<unsigned long long>(c.packets),
+               seconds > 0 ? static_cast<double>(c.packets) / seconds / 1e6 : 0.0);
+}
+
+int analyse(const Settings& s, Io io) {
+  auto source = capture::PcapSource::open(s.source);
+  if (!source) {
+    io.err << "mplane capture: " << source.error() << "\n";
+    return kExitInvalid;
+  }
+  capture::PcapSource& src = **source;
+  Printer printer(s.format, io.out);
+  capture::Analyzer analyzer(src.link_type(), s.table,
+                             [&](const capture::FlowRecord& r) { printer.add(r); });
+  g_stop = 0;
+  g_source = &src;
+  auto old_int = std::signal(SIGINT, &on_stop_signal);
+  auto old_term = std::signal(SIGTERM, &on_stop_signal);
+  const auto start = std::chrono::steady_clock::now();
+  auto next_progress = start;
+  const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
+    analyzer.packet(ts, frame, len);
+  };
+  std::string error;
+  while (!g_stop && !src.at_end()) {
+    auto n = src.read(4096, fn);
+    if (!n) {
+      error = n.error();
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    if (src.live()) {
+      analyzer.expire(std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count());
+      printer.flush();  // live: records as they come
+      if (s.duration > 0 && elapsed >= s.duration) break;
+    }
+    if (s.progress && !src.live() && now >= next_progress) {
+      show_progress(src, analyzer.counters(), elapsed);
+      next_progress = now + std::chrono::milliseconds(200);
+    }
+  }
+  g_source = nullptr;
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
+  if (s.progress && !src.live()) std::fputs("\n", stderr);
+  analyzer.finish();
+  printer.flush();
+  const capture::PcapSource::Stats st = src.stats();
+  analyzer.counters().kernel_dropped = st.kernel_dropped;
+  analyzer.counters().interface_dropped = st.interface_dropped;
+  io.err << summary(analyzer.counters(), analyzer.table().stats(), printer.records());
+  if (!error.empty()) {
+    io.err << "mplane capture: " << error << "\n";
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_capture(const std::vector<std::string>& raw, Io io) {
+  auto args = parse_args(long_forms(raw), kOptions);
+  if (!args) {
+    io.err << "mplane capture: " << args.error() << "\n";
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    io.out << kUsage << "Options:\n" << format_options(kOptions);
+    return kExitOk;
+  }
+  if (!args->positional.empty()) {
+    io.err << "mplane capture: unexpected argument '" << args->positional[0] << "'\n";
+    return kExitUsage;
+  }
+  auto s = settings(*args);
+  if (!s) {
+    io.err << "mplane capture: " << s.error() << "\n";
+    return kExitUsage;
+  }
+  return analyse(*s, io);
+}
+
+}  // namespace mplane::cli
