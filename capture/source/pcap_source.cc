@@ -1,5 +1,6 @@
 #include "capture/source/pcap_source.h"
 
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -62,6 +63,16 @@ Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
                 " is not supported (Ethernet, Linux cooked v1/v2, raw IP, BSD loopback)");
   }
   if (auto st = apply_filter(p, o.filter, what); !st) return fail(st.error());
+  if (s->live_) {
+    // Non-blocking, with our own poll(): on Linux a blocking read can wait forever when no
+    // packet comes at all (the kernel's block timeout only starts with a first packet).
+    char error[PCAP_ERRBUF_SIZE] = {};
+    s->fd_ = pcap_get_selectable_fd(p);
+    if (s->fd_ < 0 || pcap_setnonblock(p, 1, error) != 0) {
+      return fail(what + ": cannot read without blocking: " + error);
+    }
+    s->timeout_ms_ = o.timeout_ms;
+  }
   if (!s->live_) {
     struct stat st {};
     if (::stat(o.file.c_str(), &st) == 0) s->file_size_ = static_cast<std::uint64_t>(st.st_size);
@@ -78,6 +89,10 @@ void PcapSource::on_packet(u_char* user, const pcap_pkthdr* h, const u_char* byt
 }
 
 Result<std::size_t> PcapSource::read(std::size_t budget, const PacketFn& fn) {
+  if (live_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms_) <= 0) return std::size_t{0};  // nothing yet, or a signal
+  }
   fn_ = &fn;
   const int n =
       pcap_dispatch(pcap_, static_cast<int>(budget), &on_packet, reinterpret_cast<u_char*>(this));

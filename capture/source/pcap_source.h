@@ -40,8 +40,8 @@ class PcapSource {
 
   LinkType link_type() const { return link_; }
   bool live() const { return live_; }
-  // Reads up to `budget` frames (fewer if the file ends or, live, none is waiting past the
-  // timeout). Returns how many; at_end() tells a finished file.
+  // Reads up to `budget` frames (fewer if the file ends or, live, none comes within the
+  // timeout: then 0). Returns how many; at_end() tells a finished file.
   Result<std::size_t> read(std::size_t budget, const PacketFn& fn);
   bool at_end() const { return at_end_; }
   // Stops a read() in progress from another thread or a signal handler (pcap_breakloop).
@@ -64,6 +64,8 @@ class PcapSource {
   bool live_ = false;
   bool at_end_ = false;
   std::uint64_t file_size_ = 0;
+  int fd_ = -1;           // live: selectable descriptor
+  int timeout_ms_ = 100;  // live: longest wait in read()
   const PacketFn* fn_ = nullptr;
 };
 
