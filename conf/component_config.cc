@@ -142,6 +142,14 @@ Result<std::string> existing_file(const Field& f, std::string_view text) {
   return path;
 }
 
+Result<std::string> existing_directory(const Field& f, std::string_view text) {
+  if (text.empty()) return f.error("no directory given");
+  std::string path = resolve(f.ini, text);
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return f.error(in_quotes(path) + " is not a directory");
+  return path;
+}
+
 Result<std::uint16_t> port(const Field& f) {
   auto n = natural(f, 1, 65535);
   if (!n) return fail(std::move(n).error());
@@ -364,7 +372,14 @@ void read_role_lists(const IniSection& section, std::vector<RoleList>& out) {
 
 // ---- services ------------------------------------------------------------------------------
 
-enum class OptionKind : std::uint8_t { kDuration, kSourceIp4, kSourceIp6, kRate };
+enum class OptionKind : std::uint8_t {
+  kDuration,
+  kSourceIp4,
+  kSourceIp6,
+  kRate,
+  kText,
+  kDirectory
+};
 
 struct OptionRule {
   std::string_view key;
@@ -384,13 +399,19 @@ constexpr OptionRule kPingOptions[] = {
     {"source-ip6", "ip6addr", OptionKind::kSourceIp6, ""},
     {"max-rate", "", OptionKind::kRate, "100"},
 };
-constexpr ServiceRule kServices[] = {
-    {"loopback", {}},
-    {"sleep", kSleepOptions},
-    {"ping", kPingOptions},
-    {"counter", {}},
+constexpr OptionRule kCaptureOptions[] = {
+    {"interface", "", OptionKind::kText, ""},
+    {"files", "", OptionKind::kDirectory, ""},
+    {"filter", "", OptionKind::kText, ""},
+    {"max-flows", "", OptionKind::kRate, "131072"},
+    {"idle-timeout", "", OptionKind::kDuration, "5m"},
+    {"store", "", OptionKind::kRate, "100000"},
 };
-constexpr std::string_view kServiceNames[] = {"loopback", "sleep", "ping", "counter"};
+constexpr ServiceRule kServices[] = {
+    {"loopback", {}}, {"sleep", kSleepOptions},     {"ping", kPingOptions},
+    {"counter", {}},  {"capture", kCaptureOptions},
+};
+constexpr std::string_view kServiceNames[] = {"loopback", "sleep", "ping", "counter", "capture"};
 constexpr std::string_view kPingModule = "mplane.components.ping";
 
 // The canonical text of a valid option value.
@@ -414,6 +435,11 @@ Result<std::string> option_value(const Field& f, OptionKind kind) {
       if (!n) return fail(std::move(n).error());
       return std::to_string(*n);
     }
+    case OptionKind::kText:
+      if (f.entry.value.empty()) return f.bad("is empty");
+      return f.entry.value;
+    case OptionKind::kDirectory:
+      return existing_directory(f, f.entry.value);
   }
   return f.bad("has an unknown option kind");  // unreachable
 }
@@ -447,6 +473,13 @@ Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section
     return error_at(
         ini, section.line,
         "[" + section.name + "] enables no measurement: set " + what + " (an address or AUTO)");
+  }
+  if (rule.name == "capture" && !service.options.contains("interface") &&
+      !service.options.contains("files")) {
+    return error_at(ini, section.line,
+                    "[" + section.name +
+                        "] enables no measurement: set interface (live capture) and/or files "
+                        "(a directory of capture files clients may name)");
   }
   return service;
 }
@@ -488,7 +521,7 @@ Status<> read_service_section(const IniFile& ini, const IniSection& section, Com
   if (rule == nullptr) {
     return error_at(ini, section.line,
                     "unknown service [" + section.name + "] (built-in services: loopback, " +
-                        "sleep, ping, counter)" + suggestion(name, kServiceNames));
+                        "sleep, ping, counter, capture)" + suggestion(name, kServiceNames));
   }
   return add_service(ini, section, *rule, false, c);
 }

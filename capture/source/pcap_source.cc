@@ -71,7 +71,7 @@ Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
     if (s->fd_ < 0 || pcap_setnonblock(p, 1, error) != 0) {
       return fail(what + ": cannot read without blocking: " + error);
     }
-    s->timeout_ms_ = o.timeout_ms;
+    s->timeout_ms_ = o.wait_ms >= 0 ? o.wait_ms : o.timeout_ms;
   }
   if (!s->live_) {
     struct stat st {};

@@ -25,6 +25,7 @@ struct SourceOptions {
   bool promiscuous = true;
   int buffer_bytes = 64 * 1024 * 1024;  // live: the kernel ring
   int timeout_ms = 100;                 // live: how long the kernel may hold packets back
+  int wait_ms = -1;                     // live: longest wait in read() (-1: timeout_ms)
 };
 
 class PcapSource {

@@ -1,5 +1,7 @@
 #include "engine/sched/job.h"
 
+#include <algorithm>
+
 namespace mplane::sched {
 
 Job::Job(Scheduler& scheduler, const model::Message& spec, const Service* service,
@@ -80,8 +82,28 @@ const model::Message& Job::streamed_notice() {
   return *streamed_notice_;
 }
 
+void Job::set_metadata(const model::Element* element, model::Value value) {
+  const model::Value kept = model::copy_value(value, arena_);
+  for (model::Metadatum& m : extra_metadata_) {
+    if (m.element == element) {
+      m.value = kept;
+      return;
+    }
+  }
+  extra_metadata_.push_back({element, kept});
+}
+
 void Job::build_result(std::optional<model::When> measured) {
   result_ = spec_;
+  for (const model::Metadatum& extra : extra_metadata_) {
+    auto same = std::find_if(result_.metadata.begin(), result_.metadata.end(),
+                             [&](const model::Metadatum& m) { return m.element == extra.element; });
+    if (same != result_.metadata.end()) {
+      same->value = extra.value;
+    } else {
+      result_.metadata.push_back(extra);
+    }
+  }
   result_.kind = model::MessageKind::kResult;
   result_.link.reset();
   if (!measured) {

@@ -33,6 +33,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   TimerId at(MicrosSinceEpoch t, std::function<void()> fn) override;
   void cancel(TimerId id) override;
   uv_loop_s* loop() const override { return scheduler_.loop_; }
+  void set_metadata(const model::Element* element, model::Value value) override;
 
   // A kWorker run ended (on the shard): complete with what the worker recorded.
   void complete_from_worker();
@@ -104,6 +105,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   void notify_sink();
 
   std::vector<model::Column> columns_;
+  std::vector<model::Metadatum> extra_metadata_;  // set_metadata(), merged into the result
   std::size_t rows_ = 0;
   std::optional<model::Message> receipt_;
   model::Message result_;

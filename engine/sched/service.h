@@ -65,6 +65,11 @@ class JobContext {
 
   // The shard's loop, for sockets; null when the scheduler runs without one (unit tests).
   virtual uv_loop_s* loop() const = 0;
+
+  // Adds (or replaces) a metadata item of the result, e.g. the quality of a capture. Values
+  // are copied. A result streamed to its client has written its metadata already: items set
+  // after the stream began do not reach that client.
+  virtual void set_metadata(const model::Element* element, model::Value value) = 0;
 };
 
 class Service {

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "engine/services/capture_service.h"
 #include "engine/services/counter_service.h"
 #include "engine/services/loopback_service.h"
 #include "engine/services/ping_service.h"
@@ -89,6 +90,14 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
 Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
                      std::vector<sched::ServicePtr>& out) {
   if (c.name == "ping") return add_ping(c, regs, clock, out);
+  if (c.name == "capture") {
+    auto cfg = capture_config(c);
+    if (!cfg) return fail(cfg.error());
+    auto services = make_capture_services(*cfg, regs);
+    if (!services) return fail(c.origin + ": " + services.error());
+    for (auto& s : services.value()) out.push_back(std::move(s));
+    return Ok{};
+  }
   Result<sched::ServicePtr> s = fail(c.origin + ": no built-in service '" + c.name + "'");
   if (c.name == "loopback") s = LoopbackService::create(regs);
   if (c.name == "counter") s = CounterService::create(regs);
@@ -109,14 +118,16 @@ Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& reg
 }  // namespace
 
 const std::vector<std::string>& builtin_service_names() {
-  static const std::vector<std::string> kNames = {"loopback", "sleep", "ping", "counter"};
+  static const std::vector<std::string> kNames = {"loopback", "sleep", "ping", "counter",
+                                                  "capture"};
   return kNames;
 }
 
 std::vector<conf::ServiceConfig> default_service_configs() {
   std::vector<conf::ServiceConfig> out;
   for (const std::string& name : builtin_service_names()) {
-    if (name != "counter") out.push_back({name, {}, "<default>"});  // a test service: asked for
+    // counter is a test service, capture needs its configuration: both are asked for.
+    if (name != "counter" && name != "capture") out.push_back({name, {}, "<default>"});
   }
   return out;
 }

@@ -231,8 +231,7 @@ TEST_CASE("component config: errors name file, line and reason", "[conf][compone
       // services
       {"[service_pong]\n",
        "comp.conf:1: unknown service [service_pong] (built-in services: loopback, sleep, ping, "
-       "counter) "
-       "(did you mean 'ping'?)"},
+       "counter, capture) (did you mean 'ping'?)"},
       {"[service_loopback]\nx = 1\n", "comp.conf:2: unknown key 'x' in [service_loopback]"},
       {"[service_sleep]\nmax-duration = forever\n",
        "comp.conf:2: [service_sleep] max-duration: 'forever' is not a duration (like 30s, 5m, "

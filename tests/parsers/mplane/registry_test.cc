@@ -9,8 +9,9 @@ namespace {
 TEST_CASE("the built-in core registry has the 113 RI elements", "[parsers][registry]") {
   auto regs = conf::load_registries({});
   REQUIRE(regs.ok());
-  // 113 core elements + the 2 loopback test elements + the 2 of the engine registry
-  CHECK(regs->element_count() == 117);
+  // 113 core elements + the 2 loopback test elements + the engine registry's 2 test and 57
+  // flow elements
+  CHECK(regs->element_count() == 174);
   CHECK(regs->has_uri(model::kCoreRegistryUri));
   const model::Element* e = regs->find("connectivity.ip");
   REQUIRE(e);

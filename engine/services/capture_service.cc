@@ -1,0 +1,393 @@
+#include "engine/services/capture_service.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+#include "capture/analyzer.h"
+#include "capture/output/flow_columns.h"
+#include "capture/output/flow_elements.h"
+#include "capture/source/pcap_source.h"
+#include "engine/services/capability_service.h"
+
+namespace mplane::services {
+namespace {
+
+using capture::FlowRecord;
+using capture::Micros;
+
+constexpr std::string_view kRegistry = "http://mplane-engine.org/registry/engine";
+constexpr std::size_t kFramesPerTurn = 65536;  // work budget of one loop turn (STYLE C9)
+constexpr Micros kLivePoll = 100'000;
+
+// The capability's JSON: every flow column as a result, the given parameters.
+std::string capability_json(std::string_view verb, const std::string& label, std::string_view when,
+                            const std::vector<std::pair<std::string, std::string>>& parameters) {
+  std::string j = "{\"capability\": \"" + std::string(verb) + "\", \"version\": 1, \"label\": \"" +
+                  label + "\", \"registry\": \"" + std::string(kRegistry) + "\", \"when\": \"" +
+                  std::string(when) + "\", \"parameters\": {";
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    j += (i ? ", \"" : "\"") + parameters[i].first + "\": \"" + parameters[i].second + "\"";
+  }
+  j += "}, \"results\": [";
+  bool first = true;
+  for (const capture::FlowColumn& c : capture::flow_columns()) {
+    j += (first ? "\"" : ", \"") + capture::flow_element(c.name).name + "\"";
+    first = false;
+  }
+  return j + "]}";
+}
+
+Result<std::unique_ptr<json::OwnedMessage>> parse_capability(const model::RegistrySet& regs,
+                                                             const std::string& text) {
+  json::MessageReader reader(regs);
+  auto owned = json::parse_owned(reader, text);
+  if (!owned) return fail("capture capability: " + owned.error().describe(text));
+  return std::move(owned.value());
+}
+
+// Finished flows of the live captures, for queries: bounded, shared by every shard.
+class FlowStore {
+ public:
+  static FlowStore& instance() {
+    static FlowStore store;
+    return store;
+  }
+  void set_capacity(std::size_t n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    capacity_ = std::max<std::size_t>(n, 1);
+  }
+  void add(const FlowRecord& r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    flows_.push_back(r);
+    while (flows_.size() > capacity_) flows_.pop_front();
+  }
+  template <class Fn>
+  void each(Fn&& fn) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const FlowRecord& r : flows_) fn(r);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<FlowRecord> flows_;
+  std::size_t capacity_ = 100000;
+};
+
+// "1234567890.123456" back to microseconds.
+Micros micros_of(std::string_view text) {
+  const std::size_t dot = text.find('.');
+  Micros s = 0, us = 0;
+  for (char c : text.substr(0, dot)) s = s * 10 + (c - '0');
+  if (dot != std::string_view::npos) {
+    for (char c : text.substr(dot + 1)) us = us * 10 + (c - '0');
+  }
+  return s * 1'000'000 + us;
+}
+
+// Result rows from flow records, in the order of a specification's result columns.
+class RowMaker {
+ public:
+  explicit RowMaker(const model::Message& spec) {
+    const auto& columns = capture::flow_columns();
+    for (const model::Column& c : spec.columns) {
+      int index = -1;
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (capture::flow_element(columns[i].name).name == c.element->name)
+          index = static_cast<int>(i);
+      }
+      index_.push_back(index);
+      prims_.push_back(c.element->prim);
+    }
+    texts_.resize(index_.size());
+    row_.resize(index_.size());
+  }
+  void add(sched::JobContext& ctx, const FlowRecord& r) {
+    const auto& columns = capture::flow_columns();
+    for (std::size_t i = 0; i < index_.size(); ++i) {
+      texts_[i].clear();
+      if (index_[i] >= 0) columns[static_cast<std::size_t>(index_[i])].append(texts_[i], r);
+      row_[i] = value_of(texts_[i], prims_[i]);
+    }
+    ctx.add_row(row_);
+  }
+
+ private:
+  static model::Value value_of(const std::string& text, model::Prim prim) {
+    if (text.empty()) return model::Value::none();
+    if (prim == model::Prim::kTime) {
+      return model::Value::time(model::TimePoint::absolute(micros_of(text)));
+    }
+    auto v = model::parse_value(prim, text);
+    return v ? *v : model::Value::none();
+  }
+  std::vector<int> index_;
+  std::vector<model::Prim> prims_;
+  std::vector<std::string> texts_;
+  std::vector<model::Value> row_;
+};
+
+// The capture-quality metadata elements.
+struct QualityElements {
+  const model::Element *source = nullptr, *packets = nullptr, *kernel = nullptr,
+                       *interface = nullptr, *malformed = nullptr, *evicted = nullptr;
+  static Result<QualityElements> find(const model::RegistrySet& regs) {
+    QualityElements q;
+    const std::pair<const model::Element**, const char*> wanted[] = {
+        {&q.source, "flow.capture.source"},
+        {&q.packets, "flow.capture.packets"},
+        {&q.kernel, "flow.capture.dropped.kernel"},
+        {&q.interface, "flow.capture.dropped.interface"},
+        {&q.malformed, "flow.capture.malformed"},
+        {&q.evicted, "flow.capture.evicted"}};
+    for (const auto& [slot, name] : wanted) {
+      *slot = regs.find(name);
+      if (!*slot) return fail(std::string("the engine registry has no element ") + name);
+    }
+    return q;
+  }
+  void report(sched::JobContext& ctx, const std::string& what, const capture::Analyzer& a) const {
+    const capture::CaptureCounters& c = a.counters();
+    const auto n = [](std::uint64_t v) {
+      return model::Value::natural(static_cast<std::int64_t>(v));
+    };
+    ctx.set_metadata(source, model::Value::string(what));
+    ctx.set_metadata(packets, n(c.packets));
+    ctx.set_metadata(kernel, n(c.kernel_dropped));
+    ctx.set_metadata(interface, n(c.interface_dropped));
+    ctx.set_metadata(malformed, n(c.malformed_total()));
+    ctx.set_metadata(evicted, n(a.table().stats().flows_evicted));
+  }
+};
+
+// One running capture job: its source, its analyser, how its rows are made.
+struct CaptureJob {
+  std::unique_ptr<capture::PcapSource> source;
+  std::unique_ptr<capture::Analyzer> analyzer;
+  std::unique_ptr<RowMaker> rows;
+  std::string what;
+  Micros first = 0, last = 0;  // packet times seen
+};
+
+// Shared by the file and live services: jobs by context, set-up, completion.
+class CaptureServiceBase : public CapabilityService {
+ public:
+  CaptureServiceBase(std::unique_ptr<json::OwnedMessage> cap, std::string name, CaptureConfig cfg,
+                     QualityElements quality)
+      : CapabilityService(std::move(cap), std::move(name)),
+        config_(std::move(cfg)),
+        quality_(quality) {}
+
+ protected:
+  CaptureJob* begin_job(sched::JobContext& ctx, capture::SourceOptions o, bool store) {
+    auto src = capture::PcapSource::open(o);
+    if (!src) {
+      ctx.fail("capture: " + src.error());
+      return nullptr;
+    }
+    auto job = std::make_unique<CaptureJob>();
+    job->what = o.file.empty() ? o.interface : std::filesystem::path(o.file).filename().string();
+    job->rows = std::make_unique<RowMaker>(ctx.specification());
+    CaptureJob* raw = job.get();
+    job->analyzer = std::make_unique<capture::Analyzer>((*src)->link_type(), config_.table,
+                                                        [raw, &ctx, store](const FlowRecord& r) {
+                                                          raw->rows->add(ctx, r);
+                                                          if (store) FlowStore::instance().add(r);
+                                                        });
+    job->source = std::move(src.value());
+    jobs_[&ctx] = std::move(job);
+    return raw;
+  }
+  // Reads up to `budget` frames; false on a read error (the job has failed then).
+  bool read(sched::JobContext& ctx, CaptureJob& job, std::size_t budget) {
+    const capture::PcapSource::PacketFn fn = [&job](std::int64_t ts, auto frame,
+                                                    std::uint32_t len) {
+      if (!job.first) job.first = ts;
+      job.last = std::max(job.last, ts);
+      job.analyzer->packet(ts, frame, len);
+    };
+    auto n = job.source->read(budget, fn);
+    if (!n) {
+      ctx.fail("capture: " + n.error());
+      jobs_.erase(&ctx);
+      return false;
+    }
+    return true;
+  }
+  // Flushes open flows, reports the quality and completes the job over `measured`.
+  void complete(sched::JobContext& ctx, CaptureJob& job, model::When measured) {
+    job.analyzer->finish();
+    const capture::PcapSource::Stats st = job.source->stats();
+    job.analyzer->counters().kernel_dropped = st.kernel_dropped;
+    job.analyzer->counters().interface_dropped = st.interface_dropped;
+    quality_.report(ctx, job.what, *job.analyzer);
+    jobs_.erase(&ctx);  // before finish(): the context is gone after it
+    ctx.finish(measured);
+  }
+  CaptureJob* job_of(sched::JobContext& ctx) {
+    auto it = jobs_.find(&ctx);
+    return it == jobs_.end() ? nullptr : it->second.get();
+  }
+
+  CaptureConfig config_;
+  QualityElements quality_;
+  std::unordered_map<const sched::JobContext*, std::unique_ptr<CaptureJob>> jobs_;
+};
+
+model::When range(Micros a, Micros b) {
+  return model::When::range(model::TimePoint::absolute(a),
+                            model::TimePoint::absolute(std::max(a, b)));
+}
+
+class FileCaptureService final : public CaptureServiceBase {
+ public:
+  using CaptureServiceBase::CaptureServiceBase;
+
+  void start(sched::JobContext& ctx) override {
+    const model::Parameter* p = ctx.specification().find_parameter("flow.capture.file");
+    const std::string name(p ? p->value.as_string() : std::string_view());
+    // A name in the allowed directory, nothing else (no path, no way out of it).
+    if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
+      return ctx.fail("flow.capture.file: give the name of a file in the capture directory");
+    }
+    capture::SourceOptions o;
+    o.file = (std::filesystem::path(config_.files) / name).string();
+    if (!begin_job(ctx, o, false)) return;
+    produce(ctx);
+  }
+  void resume(sched::JobContext& ctx) override { produce(ctx); }
+  void interrupt(sched::JobContext& ctx) override {
+    if (CaptureJob* job = job_of(ctx)) complete(ctx, *job, range(job->first, job->last));
+  }
+
+ private:
+  void produce(sched::JobContext& ctx) {
+    CaptureJob* job = job_of(ctx);
+    if (!job || !read(ctx, *job, kFramesPerTurn)) return;
+    if (job->source->at_end()) return complete(ctx, *job, range(job->first, job->last));
+    if (ctx.paused()) return;
+    ctx.at(ctx.now(), [this, &ctx] { produce(ctx); });
+  }
+};
+
+class LiveCaptureService final : public CaptureServiceBase {
+ public:
+  using CaptureServiceBase::CaptureServiceBase;
+
+  void start(sched::JobContext& ctx) override {
+    capture::SourceOptions o;
+    o.interface = config_.interface;
+    o.filter = config_.filter;
+    o.wait_ms = 0;  // read() never waits: the job polls on a timer
+    if (!begin_job(ctx, o, true)) return;
+    poll(ctx);
+  }
+  void interrupt(sched::JobContext& ctx) override {
+    if (CaptureJob* job = job_of(ctx)) complete(ctx, *job, range(ctx.started_at(), ctx.now()));
+  }
+
+ private:
+  void poll(sched::JobContext& ctx) {
+    CaptureJob* job = job_of(ctx);
+    if (!job || !read(ctx, *job, kFramesPerTurn)) return;
+    job->analyzer->expire(ctx.now());
+    ctx.at(ctx.now() + kLivePoll, [this, &ctx] { poll(ctx); });
+  }
+};
+
+class FlowQueryService final : public CapabilityService {
+ public:
+  FlowQueryService(std::unique_ptr<json::OwnedMessage> cap, std::string name)
+      : CapabilityService(std::move(cap), std::move(name)) {}
+
+  void start(sched::JobContext& ctx) override {
+    const model::Message& spec = ctx.specification();
+    const model::Interval window = spec.when->resolve(ctx.now());
+    const Micros from = window.start.value_or(0), to = window.end.value_or(ctx.now());
+    std::optional<model::Address> host;
+    if (const model::Parameter* h = spec.find_parameter("flow.query.host");
+        h && !h->value.is_none() && h->value.as_string() != "any") {
+      auto a = model::parse_address(h->value.as_string());
+      if (!a) return ctx.fail("flow.query.host: " + a.error());
+      host = *a;
+    }
+    std::optional<std::int64_t> port;
+    if (const model::Parameter* p = spec.find_parameter("flow.query.port");
+        p && !p->value.is_none() && p->value.as_natural() != 0) {
+      port = p->value.as_natural();
+    }
+    RowMaker rows(spec);
+    FlowStore::instance().each([&](const FlowRecord& r) {
+      if (r.last < from || r.last > to) return;
+      if (host && !matches(*host, r.client_ip) && !matches(*host, r.server_ip)) return;
+      if (port && r.client_port != *port && r.server_port != *port) return;
+      rows.add(ctx, r);
+    });
+    ctx.finish(range(from, to));
+  }
+
+ private:
+  static bool matches(const model::Address& a, const capture::IpAddress& b) {
+    return a.family == b.family &&
+           std::memcmp(a.bytes, b.bytes.data(), a.family == 4 ? 4 : 16) == 0;
+  }
+};
+
+}  // namespace
+
+Result<CaptureConfig> capture_config(const conf::ServiceConfig& c) {
+  CaptureConfig cfg;
+  auto get = [&](const char* key) {
+    auto it = c.options.find(key);
+    return it == c.options.end() ? std::string() : it->second;
+  };
+  cfg.interface = get("interface");
+  cfg.files = get("files");
+  cfg.filter = get("filter");
+  if (cfg.interface.empty() && cfg.files.empty()) {
+    return fail(c.origin +
+                ": the capture service needs an interface and/or a files directory "
+                "([service_capture] in the configuration)");
+  }
+  if (auto n = get("max-flows"); !n.empty()) cfg.table.max_flows = std::stoul(n);
+  if (auto n = get("store"); !n.empty()) cfg.store = std::stoul(n);
+  if (auto d = get("idle-timeout"); !d.empty()) {
+    auto micros = model::parse_duration(d);
+    if (!micros) return fail(c.origin + ": idle-timeout: " + micros.error());
+    cfg.table.idle_timeout = *micros;
+  }
+  return cfg;
+}
+
+Result<std::vector<sched::ServicePtr>> make_capture_services(const CaptureConfig& cfg,
+                                                             const model::RegistrySet& regs) {
+  auto quality = QualityElements::find(regs);
+  if (!quality) return fail(quality.error());
+  std::vector<sched::ServicePtr> out;
+  if (!cfg.files.empty()) {
+    auto cap =
+        parse_capability(regs, capability_json("measure", "capture-flows-file", "now ... future",
+                                               {{"flow.capture.file", "*"}}));
+    if (!cap) return fail(cap.error());
+    out.push_back(std::make_unique<FileCaptureService>(std::move(cap.value()), "capture-file", cfg,
+                                                       *quality));
+  }
+  if (!cfg.interface.empty()) {
+    FlowStore::instance().set_capacity(cfg.store);
+    auto live = parse_capability(
+        regs, capability_json("measure", "capture-flows-" + cfg.interface, "now ... future", {}));
+    if (!live) return fail(live.error());
+    out.push_back(std::make_unique<LiveCaptureService>(std::move(live.value()), "capture-live", cfg,
+                                                       *quality));
+    auto query = parse_capability(
+        regs, capability_json("query", "capture-flows-query", "past ... now",
+                              {{"flow.query.host", "*"}, {"flow.query.port", "*"}}));
+    if (!query) return fail(query.error());
+    out.push_back(std::make_unique<FlowQueryService>(std::move(query.value()), "capture-query"));
+  }
+  return out;
+}
+
+}  // namespace mplane::services
