@@ -38,10 +38,67 @@ Result<pcap_t*> open_live(const SourceOptions& o) {
   return p;
 }
 
+// A classic pcap file through a memory map; null if the file is something else (pcapng).
+Result<std::unique_ptr<PcapSource>> open_mapped(const SourceOptions& o) {
+  auto mapped = MappedPcap::open(o.file);
+  if (!mapped) return fail(mapped.error());
+  if (!*mapped) return std::unique_ptr<PcapSource>();
+  LinkType link;
+  if (!link_type_from_dlt((*mapped)->link_type(), link)) {
+    const char* name = pcap_datalink_val_to_name((*mapped)->link_type());
+    return fail(o.file + ": link type " + std::string(name ? name : "?") +
+                " is not supported (Ethernet, Linux cooked v1/v2, raw IP, BSD loopback)");
+  }
+  return PcapSource::from_mapped(std::move(mapped.value()), link, o);
+}
+
 }  // namespace
+
+Result<std::unique_ptr<PcapSource>> PcapSource::from_mapped(std::unique_ptr<MappedPcap> mapped,
+                                                            LinkType link, const SourceOptions& o) {
+  pcap_t* dead =
+      pcap_open_dead(mapped->link_type(), mapped->snaplen() > 0 ? mapped->snaplen() : 262144);
+  std::unique_ptr<PcapSource> s(new PcapSource(dead));
+  s->link_ = link;
+  s->file_size_ = mapped->size();
+  s->mapped_ = std::move(mapped);
+  if (!o.filter.empty()) {
+    if (pcap_compile(dead, &s->filter_, o.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      return fail(o.file + ": bad filter '" + o.filter + "': " + pcap_geterr(dead));
+    }
+    s->has_filter_ = true;
+  }
+  return s;
+}
+
+Result<std::size_t> PcapSource::read_mapped(std::size_t budget, const PacketFn& fn) {
+  MappedPcap::Frame f;
+  std::size_t n = 0;
+  while (n < budget) {
+    if (!mapped_->next(f)) {
+      at_end_ = true;
+      if (!mapped_->error().empty()) return fail(mapped_->error());
+      break;
+    }
+    if (has_filter_) {
+      pcap_pkthdr h{};
+      h.caplen = static_cast<bpf_u_int32>(f.bytes.size());
+      h.len = f.wire_len;
+      if (pcap_offline_filter(&filter_, &h, f.bytes.data()) == 0) continue;
+    }
+    fn(f.ts_us, f.bytes, f.wire_len);
+    ++n;
+  }
+  return n;
+}
 
 Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
   if (o.file.empty() == o.interface.empty()) return fail("give a capture file or an interface");
+  if (!o.file.empty()) {
+    auto mapped = open_mapped(o);
+    if (!mapped) return fail(mapped.error());
+    if (*mapped) return std::move(mapped.value());
+  }
   pcap_t* p = nullptr;
   const std::string what = o.file.empty() ? o.interface : o.file;
   if (!o.file.empty()) {
@@ -80,7 +137,10 @@ Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
   return s;
 }
 
-PcapSource::~PcapSource() { pcap_close(pcap_); }
+PcapSource::~PcapSource() {
+  if (has_filter_) pcap_freecode(&filter_);
+  if (pcap_) pcap_close(pcap_);
+}
 
 void PcapSource::on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
   auto* self = reinterpret_cast<PcapSource*>(user);
@@ -89,6 +149,7 @@ void PcapSource::on_packet(u_char* user, const pcap_pkthdr* h, const u_char* byt
 }
 
 Result<std::size_t> PcapSource::read(std::size_t budget, const PacketFn& fn) {
+  if (mapped_) return read_mapped(budget, fn);
   if (live_) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms_) <= 0) return std::size_t{0};  // nothing yet, or a signal
@@ -115,6 +176,7 @@ PcapSource::Stats PcapSource::stats() const {
 }
 
 std::uint64_t PcapSource::file_position() const {
+  if (mapped_) return mapped_->position();
   if (live_) return 0;
   FILE* f = pcap_file(pcap_);
   const long pos = f ? std::ftell(f) : -1;

@@ -1,7 +1,8 @@
-// Packet sources through libpcap (issue 5, "Capture"): capture files (pcap and pcapng, whatever
-// the extension says) and live interfaces (large kernel buffer, immediate mode off, snaplen,
-// promiscuous option, BPF filter). Frames are handed to a callback without copies; they are
-// valid during the call only.
+// Packet sources (issue 5, "Capture"): capture files (pcap and pcapng, whatever the extension
+// says) and live interfaces through libpcap (large kernel buffer, immediate mode off, snaplen,
+// promiscuous option, BPF filter). Classic pcap files are read through a memory map instead
+// (MappedPcap: no copy per packet), with the BPF filter still compiled and run by libpcap.
+// Frames are handed to a callback without copies; they are valid during the call only.
 #pragma once
 
 #include <pcap/pcap.h>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "capture/packet/decoder.h"
+#include "capture/source/mapped_pcap.h"
 #include "parsers/base/result.h"
 
 namespace mplane::capture {
@@ -35,6 +37,8 @@ class PcapSource {
 
   // Errors name the file or interface and libpcap's reason.
   static Result<std::unique_ptr<PcapSource>> open(const SourceOptions& options);
+  static Result<std::unique_ptr<PcapSource>> from_mapped(std::unique_ptr<MappedPcap> mapped,
+                                                         LinkType link, const SourceOptions& o);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -46,7 +50,9 @@ class PcapSource {
   Result<std::size_t> read(std::size_t budget, const PacketFn& fn);
   bool at_end() const { return at_end_; }
   // Stops a read() in progress from another thread or a signal handler (pcap_breakloop).
-  void break_loop() { pcap_breakloop(pcap_); }
+  void break_loop() {
+    if (pcap_) pcap_breakloop(pcap_);
+  }
 
   struct Stats {
     std::uint64_t received = 0, kernel_dropped = 0, interface_dropped = 0;
@@ -59,8 +65,12 @@ class PcapSource {
  private:
   explicit PcapSource(pcap_t* p) : pcap_(p) {}
   static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes);
+  Result<std::size_t> read_mapped(std::size_t budget, const PacketFn& fn);
 
-  pcap_t* pcap_;
+  pcap_t* pcap_;  // live and pcapng; for a mapped file, a dead handle (filter compilation)
+  std::unique_ptr<MappedPcap> mapped_;
+  bpf_program filter_{};
+  bool has_filter_ = false;
   LinkType link_ = LinkType::kEthernet;
   bool live_ = false;
   bool at_end_ = false;

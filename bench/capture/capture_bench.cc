@@ -1,0 +1,277 @@
+// End-to-end capture benchmark (issue 5): over one large capture file, in the same run,
+//   1. the floor: a plain pcap_next_ex loop touching each frame's length;
+//   2. reading and decoding every frame (no flow table);
+//   3. the full TCP analysis on one core (what `mplane capture` does);
+//   4. the analysis split over N shards by the symmetric flow hash: this thread reads, decodes
+//      and runs shard 0's flow table itself; each other shard thread runs its own flow table on
+//      the decoded packets it is given (batches through one lock-free SPSC ring per shard).
+// Passes 2-4 read through PcapSource, as the product does (a classic pcap file is memory-mapped:
+// see capture/source/mapped_pcap.h); pass 1 is libpcap's own loop, the issue's floor.
+// Each prints packets/s, MB/s (frame bytes on the wire) and its ratio to the floor; the run
+// ends with the process's peak RSS (the flow tables are bounded by --max-flows).
+//
+//   capture_bench TRACE.pcap [--shards N] [--max-flows N] [--repeat R]
+#include <pcap/pcap.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "capture/analyzer.h"
+#include "capture/packet/decoder.h"
+#include "capture/source/pcap_source.h"
+
+namespace {
+
+using namespace mplane::capture;
+using Clock = std::chrono::steady_clock;
+
+struct Figures {
+  std::uint64_t packets = 0, bytes = 0, flows = 0;
+  double seconds = 0;
+};
+
+void print(const char* what, const Figures& f, double floor_pps) {
+  const double pps = f.packets / f.seconds;
+  std::printf(
+      "%-44s %8.2f Mpkt/s %8.0f MB/s  %5.1f%% of the floor  (%llu packets, %llu flows, %.3f s)\n",
+      what, pps / 1e6, f.bytes / f.seconds / 1e6, floor_pps > 0 ? 100.0 * pps / floor_pps : 100.0,
+      static_cast<unsigned long long>(f.packets), static_cast<unsigned long long>(f.flows),
+      f.seconds);
+}
+
+pcap_t* open(const char* path) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, err);
+  if (!p) {
+    std::fprintf(stderr, "capture_bench: %s\n", err);
+    std::exit(1);
+  }
+  return p;
+}
+
+template <class Fn>
+Figures each_frame(const char* path, Fn&& fn) {
+  pcap_t* p = open(path);
+  Figures f;
+  pcap_pkthdr* h;
+  const u_char* bytes;
+  const auto start = Clock::now();
+  while (pcap_next_ex(p, &h, &bytes) == 1) {
+    ++f.packets;
+    f.bytes += h->len;
+    fn(h, bytes);
+  }
+  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  pcap_close(p);
+  return f;
+}
+
+// Every frame through the product's source (PcapSource), in batches.
+template <class Fn>
+Figures each_source_frame(const char* path, Fn&& fn) {
+  SourceOptions o;
+  o.file = path;
+  auto src = PcapSource::open(o);
+  if (!src) {
+    std::fprintf(stderr, "capture_bench: %s\n", src.error().c_str());
+    std::exit(1);
+  }
+  Figures f;
+  const PcapSource::PacketFn each = [&](std::int64_t ts, std::span<const std::uint8_t> frame,
+                                        std::uint32_t len) {
+    ++f.packets;
+    f.bytes += len;
+    fn(ts, frame, len);
+  };
+  const auto start = Clock::now();
+  while (!(*src)->at_end()) {
+    if (!(*src)->read(65536, each)) break;
+  }
+  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return f;
+}
+
+Figures floor_loop(const char* path) {
+  std::uint64_t sink = 0;
+  Figures f =
+      each_frame(path, [&](const pcap_pkthdr* h, const u_char* b) { sink += b[h->caplen - 1]; });
+  if (sink == 42) std::puts("");  // keeps the loop's reads
+  return f;
+}
+
+Figures decode_only(const char* path, LinkType link) {
+  DecodedPacket d;
+  std::uint64_t ok = 0;
+  Figures f = each_source_frame(path, [&](std::int64_t, auto frame, std::uint32_t len) {
+    ok += decode_packet(link, frame, len, d) == DecodeStatus::kOk;
+  });
+  f.flows = ok;  // (decoded IP packets, reported in the flows column)
+  return f;
+}
+
+Figures analyse(const char* path, LinkType link, FlowTableOptions o) {
+  std::uint64_t flows = 0;
+  Analyzer a(link, o, [&](const FlowRecord&) { ++flows; });
+  Figures f = each_source_frame(
+      path, [&](std::int64_t ts, auto frame, std::uint32_t len) { a.packet(ts, frame, len); });
+  const auto start = Clock::now();
+  a.finish();
+  f.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  f.flows = flows;
+  return f;
+}
+
+// A single-producer single-consumer ring of batches of decoded packets.
+struct Batch {
+  std::vector<std::pair<Micros, DecodedPacket>> packets;
+};
+class Ring {
+ public:
+  explicit Ring(std::size_t n) : slots_(n) {}
+  bool push(Batch* b) {
+    const std::size_t t = tail_.load(std::memory_order_relaxed);
+    if (t - head_.load(std::memory_order_acquire) == slots_.size()) return false;
+    slots_[t % slots_.size()] = b;
+    tail_.store(t + 1, std::memory_order_release);
+    return true;
+  }
+  Batch* pop() {
+    const std::size_t h = head_.load(std::memory_order_relaxed);
+    if (h == tail_.load(std::memory_order_acquire)) return nullptr;
+    Batch* b = slots_[h % slots_.size()];
+    head_.store(h + 1, std::memory_order_release);
+    return b;
+  }
+
+ private:
+  std::vector<Batch*> slots_;
+  alignas(64) std::atomic<std::size_t> head_{0};
+  alignas(64) std::atomic<std::size_t> tail_{0};
+};
+
+Figures sharded(const char* path, LinkType link, FlowTableOptions o, std::size_t shards) {
+  constexpr std::size_t kBatch = 1024;
+  std::vector<std::unique_ptr<Ring>> to(shards), back(shards);
+  std::atomic<bool> done{false};
+  std::vector<std::uint64_t> flows(shards, 0);
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<Batch>> pool;  // every batch; the rings pass pointers around
+  std::uint64_t inline_flows = 0;
+  FlowTable inline_table(o, [&](const FlowRecord&) { ++inline_flows; });
+  Micros inline_latest = 0, inline_expiry = 0;
+  for (std::size_t s = 1; s < shards; ++s) {
+    to[s] = std::make_unique<Ring>(64);
+    back[s] = std::make_unique<Ring>(64);
+    for (int i = 0; i < 32; ++i) {
+      pool.push_back(std::make_unique<Batch>());
+      pool.back()->packets.reserve(kBatch);
+      back[s]->push(pool.back().get());
+    }
+    threads.emplace_back([&, s] {
+      FlowTable table(o, [&](const FlowRecord&) { ++flows[s]; });
+      Micros latest = 0, next_expiry = 0;
+      while (true) {
+        Batch* b = to[s]->pop();
+        if (!b) {
+          if (done.load(std::memory_order_acquire) && !(b = to[s]->pop())) break;
+          if (!b) {
+            std::this_thread::yield();  // 2 cores, 3 threads: give the reader its turn
+            continue;
+          }
+        }
+        for (const auto& [ts, p] : b->packets) {
+          latest = std::max(latest, ts);
+          if (latest >= next_expiry) {
+            table.expire(latest);
+            next_expiry = latest + 1'000'000;
+          }
+          table.add(p, ts);
+        }
+        b->packets.clear();
+        while (!back[s]->push(b)) std::this_thread::yield();
+      }
+      table.flush();
+    });
+  }
+  std::vector<Batch*> filling(shards, nullptr);
+  auto take = [&](std::size_t s) {
+    while (!(filling[s] = back[s]->pop())) std::this_thread::yield();
+  };
+  for (std::size_t s = 1; s < shards; ++s) take(s);
+  DecodedPacket d;
+  const auto start = Clock::now();
+  Figures f = each_source_frame(path, [&](std::int64_t ts, auto frame, std::uint32_t len) {
+    if (decode_packet(link, frame, len, d) != DecodeStatus::kOk || !d.has_transport ||
+        (d.proto != 6 && d.proto != 17)) {
+      return;
+    }
+    const std::size_t s = flow_hash(d) % shards;
+    if (s == 0) {
+      inline_latest = std::max(inline_latest, ts);
+      if (inline_latest >= inline_expiry) {
+        inline_table.expire(inline_latest);
+        inline_expiry = inline_latest + 1'000'000;
+      }
+      return inline_table.add(d, ts);
+    }
+    filling[s]->packets.emplace_back(ts, d);
+    if (filling[s]->packets.size() == kBatch) {
+      while (!to[s]->push(filling[s])) std::this_thread::yield();
+      take(s);
+    }
+  });
+  for (std::size_t s = 1; s < shards; ++s) {
+    while (!to[s]->push(filling[s])) std::this_thread::yield();
+  }
+  done.store(true, std::memory_order_release);
+  inline_table.flush();
+  for (auto& t : threads) t.join();
+  f.flows += inline_flows;
+  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (std::uint64_t n : flows) f.flows += n;
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: capture_bench TRACE.pcap [--shards N] [--max-flows N]\n");
+    return 2;
+  }
+  const char* path = argv[1];
+  std::size_t shards = 2;
+  FlowTableOptions o;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--shards") == 0) shards = std::stoul(argv[i + 1]);
+    if (std::strcmp(argv[i], "--max-flows") == 0) o.max_flows = std::stoul(argv[i + 1]);
+  }
+  pcap_t* p = open(path);
+  LinkType link;
+  if (!link_type_from_dlt(pcap_datalink(p), link)) return 1;
+  pcap_close(p);
+  (void)floor_loop(path);  // warm the page cache
+  const Figures floor = floor_loop(path);
+  const double floor_pps = floor.packets / floor.seconds;
+  print("pcap_next_ex loop (floor)", floor, floor_pps);
+  print("read + decode", decode_only(path, link), floor_pps);
+  print("full TCP analysis, 1 core", analyse(path, link, o), floor_pps);
+  const std::string label = "full TCP analysis, reader + " + std::to_string(shards) + " shards";
+  print(label.c_str(), sharded(path, link, o, shards), floor_pps);
+  // The mapped trace counts in RSS as file pages (page cache, reclaimable); the analyser's own
+  // memory is the anonymous part.
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM") || line.starts_with("RssAnon") || line.starts_with("RssFile")) {
+      std::printf("%s\n", line.c_str());
+    }
+  }
+  std::printf("(max-flows %zu per flow table)\n", o.max_flows);
+  return 0;
+}
