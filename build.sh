@@ -113,7 +113,9 @@ case "${1:-}" in
       ./build-release/bench/$b "${@:2}"
     done
     log "running bench/http/http_bench.sh (component vs nginx, 5 s per run)"
-    bench/http/http_bench.sh build-release 5 32 ;;
+    bench/http/http_bench.sh build-release 5 32
+    log "running bench/capture/capture_bench.sh (builds a 1.4 GB trace in build-release/bench-data once)"
+    bench/capture/capture_bench.sh build-release 200 ;;
   fuzz)
     install_packages
     secs=${2:-60}

@@ -18,8 +18,9 @@ namespace mplane::capture {
 struct FlowTableOptions {
   std::size_t max_flows = 131072;
   Micros idle_timeout = 300'000'000;  // no packet for this long: the flow ends (timeout)
-  Micros closed_timeout = 60'000'000;  // after FIN both ways or a RST (TIME_WAIT): late packets count
-  Micros active_timeout = 0;          // a flow older than this is reported and restarted (0: off)
+  Micros closed_timeout =
+      60'000'000;             // after FIN both ways or a RST (TIME_WAIT): late packets count
+  Micros active_timeout = 0;  // a flow older than this is reported and restarted (0: off)
 };
 
 struct FlowTableStats {

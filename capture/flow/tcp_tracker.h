@@ -28,10 +28,11 @@ class TcpDirection {
   struct Hole {
     std::uint64_t begin = 0, end = 0;
   };
+  // One transmission seen (a segment carrying sequence space), until an ACK covers it.
   struct Pending {
-    std::uint64_t end = 0;
+    std::uint64_t end = 0;  // relative, exclusive
     Micros sent = 0;
-    bool retransmitted = false;
+    bool retransmitted = false;  // no RTT sample: repeated data, or data below its end was resent
   };
 
   std::uint64_t unwrap(std::uint32_t seq) const;
@@ -40,15 +41,16 @@ class TcpDirection {
   std::uint64_t fill_holes(std::uint64_t begin, std::uint64_t end);
   void add_hole(std::uint64_t begin, std::uint64_t end);
   void add_pending(std::uint64_t end, Micros sent, bool retransmitted);
-  void mark_retransmitted(std::uint64_t begin, std::uint64_t end);
+  void mark_retransmitted(std::uint64_t begin);
 
   bool initialised_ = false;
+  bool space_seen_ = false;  // a segment with sequence space (data, SYN or FIN) was seen
   std::uint32_t base_ = 0;   // sequence number of relative 0 (the SYN, or one before the data)
   std::uint64_t high_ = 0;   // end (exclusive) of the highest sequence seen, relative
   std::uint64_t acked_ = 0;  // highest relative ACK received for this direction
-  std::array<Hole, kMaxHoles> holes_{};
+  std::array<Hole, kMaxHoles> holes_{};  // lowest first
   std::uint8_t hole_count_ = 0;
-  std::array<Pending, kMaxPending> pending_{};  // oldest first
+  std::array<Pending, kMaxPending> pending_{};  // in the order seen (oldest first)
   std::uint8_t pending_count_ = 0;
   // The previous segment, for network duplicates.
   bool prev_valid_ = false;

@@ -172,6 +172,159 @@ TEST_CASE("flow table: retransmission, out of order, network duplicate", "[captu
   CHECK(r.records[0].end == EndState::kOpen);
 }
 
+// Client data after the handshake (client ISN 1000: data from 1001), acknowledged by the
+// server; `send` and `ack` record what the tests below need.
+struct DataFlow {
+  Recorder r;
+  Seg c;
+  std::uint16_t id = 100;
+  DataFlow() {
+    handshake(r, c);
+    c.ack = 5001;
+  }
+  void send(std::uint32_t seq, std::uint32_t len, Micros t) {
+    c.seq = seq;
+    c.len = len;
+    c.ip_id = ++id;  // a new IP id: a transmission, not a network copy
+    r.add(c, t);
+  }
+  void ack(std::uint32_t ack, Micros t) {
+    Seg s = reply(c);
+    s.seq = 5001;
+    s.ack = ack;
+    s.len = 0;
+    s.ip_id = ++id;
+    r.add(s, t);
+  }
+  FlowRecord done() {
+    r.table.flush();
+    REQUIRE(r.records.size() == 1);
+    return r.records[0];
+  }
+};
+
+TEST_CASE("flow table: old data followed by new is not a retransmission", "[capture][flow]") {
+  DataFlow f;
+  f.send(1001, 100, kT0 + 20'000);  // 1001..1100
+  f.send(1051, 100, kT0 + 21'000);  // 1051..1150: 50 bytes again, then 50 new ones
+  f.send(1101, 50, kT0 + 22'000);   // 1101..1150: all seen: a retransmission
+  const FlowRecord rec = f.done();
+  CHECK(rec.c2s.unique_bytes == 150);
+  CHECK(rec.c2s.payload_bytes == 250);
+  CHECK(rec.c2s.retrans_packets == 1);  // the segment that brought 50 new bytes is not one
+  CHECK(rec.c2s.retrans_bytes == 50);
+  CHECK(rec.c2s.out_of_order == 0);
+}
+
+TEST_CASE("flow table: RTT samples follow the latest transmission an ACK covers (Karn)",
+          "[capture][flow]") {
+  SECTION("a retransmission of earlier data is the latest: no sample") {
+    DataFlow f;
+    f.send(1001, 100, kT0 + 20'000);   // A
+    f.send(1101, 100, kT0 + 21'000);   // B
+    f.send(1001, 100, kT0 + 900'000);  // A again (timeout)
+    f.ack(1201, kT0 + 950'000);        // covers A and B: triggered by A's copy, not by B
+    const FlowRecord rec = f.done();
+    CHECK(rec.c2s.retrans_packets == 1);
+    CHECK(rec.c2s.rtt.count == 1);  // the SYN only (10 ms), not B's 929 ms
+    CHECK(rec.c2s.rtt.max == 10'000);
+  }
+  SECTION("data sent before a retransmission of lower data gives no sample") {
+    DataFlow f;
+    f.send(1001, 100, kT0 + 20'000);   // A
+    f.send(1101, 100, kT0 + 21'000);   // B
+    f.send(1001, 100, kT0 + 900'000);  // A again
+    f.ack(1101, kT0 + 950'000);        // A: sent twice, no sample
+    f.ack(1201, kT0 + 951'000);        // B: its ACK waited for A's copy, no sample
+    f.send(1201, 100, kT0 + 960'000);  // C, after the retransmission
+    f.ack(1301, kT0 + 990'000);        // 30 ms
+    const FlowRecord rec = f.done();
+    CHECK(rec.c2s.rtt.count == 2);  // the SYN and C
+    CHECK(rec.c2s.rtt.max == 30'000);
+  }
+  SECTION("data filling a gap is the latest segment the ACK covers") {
+    DataFlow f;
+    f.send(1001, 100, kT0 + 20'000);   // A
+    f.send(1201, 100, kT0 + 21'000);   // C: a gap before it
+    f.send(1101, 100, kT0 + 500'000);  // B fills it (lost before the probe, or reordered)
+    f.ack(1301, kT0 + 520'000);        // 20 ms after B, not 499 ms after C
+    const FlowRecord rec = f.done();
+    CHECK(rec.c2s.out_of_order == 1);
+    CHECK(rec.c2s.rtt.count == 2);
+    CHECK(rec.c2s.rtt.max == 20'000);
+  }
+  SECTION("an ACK covering data the probe never saw gives no sample") {
+    DataFlow f;
+    f.send(1001, 100, kT0 + 20'000);   // A
+    f.send(1201, 100, kT0 + 21'000);   // C: B (1101..1200) is never captured
+    f.ack(1301, kT0 + 600'000);        // when B was sent is unknown
+    f.send(1301, 100, kT0 + 610'000);  // D
+    f.ack(1401, kT0 + 630'000);        // 20 ms
+    const FlowRecord rec = f.done();
+    CHECK(rec.c2s.unique_bytes == 300);
+    CHECK(rec.c2s.rtt.count == 2);
+    CHECK(rec.c2s.rtt.max == 20'000);
+  }
+}
+
+TEST_CASE("flow table: a SYN-ACK after a stale ACK sets the server's sequence numbers",
+          "[capture][flow]") {
+  Recorder r;
+  Seg c;
+  c.flags = kSyn;
+  c.seq = 1000;
+  r.add(c, kT0);
+  Seg stale = reply(c);  // the server still has state for an old connection on this 4-tuple
+  stale.flags = kAck;
+  stale.seq = 123'456'789;
+  stale.ack = 42;
+  r.add(stale, kT0 + 5'000);
+  Seg rst = c;
+  rst.flags = kRst;
+  rst.seq = 42;
+  r.add(rst, kT0 + 5'100);
+  r.add(c, kT0 + 3'000'000);  // the same SYN again
+  Seg synack = reply(c);
+  synack.flags = kSyn | kAck;
+  synack.seq = 5000;
+  synack.ack = 1001;
+  r.add(synack, kT0 + 3'010'000);
+  c.flags = kAck;
+  c.seq = 1001;
+  c.ack = 5001;
+  r.add(c, kT0 + 3'011'000);
+  synack.flags = kAck;  // 100 bytes from the server, acknowledged 2 ms later
+  synack.seq = 5001;
+  synack.len = 100;
+  r.add(synack, kT0 + 3'020'000);
+  c.ack = 5101;
+  r.add(c, kT0 + 3'022'000);
+  r.table.flush();
+  REQUIRE(r.records.size() == 1);
+  const FlowRecord& f = r.records[0];
+  CHECK(f.s2c.unique_bytes == 100);
+  CHECK(f.c2s.rtt.count == 0);  // the SYN was sent twice
+  CHECK(f.s2c.rtt.count == 2);  // SYN-ACK -> ACK (1 ms), data -> ACK (2 ms)
+  CHECK(f.s2c.rtt.min == 1'000);
+  CHECK(f.s2c.rtt.max == 2'000);
+}
+
+TEST_CASE("flow table: the fifth gap forgets the lowest one", "[capture][flow]") {
+  DataFlow f;
+  // Gaps 1101..1200, 1301..1400, 1501..1600.
+  for (std::uint32_t seq : {1001u, 1201u, 1401u, 1601u}) f.send(seq, 100, kT0 + 20'000);
+  f.send(1141, 20, kT0 + 21'000);   // splits the first gap: 1101..1140 and 1161..1200
+  f.send(1101, 40, kT0 + 22'000);   // fills 1101..1140: gaps 1161..1200, 1301..1400, 1501..1600
+  f.send(1801, 100, kT0 + 23'000);  // gap 1701..1800 (4 gaps)
+  f.send(2001, 100, kT0 + 24'000);  // gap 1901..2000: the lowest, 1161..1200, is forgotten
+  f.send(1301, 100, kT0 + 25'000);  // still a known gap: out of order
+  f.send(1161, 40, kT0 + 26'000);   // forgotten: counts as resent
+  const FlowRecord rec = f.done();
+  CHECK(rec.c2s.out_of_order == 3);
+  CHECK(rec.c2s.retrans_packets == 1);
+  CHECK(rec.c2s.retrans_bytes == 40);
+}
+
 TEST_CASE("flow table: roles without a SYN, and from a SYN-ACK", "[capture][flow]") {
   Recorder r;
   Seg first;  // a data packet from 10.0.0.1:40000 with no SYN seen

@@ -233,6 +233,11 @@ TEST_CASE("component config: errors name file, line and reason", "[conf][compone
        "comp.conf:1: unknown service [service_pong] (built-in services: loopback, sleep, ping, "
        "counter, capture) (did you mean 'ping'?)"},
       {"[service_loopback]\nx = 1\n", "comp.conf:2: unknown key 'x' in [service_loopback]"},
+      {"[service_capture]\nfilter = tcp\n",
+       "comp.conf:1: [service_capture] enables no measurement: set interface (live capture) "
+       "and/or files (a directory of capture files clients may name)"},
+      {"[service_capture]\nfiles = /nonexistent\n",
+       "comp.conf:2: [service_capture] files: '/nonexistent' is not a directory"},
       {"[service_sleep]\nmax-duration = forever\n",
        "comp.conf:2: [service_sleep] max-duration: 'forever' is not a duration (like 30s, 5m, "
        "1h30m, 1d or inf)"},
