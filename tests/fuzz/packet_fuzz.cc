@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 
+#include "capture/flow/flow_table.h"
 #include "capture/packet/decoder.h"
 
 using namespace mplane::capture;
@@ -63,16 +64,62 @@ void check_packet(DecodeStatus status, const DecodedPacket& p, std::span<const s
   }
 }
 
+// Checks a reported flow's invariants.
+void check_record(const FlowRecord& r) {
+  check(r.first <= r.last);
+  check(r.c2s.packets + r.s2c.packets > 0);
+  for (const DirectionStats* d : {&r.c2s, &r.s2c}) {
+    check(d->unique_bytes <= d->payload_bytes);
+    check(d->retrans_bytes <= d->payload_bytes);
+    check(d->rtt.count == 0 || d->rtt.min <= d->rtt.max);
+  }
+}
+
 }  // namespace
 
+// Input: one byte of link type (high bit: frames cut by a snaplen), then the first frame; the
+// rest of the input, if it holds more frames, as [2-byte length][frame]... Each frame is
+// decoded and checked; the decoded ones go through one small flow table (a fresh one per
+// input, so that every finding reproduces from its file alone), whose records are checked.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const auto link = static_cast<LinkType>((data[0] & ~kSnaplenCut) % kLinkTypes);
-  const std::span<const std::uint8_t> frame(data + 1, size - 1);
-  const auto captured = static_cast<std::uint32_t>(frame.size());
-  const std::uint32_t wire_len = (data[0] & kSnaplenCut) ? captured + kCutBytes : captured;
-  DecodedPacket p;
-  const DecodeStatus status = decode_packet(link, frame, wire_len, p);
-  check_packet(status, p, frame, wire_len);
+  FlowTable table(FlowTableOptions{.max_flows = 8,
+                                   .idle_timeout = 10'000'000,
+                                   .closed_timeout = 1'000'000,
+                                   .active_timeout = 0},
+                  &check_record);
+  std::size_t at = 1;
+  Micros clock = 1'000'000'000'000;
+  bool first = true;
+  while (at < size) {
+    std::size_t len = size - at;
+    if (!first) {  // later frames: a length prefix
+      if (size - at < 2) break;
+      len = std::min<std::size_t>(size - at - 2, (data[at] << 8) | data[at + 1]);
+      at += 2;
+    } else {
+      // The first frame runs to a 0xFF 0xFE marker, if any, else to the end.
+      for (std::size_t i = at; i + 1 < size; ++i) {
+        if (data[i] == 0xff && data[i + 1] == 0xfe) {
+          len = i - at;
+          break;
+        }
+      }
+    }
+    const std::span<const std::uint8_t> frame(data + at, len);
+    at += len + (first && at + len < size ? 2 : 0);
+    first = false;
+    const auto captured = static_cast<std::uint32_t>(frame.size());
+    const std::uint32_t wire_len = (data[0] & kSnaplenCut) ? captured + kCutBytes : captured;
+    DecodedPacket p;
+    const DecodeStatus status = decode_packet(link, frame, wire_len, p);
+    check_packet(status, p, frame, wire_len);
+    clock += 1000 + static_cast<Micros>(len) * 10'000;
+    if (status == DecodeStatus::kOk) table.add(p, clock);
+    table.expire(clock);
+    check(table.size() <= 8);
+  }
+  table.flush();
   return 0;
 }

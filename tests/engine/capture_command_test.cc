@@ -1,0 +1,87 @@
+// `mplane capture` end to end on the shared captures: the CSV contract (header and the issue's
+// first columns), JSON lines, the table, the summary on stderr, and one-line errors.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "engine/cli/command.h"
+#include "tests/test_support.h"
+
+namespace mplane {
+namespace {
+
+struct Run {
+  int status;
+  std::string out, err;
+};
+
+Run capture(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int status = cli::run_capture(args, {out, err});
+  return {status, out.str(), err.str()};
+}
+
+std::string pcap(const std::string& name) {
+  return std::string(MPLANE_SHARED_DIR) + "/pcaps/" + name;
+}
+
+TEST_CASE("mplane capture --format csv: the header contract and one line per flow",
+          "[engine][cli][capture]") {
+  const Run r = capture({"-r", pcap("zeek__methods.pcap"), "--format", "csv"});
+  REQUIRE(r.status == 0);
+  std::istringstream lines(r.out);
+  std::string header;
+  std::getline(lines, header);
+  CHECK(
+      header.starts_with("proto,client_ip,client_port,server_ip,server_port,first,last,"
+                         "c2s_packets,c2s_bytes,s2c_packets,s2c_bytes,"));
+  int rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    CHECK(line.starts_with("tcp,128.2.6.136,"));
+    ++rows;
+  }
+  CHECK(rows == 49);
+  CHECK_THAT(r.err, Catch::Contains("655 packets"));
+  CHECK_THAT(r.err, Catch::Contains("49 flows"));
+}
+
+TEST_CASE("mplane capture: JSON lines, the table, a BPF filter", "[engine][cli][capture]") {
+  const Run json = capture({"-r", pcap("zeek__methods.pcap"), "--format", "json"});
+  REQUIRE(json.status == 0);
+  CHECK(json.out.starts_with("{\"proto\":\"tcp\",\"client_ip\":\"128.2.6.136\""));
+  CHECK(std::count(json.out.begin(), json.out.end(), '\n') == 49);
+  const Run table = capture({"-r", pcap("zeek__methods.pcap")});
+  REQUIRE(table.status == 0);
+  CHECK(table.out.starts_with("proto client"));
+  CHECK_THAT(table.out, Catch::Contains("complete"));
+  const Run filtered =
+      capture({"-r", pcap("zeek__mixed-vlan-mpls.pcap"), "-f", "vlan", "--format", "csv"});
+  REQUIRE(filtered.status == 0);
+  CHECK(std::count(filtered.out.begin(), filtered.out.end(), '\n') == 2);  // header + 1 flow
+}
+
+TEST_CASE("mplane capture: errors are one line with a non-zero exit", "[engine][cli][capture]") {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{}, "give exactly one of -r FILE and -i IFACE"},
+      {{"-r", "a.pcap", "-i", "lo"}, "give exactly one of -r FILE and -i IFACE"},
+      {{"-r", pcap("zeek__methods.pcap"), "--format", "xml"}, "--format xml"},
+      {{"-r", pcap("zeek__methods.pcap"), "--max-flows", "x"}, "--max-flows"},
+      {{"-r", "/nonexistent.pcap"}, "/nonexistent.pcap"},
+      {{"-r", pcap("README.md")}, "README.md"},
+      {{"-r", pcap("zeek__methods.pcap"), "-f", "tcp port nonsense"}, "bad filter"},
+      {{"--bogus"}, "bogus"},
+  };
+  for (const auto& [args, text] : cases) {
+    CAPTURE(args);
+    const Run r = capture(args);
+    CHECK(r.status != 0);
+    CHECK_THAT(r.err, Catch::Contains(text));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  const Run help = capture({"--help"});
+  CHECK(help.status == 0);
+  CHECK_THAT(help.out, Catch::Contains("--format"));
+}
+
+}  // namespace
+}  // namespace mplane
