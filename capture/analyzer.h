@@ -25,10 +25,17 @@ struct CaptureCounters {
   CaptureCounters& operator+=(const CaptureCounters& o);
 };
 
+// Which flows an analyser keeps when several share the packets (one per shard, each reading
+// every frame): those whose symmetric flow hash is `index` modulo `count`. Frame-level counters
+// (packets, non-IP, malformed, …) are kept by index 0 only, so that they add up once.
+struct Partition {
+  std::size_t index = 0, count = 1;
+};
+
 class Analyzer {
  public:
-  Analyzer(LinkType link, FlowTableOptions options, FlowTable::Sink sink)
-      : link_(link), table_(options, std::move(sink)) {}
+  Analyzer(LinkType link, FlowTableOptions options, FlowTable::Sink sink, Partition part = {})
+      : link_(link), table_(options, std::move(sink)), part_(part) {}
 
   // One captured frame; `ts` is its timestamp. Expires idle flows once a second of packet time.
   void packet(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len);
@@ -44,6 +51,7 @@ class Analyzer {
  private:
   LinkType link_;
   FlowTable table_;
+  Partition part_;
   CaptureCounters counters_;
   DecodedPacket decoded_;
   Micros next_expiry_ = 0;
