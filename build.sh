@@ -65,12 +65,24 @@ demo_https() {
   local tls=(--url "https://127.0.0.1:$port/" --ca "$dir/ca.crt" --cert "$dir/client-Client-1.crt"
              --key "$dir/client-Client-1.key")
   for _ in 1 2 3 4 5 6 7 8 9 10; do $m client "${tls[@]}" caps >/dev/null 2>&1 && break; sleep 0.3; done
+  local cap=""
+  if [ "$(id -u)" = 0 ]; then  # live capture needs root: watch the demo's own connections
+    log "capturing the demo's connections on lo (mplane capture -i lo -f 'tcp port $port')"
+    $m capture -i lo -f "tcp port $port" --duration 6 > "$dir/flows.txt" 2> "$dir/capture.log" &
+    cap=$!
+    sleep 0.5
+  fi
   log "mplane client caps"
   $m client "${tls[@]}" caps
   log "mplane client run test-loopback"
   $m client "${tls[@]}" run test-loopback --param test.input="hello over TLS"
   log "mplane client run ping-average-ip4 to 127.0.0.1"
   $m client "${tls[@]}" run ping-average-ip4 --param destination.ip4=127.0.0.1 --when "now + 3s / 1s"
+  if [ -n "$cap" ]; then
+    wait "$cap"
+    log "the flows mplane capture saw (one line per TLS connection of the client)"
+    cat "$dir/flows.txt" "$dir/capture.log"
+  fi
   log "stopping the component"
   kill -TERM "$comp"
   wait "$comp"
