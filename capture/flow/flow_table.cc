@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace mplane::capture {
 
@@ -192,7 +193,7 @@ void FlowTable::report(std::uint32_t i, EndState reason) {
   FlowRecord& r = f.record;
   r.end = reason;
   if (r.proto == 6) {
-    if (!f.syn_seen) {
+    if (!f.syn_seen && !f.continued) {
       r.end = EndState::kNoSyn;
     } else if (r.c2s.rst || r.s2c.rst) {
       r.end = EndState::kReset;
@@ -265,6 +266,7 @@ void FlowTable::add(const DecodedPacket& p, Micros now) {
   const Key k = key_of(p, sender_is_a);
   const std::uint64_t hash = flow_hash(p);
   std::uint32_t i = find(k, hash);
+  std::optional<bool> continued_client_is_a;  // an active timeout: the next record goes on
   if (i != kNone) {
     Flow& f = flows_[i];
     const bool too_old =
@@ -274,11 +276,15 @@ void FlowTable::add(const DecodedPacket& p, Micros now) {
       report(i, EndState::kComplete);
       i = kNone;
     } else if (too_old) {
+      continued_client_is_a = f.client_is_a;
       report(i, EndState::kTimeout);
       i = kNone;
     }
   }
-  if (i == kNone) i = create(k, hash, p, sender_is_a, now);
+  if (i == kNone) {
+    i = create(k, hash, p, sender_is_a, now);
+    if (continued_client_is_a) continue_roles(flows_[i], *continued_client_is_a);
+  }
   Flow& f = flows_[i];
   const bool from_client = sender_is_a == f.client_is_a;
   unlink(i);
@@ -286,6 +292,16 @@ void FlowTable::add(const DecodedPacket& p, Micros now) {
   f.record.last = std::max(f.record.last, now);
   if (p.proto == 6) update_tcp(f, p, from_client, now);
   push_back(i);  // the most recently active end of its list (open or closed)
+}
+
+// The record after an active timeout keeps the connection's roles (its first packet may come
+// from the server) and is not a connection whose SYN was missed.
+void FlowTable::continue_roles(Flow& f, bool client_is_a) {
+  f.continued = true;
+  if (f.client_is_a == client_is_a) return;
+  f.client_is_a = client_is_a;
+  std::swap(f.record.client_ip, f.record.server_ip);
+  std::swap(f.record.client_port, f.record.server_port);
 }
 
 void FlowTable::expire(Micros now) {

@@ -62,6 +62,7 @@ class FlowTable {
     bool client_is_a = true;
     bool closed = false;  // FIN both ways or RST: waits closed_timeout for late packets
     bool syn_seen = false;
+    bool continued = false;  // the record after an active timeout of the same connection
     Micros syn_time = -1, synack_time = -1;
     std::uint32_t prev = kNone, next = kNone;  // in its LRU list (least recent first)
     std::uint64_t hash = 0;
@@ -78,6 +79,7 @@ class FlowTable {
   void update_tcp(Flow& f, const DecodedPacket& p, bool from_client, Micros now);
   void count(DirectionStats& d, const DecodedPacket& p, Micros now);
   bool starts_new_connection(const Flow& f, const DecodedPacket& p) const;
+  void continue_roles(Flow& f, bool client_is_a);
   void unlink(std::uint32_t i);
   void push_back(std::uint32_t i);
   void insert_slot(std::uint32_t index, std::uint64_t hash);

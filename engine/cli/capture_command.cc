@@ -34,6 +34,9 @@ const std::vector<OptionSpec> kOptions = {
      "flow table size; past it the least recently active flow is reported "
      "as evicted (default 131072)"},
     {"idle-timeout", "SECONDS", "a flow without packets this long is reported (default 300)"},
+    {"active-timeout", "SECONDS",
+     "a flow longer than this is reported (end state timeout) and "
+     "goes on as a new record (default: never)"},
     {"shards", "N",
      "files: analyse on N threads, flows split by their symmetric hash (each "
      "thread reads the file; records then come in no single time order)"},
@@ -98,14 +101,16 @@ Result<Settings> settings(const ParsedArgs& args) {
   auto flows = number_option(args, "max-flows", 131072, 1, 1e8);
   auto idle = number_option(args, "idle-timeout", 300, 0.001, 1e7);
   auto duration = number_option(args, "duration", 0, 0, 1e9);
+  auto active = number_option(args, "active-timeout", 0, 0, 1e7);
   auto shards = number_option(args, "shards", 1, 1, 64);
-  for (auto* r : {&snaplen, &flows, &idle, &duration, &shards}) {
+  for (auto* r : {&snaplen, &flows, &idle, &duration, &shards, &active}) {
     if (!*r) return fail(r->error());
   }
   s.source.snaplen = static_cast<int>(*snaplen);
   s.source.promiscuous = !args.has("no-promisc");
   s.table.max_flows = static_cast<std::size_t>(*flows);
   s.table.idle_timeout = static_cast<capture::Micros>(*idle * 1e6);
+  s.table.active_timeout = static_cast<capture::Micros>(*active * 1e6);
   s.duration = *duration;
   s.shards = static_cast<std::size_t>(*shards);
   if (s.shards > 1 && s.source.file.empty()) return fail("--shards is for capture files (-r)");

@@ -80,6 +80,30 @@ TEST_CASE("mplane capture --shards: the same records, split over threads",
   }
 }
 
+TEST_CASE("mplane capture --active-timeout splits long flows", "[engine][cli][capture]") {
+  // zeek__206_example_b: two connections, the first lasting minutes.
+  const Run whole = capture({"-r", pcap("zeek__206_example_b.pcap"), "--format", "csv"});
+  const Run split = capture(
+      {"-r", pcap("zeek__206_example_b.pcap"), "--format", "csv", "--active-timeout", "10"});
+  REQUIRE(whole.status == 0);
+  REQUIRE(split.status == 0);
+  CHECK(std::count(split.out.begin(), split.out.end(), '\n') >
+        std::count(whole.out.begin(), whole.out.end(), '\n'));
+  CHECK_THAT(split.out, Catch::Contains(",timeout,"));
+  // The records after the first keep the connection's roles.
+  std::istringstream lines(split.out);
+  std::string line;
+  std::getline(lines, line);
+  std::getline(lines, line);
+  auto roles = [](const std::string& l) {  // proto,client_ip,client_port,server_ip,server_port
+    std::size_t at = 0;
+    for (int commas = 0; commas < 5; ++commas) at = l.find(',', at) + 1;
+    return l.substr(0, at);
+  };
+  const std::string first = roles(line);
+  for (int i = 0; i < 2 && std::getline(lines, line); ++i) CHECK(roles(line) == first);
+}
+
 TEST_CASE("mplane capture: errors are one line with a non-zero exit", "[engine][cli][capture]") {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{}, "give exactly one of -r FILE and -i IFACE"},
