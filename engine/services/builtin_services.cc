@@ -73,13 +73,15 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
   if (!v4) return fail(v4.error());
   auto v6 = address_option(c, "source-ip6");
   if (!v6) return fail(v6.error());
+  const std::string rate_text = option(c, "max-rate");
+  const double max_rate = rate_text.empty() ? 100 : std::stod(rate_text);  // validated by conf
   const bool only6 = *v6 && !*v4, only4 = *v4 && !*v6;
   for (int family : {4, 6}) {
     if ((family == 4 && only6) || (family == 6 && only4)) continue;
     const std::optional<model::Address>& configured = family == 4 ? *v4 : *v6;
     const model::Address source = configured ? *configured : auto_source(family);
     for (auto form : {PingService::Form::kAverage, PingService::Form::kDetail}) {
-      auto s = PingService::create(regs, form, family, source, clock);
+      auto s = PingService::create(regs, form, family, source, clock, max_rate);
       if (!s) return fail(c.origin + ": " + s.error());
       out.push_back(std::move(s.value()));
     }

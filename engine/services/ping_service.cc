@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
 
 namespace mplane::services {
 
@@ -10,6 +11,7 @@ struct PingService::Run {
   explicit Run(uv_loop_t* loop, MonoClock& clock) : pinger(loop, clock) {}
   IcmpPinger pinger;
   model::Micros period = model::kMicrosPerSecond;
+  double rate = 0;  // probes per second reserved in the ProbeBudget
   std::optional<model::MicrosSinceEpoch> end;
   model::MicrosSinceEpoch next = 0;
   std::uint64_t sent = 0, received = 0;
@@ -17,6 +19,37 @@ struct PingService::Run {
 };
 
 namespace {
+
+// Probes per second reserved by the running ping measurements of the process, every service
+// and shard together, against the configured max-rate.
+class ProbeBudget {
+ public:
+  static ProbeBudget& instance() {
+    static ProbeBudget budget;
+    return budget;
+  }
+  void set_limit(double per_second) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    limit_ = per_second;
+  }
+  // False (nothing reserved) if `rate` more would exceed the limit; `in_use` says how much is.
+  bool reserve(double rate, double& in_use, double& limit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_use = used_;
+    limit = limit_;
+    if (used_ + rate > limit_ + 1e-9) return false;
+    used_ += rate;
+    return true;
+  }
+  void release(double rate) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    used_ = std::max(0.0, used_ - rate);
+  }
+
+ private:
+  std::mutex mutex_;
+  double limit_ = 100, used_ = 0;
+};
 
 std::string capability_path(PingService::Form form, int family) {
   return std::string("capabilities/ping-") +
@@ -45,7 +78,8 @@ std::optional<model::Address> address_param(const model::Message& spec, const st
 
 Result<sched::ServicePtr> PingService::create(const model::RegistrySet& registries, Form form,
                                               int family, std::optional<model::Address> source,
-                                              MonoClock& clock) {
+                                              MonoClock& clock, double max_rate) {
+  ProbeBudget::instance().set_limit(max_rate);
   const std::string path = capability_path(form, family);
   auto cap = load_builtin_capability(registries, path);
   if (!cap) return fail(cap.error());
@@ -74,12 +108,22 @@ void PingService::start(sched::JobContext& ctx) {
   const model::Message& spec = ctx.specification();
   auto destination = address_param(spec, element("destination.ip", family_));
   if (!destination) return ctx.fail("ping: no destination address");
+  const model::Micros period = spec.when->period().value_or(model::kMicrosPerSecond);
+  const double rate = static_cast<double>(model::kMicrosPerSecond) / static_cast<double>(period);
+  double in_use = 0, limit = 0;
+  if (!ProbeBudget::instance().reserve(rate, in_use, limit)) {
+    return ctx.fail("Overloaded: ping max-rate is " + std::to_string(static_cast<long>(limit)) +
+                    " probes/s and " + std::to_string(static_cast<long>(in_use)) +
+                    " are in use; retry later");
+  }
   auto run = std::make_unique<Run>(ctx.loop(), clock_);
   if (auto st = run->pinger.open(*destination, address_param(spec, element("source.ip", family_)));
       !st) {
+    ProbeBudget::instance().release(rate);
     return ctx.fail("ping: " + st.error());
   }
-  run->period = spec.when->period().value_or(model::kMicrosPerSecond);
+  run->period = period;
+  run->rate = rate;
   run->end = spec.when->resolve(ctx.now()).end;
   run->next = ctx.now();
   run->pinger.set_timeout_ms(
@@ -119,6 +163,7 @@ void PingService::complete(sched::JobContext& ctx) {
   if (it == runs_.end()) return ctx.finish();
   std::unique_ptr<Run> run = std::move(it->second);
   runs_.erase(it);
+  ProbeBudget::instance().release(run->rate);
   if (form_ == Form::kAverage) {
     const bool any = run->received > 0;
     const auto n = static_cast<std::int64_t>(run->received);

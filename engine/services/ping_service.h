@@ -22,9 +22,12 @@ class PingService final : public CapabilityService {
   // `source`: configured source address (its family picks IPv4 or IPv6); it becomes the
   // capability's single-value source constraint, as the RI's ip4addr does. Without it the
   // source parameter is unconstrained and, when given, used to bind.
+  // `max_rate`: probes per second that all ping measurements of the process together may
+  // send ([service_ping] max-rate); a measurement that would exceed it is refused at start
+  // ("Overloaded: …"), never slowed down or thinned (that would falsify its result).
   static Result<sched::ServicePtr> create(const model::RegistrySet& registries, Form form,
                                           int family, std::optional<model::Address> source,
-                                          MonoClock& clock);
+                                          MonoClock& clock, double max_rate = 100);
   ~PingService() override;
 
   void start(sched::JobContext& ctx) override;

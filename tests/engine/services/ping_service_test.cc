@@ -135,5 +135,41 @@ TEST_CASE("ping needs a period at least the capability's", "[engine][services][n
   CHECK(no_period->exception_text == "No service registered for specification");
 }
 
+TEST_CASE("ping max-rate: a measurement that would exceed it is refused at start",
+          "[engine][services][net]") {
+  if (!icmp_allowed()) {
+    WARN("skipped: ICMP sockets need root or net.ipv4.ping_group_range");
+    return;
+  }
+  auto first = test::parse(ping_spec("average", 4, "127.0.0.1", kAverage, "now + 2s / 1s"));
+  // Another destination: another job (the same specification would share the first's job).
+  auto second = test::parse(ping_spec("average", 4, "127.0.0.2", kAverage, "now + 2s / 1s"));
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  loop::SteadyMonoClock mono;
+  auto svcs =
+      services::make_services({{"ping", {{"max-rate", "1"}}, "<test>"}}, test::registries(), mono);
+  REQUIRE(svcs.ok());
+  loop::SystemWallClock wall;
+  {
+    runtime::UvExecutor pool(&loop);
+    sched::Scheduler scheduler(std::move(svcs.value()), {}, &pool, &loop);
+    runtime::SchedulerDriver driver(&loop, scheduler, wall);
+    REQUIRE(driver.start().ok());
+    const sched::Reply a = scheduler.submit((*first)->message, "", driver.now());
+    CHECK(a->kind == model::MessageKind::kReceipt);  // 1 probe/s: within max-rate 1
+    const sched::Reply b = scheduler.submit((*second)->message, "", driver.now());
+    REQUIRE(b->kind == model::MessageKind::kException);
+    CHECK_THAT(std::string(b->exception_text), Catch::StartsWith("Overloaded: ping max-rate is 1"));
+    scheduler.interrupt_all(driver.now());  // releases the first one's probes
+    driver.close();
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
 }  // namespace
 }  // namespace mplane
