@@ -15,22 +15,10 @@
 
 #include "capture/analyzer.h"
 #include "capture/source/pcap_source.h"
+#include "tests/net_support.h"
 
 namespace mplane::capture {
 namespace {
-
-int listener(std::uint16_t& port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(listen(fd, 16) == 0);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  port = ntohs(a.sin_port);
-  return fd;
-}
 
 void send_all(int fd, std::size_t n) {
   const std::string chunk(16384, 'z');
@@ -52,12 +40,7 @@ void receive_all(int fd, std::size_t n) {
 
 // One connection: the client sends `up` bytes, the server answers `down` bytes, both close.
 std::uint16_t exchange(int lfd, std::uint16_t port, std::size_t up, std::size_t down) {
-  const int c = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const int c = test::connect_loopback(port);
   sockaddr_in local{};
   socklen_t len = sizeof local;
   getsockname(c, reinterpret_cast<sockaddr*>(&local), &len);
@@ -86,7 +69,7 @@ TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][r
     return;
   }
   std::uint16_t port = 0;
-  const int lfd = listener(port);
+  const int lfd = test::loopback_socket(port, 16);
   SourceOptions o;
   o.interface = "lo";
   o.filter = "tcp port " + std::to_string(port);

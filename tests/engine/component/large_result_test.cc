@@ -13,24 +13,13 @@
 
 #include "parsers/json/message_reader.h"
 #include "tests/engine/component/tls_domain.h"
+#include "tests/net_support.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
 #include "transport/http/http_client.h"
 
 namespace mplane {
 namespace {
-
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 bool accepts(std::uint16_t port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -54,7 +43,7 @@ std::string counter_spec(std::size_t rows, const std::string& input) {
 TEST_CASE("component: a million-row result streams intact over TLS in bounded memory",
           "[engine][component][tls][net][stream]") {
   test::TlsDomain domain("Large");
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = test::free_loopback_port();
   test::Process component({"component", "--listen", "127.0.0.1:" + std::to_string(port), "--ca",
                            domain.ca(), "--cert", domain.component.cert_path, "--key",
                            domain.component.key_path, "--service", "counter", "--shards", "2"});

@@ -14,6 +14,7 @@
 
 #include "engine/sched/scheduler.h"
 #include "engine/services/capture_service.h"
+#include "tests/net_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -118,16 +119,9 @@ TEST_CASE("capture file capability refuses names outside its directory",
 }
 
 std::uint16_t connect_once() {
-  const int l = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  REQUIRE(bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(listen(l, 1) == 0);
-  getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
-  const int c = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::uint16_t port = 0;
+  const int l = test::loopback_socket(port, 1);
+  const int c = test::connect_loopback(port);
   const int s = accept(l, nullptr, nullptr);
   REQUIRE(::send(c, "hello", 5, 0) == 5);
   char buf[5];
@@ -135,7 +129,7 @@ std::uint16_t connect_once() {
   ::close(c);
   ::close(s);
   ::close(l);
-  return ntohs(a.sin_port);
+  return port;
 }
 
 TEST_CASE("live capture capability on lo, then the query capability",
