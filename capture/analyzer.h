@@ -26,8 +26,10 @@ struct CaptureCounters {
 };
 
 // Which flows an analyser keeps when several share the packets (one per shard, each reading
-// every frame): those whose symmetric flow hash is `index` modulo `count`. Frame-level counters
-// (packets, non-IP, malformed, …) are kept by index 0 only, so that they add up once.
+// every frame): those whose symmetric flow hash is `index` modulo `count`. The common packets
+// (Ethernet, IPv4, TCP/UDP) are hashed at fixed offsets and skipped at once by the other
+// shards; frame-level counters (packets, non-IP, malformed, …) are kept by the owner of a frame
+// (by that hash), or by index 0 for frames without one, so that they add up once.
 struct Partition {
   std::size_t index = 0, count = 1;
 };

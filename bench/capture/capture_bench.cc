@@ -5,8 +5,9 @@
 //   4. the analysis split over N shards by the symmetric flow hash: this thread reads, decodes
 //      and runs shard 0's flow table itself; each other shard thread runs its own flow table on
 //      the decoded packets it is given (batches through one lock-free SPSC ring per shard);
-//   5. the same split with no queue: each shard thread reads and decodes the whole mapped
-//      trace and keeps its own flows.
+//   5. the same split with no queue, as `mplane capture --shards N` does: each shard thread
+//      reads the whole mapped trace; common packets (Ethernet/IPv4/TCP-UDP) are hashed at fixed
+//      offsets and skipped at once by the shards that do not own them (Analyzer partitions).
 // Passes 2-4 read through PcapSource, as the product does (a classic pcap file is memory-mapped:
 // see capture/source/mapped_pcap.h); pass 1 is libpcap's own loop, the floor.
 // Each prints packets/s, MB/s (frame bytes on the wire) and its ratio to the floor; the run
@@ -249,22 +250,10 @@ Figures scan_sharded(const char* path, LinkType link, FlowTableOptions o, std::s
   for (std::size_t me = 0; me < shards; ++me) {
     threads.emplace_back([&, me] {
       std::uint64_t flows = 0;
-      FlowTable table(o, [&](const FlowRecord&) { ++flows; });
-      DecodedPacket d;
-      Micros latest = 0, next_expiry = 0;
-      per[me] = each_source_frame(path, [&](std::int64_t ts, auto frame, std::uint32_t len) {
-        if (decode_packet(link, frame, len, d) != DecodeStatus::kOk || !d.has_transport ||
-            (d.proto != 6 && d.proto != 17) || flow_hash(d) % shards != me) {
-          return;
-        }
-        latest = std::max(latest, ts);
-        if (latest >= next_expiry) {
-          table.expire(latest);
-          next_expiry = latest + 1'000'000;
-        }
-        table.add(d, ts);
-      });
-      table.flush();
+      Analyzer a(link, o, [&](const FlowRecord&) { ++flows; }, Partition{me, shards});
+      per[me] = each_source_frame(
+          path, [&](std::int64_t ts, auto frame, std::uint32_t len) { a.packet(ts, frame, len); });
+      a.finish();
       per[me].flows = flows;
     });
   }

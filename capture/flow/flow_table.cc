@@ -70,9 +70,15 @@ bool endpoint_less(const IpAddress& a, std::uint16_t pa, const IpAddress& b, std
 // Symmetric: the two endpoints' hashes are combined with + (order-free), then mixed with the
 // protocol and the VLAN tags.
 std::uint64_t flow_hash(const DecodedPacket& p) {
-  std::uint64_t h = endpoint_hash(p.src, p.sport) + endpoint_hash(p.dst, p.dport);
-  h = mix(h, p.proto);
-  h = mix(h, (std::uint64_t{p.vlan[0]} << 16) | p.vlan[1] | (std::uint64_t{p.vlan_count} << 32));
+  return flow_hash(p.src, p.sport, p.dst, p.dport, p.proto, p.vlan, p.vlan_count);
+}
+
+std::uint64_t flow_hash(const IpAddress& a, std::uint16_t port_a, const IpAddress& b,
+                        std::uint16_t port_b, std::uint8_t proto, const std::uint16_t vlan[2],
+                        std::uint8_t vlan_count) {
+  std::uint64_t h = endpoint_hash(a, port_a) + endpoint_hash(b, port_b);
+  h = mix(h, proto);
+  h = mix(h, (std::uint64_t{vlan[0]} << 16) | vlan[1] | (std::uint64_t{vlan_count} << 32));
   return h;
 }
 

@@ -30,6 +30,10 @@ struct FlowTableStats {
 
 // A symmetric hash of a packet's flow (the same for both directions): shards partition by it.
 std::uint64_t flow_hash(const DecodedPacket& p);
+// The same from its parts (a fast path that has not decoded the whole packet).
+std::uint64_t flow_hash(const IpAddress& a, std::uint16_t port_a, const IpAddress& b,
+                        std::uint16_t port_b, std::uint8_t proto, const std::uint16_t vlan[2],
+                        std::uint8_t vlan_count);
 
 class FlowTable {
  public:
