@@ -21,6 +21,9 @@ inline std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
+// A fixed "now" for tests on a manual clock: 2030-01-01 12:00 UTC.
+inline constexpr model::MicrosSinceEpoch kT0 = 1893499200LL * model::kMicrosPerSecond;
+
 inline std::filesystem::path shared_dir() { return MPLANE_SHARED_DIR; }
 inline std::filesystem::path source_dir() { return MPLANE_SOURCE_DIR; }
 inline std::filesystem::path vector_path(const std::string& name) {

@@ -64,7 +64,7 @@ class PcapSource {
 
  private:
   explicit PcapSource(pcap_t* p) : pcap_(p) {}
-  static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes);
+  static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) noexcept;
   Result<std::size_t> read_mapped(std::size_t budget, const PacketFn& fn);
 
   pcap_t* pcap_;  // live and pcapng; for a mapped file, a dead handle (filter compilation)

@@ -3,11 +3,13 @@
 // connection as it finishes (issue 5, "Command line").
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "capture/analyzer.h"
@@ -55,6 +57,28 @@ void on_stop_signal(int) {
   g_stop = 1;
   if (capture::PcapSource* s = g_source.load()) s->break_loop();
 }
+
+// SIGINT/SIGTERM stop the capture (flows so far are reported) while it lives.
+class StopSignals {
+ public:
+  explicit StopSignals(capture::PcapSource* live_source = nullptr) {
+    g_stop = 0;
+    g_source = live_source;
+    old_int_ = std::signal(SIGINT, &on_stop_signal);
+    old_term_ = std::signal(SIGTERM, &on_stop_signal);
+  }
+  ~StopSignals() {
+    g_source = nullptr;
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
 
 // -r/-i/-f as their long forms (tcpdump's spelling, which users type).
 std::vector<std::string> long_forms(const std::vector<std::string>& args) {
@@ -180,6 +204,15 @@ void show_progress(const capture::PcapSource& src, const capture::CaptureCounter
                seconds > 0 ? static_cast<double>(c.packets) / seconds / 1e6 : 0.0);
 }
 
+// The summary line, then the read error if the capture ended on one (exit 1).
+int report(Io io, const capture::CaptureCounters& c, const capture::FlowTableStats& t,
+           std::uint64_t records, const std::string& error) {
+  io.err << summary(c, t, records);
+  if (error.empty()) return kExitOk;
+  io.err << "mplane capture: " << error << "\n";
+  return kExitInvalid;
+}
+
 // Files on several threads: each opens the file, reads every frame and keeps the flows of its
 // partition; records go through one printer under a lock.
 int analyse_sharded(const Settings& s, Io io) {
@@ -204,11 +237,9 @@ int analyse_sharded(const Settings& s, Io io) {
         },
         capture::Partition{i, s.shards}));
   }
-  g_stop = 0;
-  auto old_int = std::signal(SIGINT, &on_stop_signal);
-  auto old_term = std::signal(SIGTERM, &on_stop_signal);
   std::vector<std::string> errors(s.shards);
   std::vector<std::thread> threads;
+  StopSignals signals;
   for (std::size_t i = 0; i < s.shards; ++i) {
     threads.emplace_back([&, i] {
       const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
@@ -225,8 +256,6 @@ int analyse_sharded(const Settings& s, Io io) {
     });
   }
   for (auto& t : threads) t.join();
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
   printer.flush();
   capture::CaptureCounters counters;
   capture::FlowTableStats table;
@@ -235,12 +264,9 @@ int analyse_sharded(const Settings& s, Io io) {
     table.flows_evicted += a->table().stats().flows_evicted;
     table.tcp_reused += a->table().stats().tcp_reused;
   }
-  io.err << summary(counters, table, printer.records());
-  if (!errors[0].empty()) {
-    io.err << "mplane capture: " << errors[0] << "\n";
-    return kExitInvalid;
-  }
-  return kExitOk;
+  const auto failed =
+      std::find_if(errors.begin(), errors.end(), [](auto& e) { return !e.empty(); });
+  return report(io, counters, table, printer.records(), failed == errors.end() ? "" : *failed);
 }
 
 int analyse(const Settings& s, Io io) {
@@ -254,10 +280,7 @@ int analyse(const Settings& s, Io io) {
   Printer printer(s.format, io.out);
   capture::Analyzer analyzer(src.link_type(), s.table,
                              [&](const capture::FlowRecord& r) { printer.add(r); });
-  g_stop = 0;
-  g_source = &src;
-  auto old_int = std::signal(SIGINT, &on_stop_signal);
-  auto old_term = std::signal(SIGTERM, &on_stop_signal);
+  std::optional<StopSignals> signals(std::in_place, &src);
   const auto start = std::chrono::steady_clock::now();
   auto next_progress = start;
   const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
@@ -284,21 +307,14 @@ int analyse(const Settings& s, Io io) {
       next_progress = now + std::chrono::milliseconds(200);
     }
   }
-  g_source = nullptr;
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
+  signals.reset();
   if (s.progress && !src.live()) std::fputs("\n", stderr);
   analyzer.finish();
   printer.flush();
   const capture::PcapSource::Stats st = src.stats();
   analyzer.counters().kernel_dropped = st.kernel_dropped;
   analyzer.counters().interface_dropped = st.interface_dropped;
-  io.err << summary(analyzer.counters(), analyzer.table().stats(), printer.records());
-  if (!error.empty()) {
-    io.err << "mplane capture: " << error << "\n";
-    return kExitInvalid;
-  }
-  return kExitOk;
+  return report(io, analyzer.counters(), analyzer.table().stats(), printer.records(), error);
 }
 
 }  // namespace

@@ -109,9 +109,9 @@ bool Engine::submit(std::unique_ptr<json::OwnedMessage> message, std::string ide
     return true;
   }
   std::shared_ptr<json::OwnedMessage> owned(std::move(message));
-  return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
-                                             reply = std::move(reply), stream = std::move(stream),
-                                             token] {
+  return group_.post(shard,
+                     loop::make_task([this, shard, owned, identity = std::move(identity),
+                                      reply = std::move(reply), stream = std::move(stream), token] {
                        handle(*states_[shard], owned->message, identity, token, reply, stream);
                      }));
 }
@@ -192,8 +192,10 @@ void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, con
   if (stream && options_.stream_after_rows > 0) {
     const std::size_t threshold = options_.stream_after_rows;
     const std::size_t shard = loop::Shard::current()->index();
-    s.stream_rows(token, [this, wait, &s, token, threshold, shard, stream](auto) {
-      if (wait->answered || s.row_count(token) <= threshold) return;
+    // Counts from the rows the job has already (no table lookup per row).
+    s.stream_rows(token, [this, wait, &s, token, threshold, shard, stream,
+                          rows = s.row_count(token)](auto) mutable {
+      if (wait->answered || ++rows <= threshold) return;
       std::shared_ptr<sched::RowSink> sink = stream(control_for(shard, token));
       if (!sink || !s.take_rows(token, sink)) return;
       wait->answered = true;

@@ -73,8 +73,12 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
   if (!v4) return fail(v4.error());
   auto v6 = address_option(c, "source-ip6");
   if (!v6) return fail(v6.error());
-  const std::string rate_text = option(c, "max-rate");
-  const double max_rate = rate_text.empty() ? 100 : std::stod(rate_text);  // validated by conf
+  double max_rate = 100;
+  if (const std::string text = option(c, "max-rate"); !text.empty()) {
+    auto n = model::parse_value(model::Prim::kNatural, text);
+    if (!n || n->as_natural() < 1) return fail(c.origin + ": max-rate: not a rate: " + text);
+    max_rate = static_cast<double>(n->as_natural());
+  }
   const bool only6 = *v6 && !*v4, only4 = *v4 && !*v6;
   for (int family : {4, 6}) {
     if ((family == 4 && only6) || (family == 6 && only4)) continue;

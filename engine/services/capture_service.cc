@@ -351,8 +351,14 @@ Result<CaptureConfig> capture_config(const conf::ServiceConfig& c) {
                 ": the capture service needs an interface and/or a files directory "
                 "([service_capture] in the configuration)");
   }
-  if (auto n = get("max-flows"); !n.empty()) cfg.table.max_flows = std::stoul(n);
-  if (auto n = get("store"); !n.empty()) cfg.store = std::stoul(n);
+  // Numbers as the configuration checked them; parsed as values (no exceptions).
+  for (auto [key, out] : {std::pair{"max-flows", &cfg.table.max_flows}, {"store", &cfg.store}}) {
+    if (auto text = get(key); !text.empty()) {
+      auto n = model::parse_value(model::Prim::kNatural, text);
+      if (!n || n->as_natural() < 1) return fail(c.origin + ": " + key + ": not a count: " + text);
+      *out = static_cast<std::size_t>(n->as_natural());
+    }
+  }
   if (auto d = get("idle-timeout"); !d.empty()) {
     auto micros = model::parse_duration(d);
     if (!micros) return fail(c.origin + ": idle-timeout: " + micros.error());

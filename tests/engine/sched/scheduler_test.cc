@@ -17,7 +17,7 @@ using model::kMicrosPerSecond;
 using model::MessageKind;
 using sched::Scheduler;
 
-constexpr model::MicrosSinceEpoch kT0 = 1893499200LL * kMicrosPerSecond;  // 2030-01-01 12:00
+using test::kT0;
 
 // A test service: one row (the current time) per period of its scope, on scheduler timers.
 class TickService final : public sched::Service {

@@ -14,7 +14,7 @@ using model::kMicrosPerSecond;
 using model::MessageKind;
 using sched::Scheduler;
 
-constexpr model::MicrosSinceEpoch kT0 = 1893499200LL * kMicrosPerSecond;  // 2030-01-01 12:00
+using test::kT0;
 constexpr std::size_t kBatch = services::CounterService::kRowsPerBatch;
 
 struct RecordingSink final : sched::RowSink {
