@@ -154,7 +154,8 @@ void TcpDirection::add_hole(std::uint64_t begin, std::uint64_t end) {
   while (at > 0 && holes_[at - 1].begin > begin) --at;
   if (hole_count_ == kMaxHoles) {
     if (at == 0) return;  // the new one is the lowest
-    std::copy(holes_.begin() + 1, holes_.begin() + at, holes_.begin());
+    // Forget the lowest: every hole moves down one place, not only those below `at`.
+    std::copy(holes_.begin() + 1, holes_.begin() + hole_count_, holes_.begin());
     --at;
     --hole_count_;
   }

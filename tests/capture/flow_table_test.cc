@@ -325,6 +325,27 @@ TEST_CASE("flow table: the fifth gap forgets the lowest one", "[capture][flow]")
   CHECK(rec.c2s.retrans_bytes == 40);
 }
 
+// Found by packet_fuzz: splitting a middle gap while four are known dropped the lowest but left
+// a stale copy in place of the highest, whose later fill then counted twice (more unique bytes
+// than payload).
+TEST_CASE("flow table: splitting a middle gap when four are known keeps the others",
+          "[capture][flow]") {
+  DataFlow f;
+  // Gaps 1101..1200, 1301..1400, 1501..1600, 1701..1800.
+  for (std::uint32_t seq : {1001u, 1201u, 1401u, 1601u, 1801u}) f.send(seq, 100, kT0 + 20'000);
+  f.send(1341, 20, kT0 + 21'000);   // splits 1301..1400: the lowest gap, 1101..1200, goes
+  f.send(1701, 100, kT0 + 22'000);  // the highest gap is still known: out of order
+  f.send(1501, 100, kT0 + 23'000);  // and this one
+  f.send(1301, 40, kT0 + 24'000);   // both halves of the split one
+  f.send(1361, 40, kT0 + 25'000);
+  f.send(1701, 100, kT0 + 26'000);  // filled already: resent
+  const FlowRecord rec = f.done();
+  CHECK(rec.c2s.out_of_order == 5);
+  CHECK(rec.c2s.retrans_packets == 1);
+  CHECK(rec.c2s.unique_bytes == 500 + 20 + 100 + 100 + 40 + 40);
+  CHECK(rec.c2s.unique_bytes <= rec.c2s.payload_bytes);
+}
+
 TEST_CASE("flow table: roles without a SYN, and from a SYN-ACK", "[capture][flow]") {
   Recorder r;
   Seg first;  // a data packet from 10.0.0.1:40000 with no SYN seen
