@@ -52,46 +52,82 @@ bool quick_flow_hash(LinkType link, std::span<const std::uint8_t> f, std::uint64
 
 }  // namespace
 
+std::optional<std::size_t> quick_partition(LinkType link, std::span<const std::uint8_t> frame,
+                                           std::size_t count) {
+  std::uint64_t hash = 0;
+  if (!quick_flow_hash(link, frame, hash)) return std::nullopt;
+  return flow_partition(hash, count);
+}
+
 void Analyzer::packet(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len) {
   // A frame is counted by the partition that owns it: by its quick hash when it has one (the
   // others skip it at once), else by partition 0 (see Partition).
+  advance(ts);
   std::uint64_t one = part_.index == 0 ? 1 : 0;
-  if (part_.count > 1) {
-    std::uint64_t hash = 0;
-    if (quick_flow_hash(link_, frame, hash)) {
-      if (hash % part_.count != part_.index) return;
-      one = 1;
-    }
+  std::uint64_t hash = 0;
+  const bool hashed = quick_flow_hash(link_, frame, hash);
+  if (hashed && part_.count > 1) {
+    if (flow_partition(hash, part_.count) != part_.index) return;
+    one = 1;
   }
-  counters_.packets += one;
-  counters_.wire_bytes += one * wire_len;
-  switch (decode_packet(link_, frame, wire_len, decoded_)) {
+  if (!classify(frame, wire_len, decoded_, counters_, one)) return;
+  if (!hashed) {
+    hash = flow_hash(decoded_);
+    if (part_.count > 1 && flow_partition(hash, part_.count) != part_.index) return;
+  }
+  add(ts, decoded_, hash);
+}
+
+bool Analyzer::decode(std::span<const std::uint8_t> frame, std::uint32_t wire_len,
+                      DecodedPacket& out, std::uint64_t& hash, CaptureCounters* counters) const {
+  CaptureCounters uncounted;
+  if (!classify(frame, wire_len, out, counters ? *counters : uncounted, counters ? 1 : 0)) {
+    return false;
+  }
+  if (!quick_flow_hash(link_, frame, hash)) hash = flow_hash(out);
+  return true;
+}
+
+// Decodes `frame` into `out` and adds `one` (1, or 0 for a frame another analyser counts) to
+// the counters of its kind; true for a TCP or UDP packet, which goes to a flow table.
+bool Analyzer::classify(std::span<const std::uint8_t> frame, std::uint32_t wire_len,
+                        DecodedPacket& out, CaptureCounters& c, std::uint64_t one) const {
+  c.packets += one;
+  c.wire_bytes += one * wire_len;
+  switch (decode_packet(link_, frame, wire_len, out)) {
     case DecodeStatus::kNotIp:
-      counters_.non_ip += one;
-      return;
+      c.non_ip += one;
+      return false;
     case DecodeStatus::kMalformed:
-      counters_.malformed[static_cast<std::size_t>(decoded_.malformed)] += one;
-      return;
+      c.malformed[static_cast<std::size_t>(out.malformed)] += one;
+      return false;
     case DecodeStatus::kFragment:
-      counters_.ip_packets += one;
-      counters_.fragments += one;
-      return;
+      c.ip_packets += one;
+      c.fragments += one;
+      return false;
     case DecodeStatus::kOk:
       break;
   }
-  counters_.ip_packets += one;
-  if (!decoded_.has_transport || (decoded_.proto != 6 && decoded_.proto != 17)) {
-    counters_.other_protocols += one;
-    return;
+  c.ip_packets += one;
+  if (!out.has_transport || (out.proto != 6 && out.proto != 17)) {
+    c.other_protocols += one;
+    return false;
   }
-  if (part_.count > 1 && flow_hash(decoded_) % part_.count != part_.index) return;
+  return true;
+}
+
+void Analyzer::add(Micros ts, const DecodedPacket& p, std::uint64_t hash) {
+  advance(ts);
+  table_.add(p, ts, hash);
+}
+
+void Analyzer::advance(Micros ts) {
   // Timestamps may step back (merged traces): expiry follows the latest time seen.
   latest_ = std::max(latest_, ts);
   if (latest_ >= next_expiry_) {
     table_.expire(latest_);
     next_expiry_ = latest_ + 1'000'000;
   }
-  table_.add(decoded_, ts);
 }
 
 }  // namespace mplane::capture

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "capture/flow/flow_table.h"
@@ -34,6 +35,12 @@ struct Partition {
   std::size_t index = 0, count = 1;
 };
 
+// The partition (modulo `count`) of a common frame, read at fixed offsets without decoding it;
+// nullopt for the others, which every partition must see (see Partition). What a reader that
+// hands each shard only its own frames routes by (SplitPcap).
+std::optional<std::size_t> quick_partition(LinkType link, std::span<const std::uint8_t> frame,
+                                           std::size_t count);
+
 class Analyzer {
  public:
   Analyzer(LinkType link, FlowTableOptions options, FlowTable::Sink sink, Partition part = {})
@@ -41,16 +48,36 @@ class Analyzer {
 
   // One captured frame; `ts` is its timestamp. Expires idle flows once a second of packet time.
   void packet(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len);
+
+  // The two halves of packet(), for readers that decode on one thread and analyse on another
+  // (SplitAnalysis). decode() decodes a frame into `out`, counts it in `counters` (if not
+  // null: the caller's, e.g. a chunk's), and says whether it goes to a flow table (TCP or
+  // UDP), with its flow hash; add() runs this analyser's table on such a packet.
+  bool decode(std::span<const std::uint8_t> frame, std::uint32_t wire_len, DecodedPacket& out,
+              std::uint64_t& hash, CaptureCounters* counters) const;
+  void add(Micros ts, const DecodedPacket& p, std::uint64_t hash);
   // Expires idle flows at `now` (a live capture calls it on a timer when no packet comes).
   void expire(Micros now) { table_.expire(now); }
-  // The end of the capture: every open flow is reported.
-  void finish() { table_.flush(); }
+  // The capture's clock: the latest timestamp of any frame given so far (packet() advances it
+  // with every frame, its shard's or not). Expires idle flows once a second of it.
+  void advance(Micros ts);
+  // The end of the capture: flows idle past their timeout at the capture's last time are
+  // reported as timed out, every other one as open.
+  void finish() {
+    table_.expire(latest_);
+    table_.flush();
+  }
 
   const CaptureCounters& counters() const { return counters_; }
   CaptureCounters& counters() { return counters_; }
   const FlowTable& table() const { return table_; }
+  LinkType link() const { return link_; }
+  Partition partition() const { return part_; }
 
  private:
+  bool classify(std::span<const std::uint8_t> frame, std::uint32_t wire_len, DecodedPacket& out,
+                CaptureCounters& counters, std::uint64_t one) const;
+
   LinkType link_;
   FlowTable table_;
   Partition part_;

@@ -266,13 +266,18 @@ void FlowTable::update_tcp(Flow& f, const DecodedPacket& p, bool from_client, Mi
   }
 }
 
-void FlowTable::add(const DecodedPacket& p, Micros now) {
+void FlowTable::add(const DecodedPacket& p, Micros now, std::uint64_t hash) {
   if (!p.has_transport || (p.proto != 6 && p.proto != 17)) return;
   bool sender_is_a = true;
   const Key k = key_of(p, sender_is_a);
-  const std::uint64_t hash = flow_hash(p);
   std::uint32_t i = find(k, hash);
   std::optional<bool> continued_client_is_a;  // an active timeout: the next record goes on
+  if (i != kNone && idle_past(flows_[i], now)) {
+    // Ended already, whether or not expire() ran since: results do not depend on when the
+    // caller expires (shards that see different packets expire at different moments).
+    report(i, EndState::kTimeout);
+    i = kNone;
+  }
   if (i != kNone) {
     Flow& f = flows_[i];
     const bool too_old =
@@ -310,14 +315,16 @@ void FlowTable::continue_roles(Flow& f, bool client_is_a) {
   std::swap(f.record.client_port, f.record.server_port);
 }
 
+bool FlowTable::idle_past(const Flow& f, Micros now) const {
+  return f.record.last + (f.closed ? options_.closed_timeout : options_.idle_timeout) <= now;
+}
+
 void FlowTable::expire(Micros now) {
-  auto expire_list = [&](List& l, Micros timeout) {
-    while (l.head != kNone && flows_[l.head].record.last + timeout <= now) {
-      report(l.head, EndState::kTimeout);
+  for (List* l : {&closed_, &open_}) {
+    while (l->head != kNone && idle_past(flows_[l->head], now)) {
+      report(l->head, EndState::kTimeout);
     }
-  };
-  expire_list(closed_, options_.closed_timeout);
-  expire_list(open_, options_.idle_timeout);
+  }
 }
 
 void FlowTable::flush() {

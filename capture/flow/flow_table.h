@@ -30,6 +30,13 @@ struct FlowTableStats {
 
 // A symmetric hash of a packet's flow (the same for both directions): shards partition by it.
 std::uint64_t flow_hash(const DecodedPacket& p);
+// Which of `count` shards a flow belongs to: from the hash's high bits, by a multiply rather
+// than a division. A flow table finds its slots from the low bits, so the flows of one shard
+// still spread over all of its table's slots (with `hash % count` a shard of two would use
+// only the even slots, and its probes would run twice as long).
+inline std::size_t flow_partition(std::uint64_t hash, std::size_t count) {
+  return static_cast<std::size_t>((static_cast<unsigned __int128>(hash) * count) >> 64);
+}
 // The same from its parts (a fast path that has not decoded the whole packet).
 std::uint64_t flow_hash(const IpAddress& a, std::uint16_t port_a, const IpAddress& b,
                         std::uint16_t port_b, std::uint8_t proto, const std::uint16_t vlan[2],
@@ -41,7 +48,11 @@ class FlowTable {
   FlowTable(FlowTableOptions options, Sink sink);
 
   // A decoded TCP or UDP packet (has_transport); others are ignored. `now` is its timestamp.
-  void add(const DecodedPacket& p, Micros now);
+  // A flow idle past its timeout ends (timeout) before the packet, even if expire() was not
+  // called since: the records do not depend on when the caller expires.
+  void add(const DecodedPacket& p, Micros now) { add(p, now, flow_hash(p)); }
+  // The same when the caller has the packet's flow_hash already.
+  void add(const DecodedPacket& p, Micros now, std::uint64_t hash);
   // Reports the flows idle past their timeout at `now` (call between packets, or on a timer).
   void expire(Micros now);
   // Reports every flow still open (end of the capture, or an interrupt) and empties the table.
@@ -77,6 +88,7 @@ class FlowTable {
 
   static Key key_of(const DecodedPacket& p, bool& sender_is_a);
   std::uint32_t find(const Key& k, std::uint64_t hash) const;
+  bool idle_past(const Flow& f, Micros now) const;  // its timeout (idle or closed) has run out
   std::uint32_t create(const Key& k, std::uint64_t hash, const DecodedPacket& p, bool sender_is_a,
                        Micros now);
   void report(std::uint32_t index, EndState reason);

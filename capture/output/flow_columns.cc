@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 namespace mplane::capture {
@@ -15,10 +16,31 @@ void append_number(std::string& out, T v) {
   out.append(buf, end);
 }
 
+// Exactly printf's "%.3f" (the exact binary value rounded half to even), without printf or
+// libstdc++'s floating-point to_chars (either was half of `mplane capture --format csv`'s time).
+// ms * 1000 is rounded once; fma gives that rounding's exact error, which decides the only
+// case where it matters: a product that fell exactly on a half.
 void append_ms(std::string& out, double ms) {
-  char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
-  out.append(buf, static_cast<std::size_t>(n));
+  const double a = std::fabs(ms);
+  if (!(a < 1e12)) {  // (and NaN) the product must stay below 2^52: halves exact
+    char buf[400];
+    const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
+    out.append(buf, static_cast<std::size_t>(n));
+    return;
+  }
+  const double product = a * 1000.0, error = std::fma(a, 1000.0, -product);
+  double rounded = std::nearbyint(product);  // half to even
+  if (product - std::floor(product) == 0.5 && error != 0) {
+    rounded = std::floor(product) + (error > 0 ? 1 : 0);
+  }
+  const auto thousandths = static_cast<std::uint64_t>(rounded);
+  if (std::signbit(ms)) out += '-';
+  append_number(out, thousandths / 1000);
+  const auto frac = static_cast<unsigned>(thousandths % 1000);
+  const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  out.append(digits, sizeof digits);
 }
 
 void append_optional_time(std::string& out, Micros t) {
@@ -172,11 +194,13 @@ const std::vector<FlowColumn>& flow_columns() {
 }
 
 void append_time(std::string& out, Micros t) {
-  char buf[32];
   const Micros s = t / 1'000'000, us = t % 1'000'000;
-  const int n = std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(s),
-                              static_cast<long long>(us < 0 ? -us : us));
-  out.append(buf, static_cast<std::size_t>(n));
+  append_number(out, s);
+  char fraction[7] = {'.', '0', '0', '0', '0', '0', '0'};
+  for (Micros rest = us < 0 ? -us : us, i = 6; rest > 0; rest /= 10, --i) {
+    fraction[i] = static_cast<char>('0' + rest % 10);
+  }
+  out.append(fraction, sizeof fraction);
 }
 
 void append_ip(std::string& out, const IpAddress& a) {

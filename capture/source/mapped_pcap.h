@@ -33,8 +33,19 @@ class MappedPcap {
   };
   bool next(Frame& out);
   const std::string& error() const { return error_; }
+
+  // Random access, for several threads at once (reads the map only). `offset` must be where a
+  // record starts; kEnd at the end of the file; kBroken (with `error` set) as next() would end.
+  static constexpr std::uint64_t kFirstRecord = 24;
+  enum class Record { kOk, kEnd, kBroken };
+  Record record_at(std::uint64_t offset, Frame& out, std::uint64_t& next, std::string& error) const;
+  // Whether `count` records (or all up to the end of the file) chain from `offset` with
+  // plausible headers: lengths within the record limit and near the wire length, the sub-second
+  // field in range. A guess at a record boundary, for readers that start mid-file.
+  bool plausible_records_at(std::uint64_t offset, int count) const;
   std::uint64_t position() const { return offset_; }
   std::uint64_t size() const { return size_; }
+  const std::uint8_t* data() const { return base_; }  // the whole file, mapped
 
  private:
   MappedPcap() = default;

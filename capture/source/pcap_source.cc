@@ -38,36 +38,34 @@ Result<pcap_t*> open_live(const SourceOptions& o) {
   return p;
 }
 
-// A classic pcap file through a memory map; null if the file is something else (pcapng).
-Result<std::unique_ptr<PcapSource>> open_mapped(const SourceOptions& o) {
+}  // namespace
+
+Result<MappedSource> open_mapped_source(const SourceOptions& o) {
+  MappedSource m;
   auto mapped = MappedPcap::open(o.file);
   if (!mapped) return fail(mapped.error());
-  if (!*mapped) return std::unique_ptr<PcapSource>();
-  LinkType link;
-  if (!link_type_from_dlt((*mapped)->link_type(), link)) {
+  if (!*mapped) return m;
+  if (!link_type_from_dlt((*mapped)->link_type(), m.link)) {
     const char* name = pcap_datalink_val_to_name((*mapped)->link_type());
     return fail(o.file + ": link type " + std::string(name ? name : "?") +
                 " is not supported (Ethernet, Linux cooked v1/v2, raw IP, BSD loopback)");
   }
-  return PcapSource::from_mapped(std::move(mapped.value()), link, o);
+  if (!o.filter.empty()) {
+    auto filter =
+        OfflineFilter::compile(o.filter, (*mapped)->link_type(), (*mapped)->snaplen(), o.file);
+    if (!filter) return fail(filter.error());
+    m.filter = std::move(filter.value());
+  }
+  m.file = std::move(mapped.value());
+  return m;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<PcapSource>> PcapSource::from_mapped(std::unique_ptr<MappedPcap> mapped,
-                                                            LinkType link, const SourceOptions& o) {
-  pcap_t* dead =
-      pcap_open_dead(mapped->link_type(), mapped->snaplen() > 0 ? mapped->snaplen() : 262144);
-  std::unique_ptr<PcapSource> s(new PcapSource(dead));
-  s->link_ = link;
-  s->file_size_ = mapped->size();
-  s->mapped_ = std::move(mapped);
-  if (!o.filter.empty()) {
-    if (pcap_compile(dead, &s->filter_, o.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      return fail(o.file + ": bad filter '" + o.filter + "': " + pcap_geterr(dead));
-    }
-    s->has_filter_ = true;
-  }
+std::unique_ptr<PcapSource> PcapSource::from_mapped(MappedSource mapped) {
+  std::unique_ptr<PcapSource> s(new PcapSource(nullptr));
+  s->link_ = mapped.link;
+  s->file_size_ = mapped.file->size();
+  s->mapped_ = std::move(mapped.file);
+  s->filter_ = std::move(mapped.filter);
   return s;
 }
 
@@ -80,12 +78,7 @@ Result<std::size_t> PcapSource::read_mapped(std::size_t budget, const PacketFn& 
       if (!mapped_->error().empty()) return fail(mapped_->error());
       break;
     }
-    if (has_filter_) {
-      pcap_pkthdr h{};
-      h.caplen = static_cast<bpf_u_int32>(f.bytes.size());
-      h.len = f.wire_len;
-      if (pcap_offline_filter(&filter_, &h, f.bytes.data()) == 0) continue;
-    }
+    if (filter_ && !filter_->accepts(f.bytes, f.wire_len)) continue;
     fn(f.ts_us, f.bytes, f.wire_len);
     ++n;
   }
@@ -95,9 +88,9 @@ Result<std::size_t> PcapSource::read_mapped(std::size_t budget, const PacketFn& 
 Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
   if (o.file.empty() == o.interface.empty()) return fail("give a capture file or an interface");
   if (!o.file.empty()) {
-    auto mapped = open_mapped(o);
+    auto mapped = open_mapped_source(o);
     if (!mapped) return fail(mapped.error());
-    if (*mapped) return std::move(mapped.value());
+    if (mapped->file) return from_mapped(std::move(mapped.value()));
   }
   pcap_t* p = nullptr;
   const std::string what = o.file.empty() ? o.interface : o.file;
@@ -138,7 +131,6 @@ Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
 }
 
 PcapSource::~PcapSource() {
-  if (has_filter_) pcap_freecode(&filter_);
   if (pcap_) pcap_close(pcap_);
 }
 

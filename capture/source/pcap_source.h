@@ -15,6 +15,7 @@
 
 #include "capture/packet/decoder.h"
 #include "capture/source/mapped_pcap.h"
+#include "capture/source/offline_filter.h"
 #include "parsers/base/result.h"
 
 namespace mplane::capture {
@@ -30,6 +31,16 @@ struct SourceOptions {
   int wait_ms = -1;                     // live: longest wait in read() (-1: timeout_ms)
 };
 
+// A classic pcap file opened for a caller that walks it itself (SplitAnalysis): mapped, its
+// link type checked, its filter compiled. `file` is null when the file is something else
+// (pcapng: read it through PcapSource).
+struct MappedSource {
+  std::unique_ptr<MappedPcap> file;
+  LinkType link = LinkType::kEthernet;
+  std::unique_ptr<OfflineFilter> filter;  // null: no filter
+};
+Result<MappedSource> open_mapped_source(const SourceOptions& options);
+
 class PcapSource {
  public:
   using PacketFn = std::function<void(std::int64_t ts_us, std::span<const std::uint8_t> frame,
@@ -37,8 +48,7 @@ class PcapSource {
 
   // Errors name the file or interface and libpcap's reason.
   static Result<std::unique_ptr<PcapSource>> open(const SourceOptions& options);
-  static Result<std::unique_ptr<PcapSource>> from_mapped(std::unique_ptr<MappedPcap> mapped,
-                                                         LinkType link, const SourceOptions& o);
+  static std::unique_ptr<PcapSource> from_mapped(MappedSource mapped);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
   PcapSource& operator=(const PcapSource&) = delete;
@@ -67,10 +77,9 @@ class PcapSource {
   static void on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) noexcept;
   Result<std::size_t> read_mapped(std::size_t budget, const PacketFn& fn);
 
-  pcap_t* pcap_;  // live and pcapng; for a mapped file, a dead handle (filter compilation)
+  pcap_t* pcap_;  // live and pcapng; null for a mapped file
   std::unique_ptr<MappedPcap> mapped_;
-  bpf_program filter_{};
-  bool has_filter_ = false;
+  std::unique_ptr<OfflineFilter> filter_;  // a mapped file's
   LinkType link_ = LinkType::kEthernet;
   bool live_ = false;
   bool at_end_ = false;

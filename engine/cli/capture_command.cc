@@ -15,6 +15,7 @@
 #include "capture/analyzer.h"
 #include "capture/output/flow_columns.h"
 #include "capture/source/pcap_source.h"
+#include "capture/split_analysis.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
 
@@ -143,11 +144,15 @@ Result<Settings> settings(const ParsedArgs& args) {
 }
 
 // Writes records as they come, in the chosen format, through one buffer flushed per batch.
+// Formats records into a buffer and writes it out in 64 KiB pieces. Shards have one printer
+// each, formatting on their own threads, with the header printed once before and the writes
+// of whole pieces under one lock (`shared`).
 class Printer {
  public:
-  Printer(Format f, std::ostream& out) : format_(f), out_(out) {
-    if (f == Format::kCsv) capture::append_csv_header(buffer_);
-    if (f == Format::kTable) capture::append_table_header(buffer_);
+  Printer(Format f, std::ostream& out, std::mutex* shared = nullptr, bool header = true)
+      : format_(f), out_(out), shared_(shared) {
+    if (header && f == Format::kCsv) capture::append_csv_header(buffer_);
+    if (header && f == Format::kTable) capture::append_table_header(buffer_);
   }
   void add(const capture::FlowRecord& r) {
     ++records_;
@@ -157,6 +162,8 @@ class Printer {
     if (buffer_.size() > 64 * 1024) flush();
   }
   void flush() {
+    std::unique_lock<std::mutex> lock;
+    if (shared_) lock = std::unique_lock<std::mutex>(*shared_);
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     out_.flush();
     buffer_.clear();
@@ -166,6 +173,7 @@ class Printer {
  private:
   Format format_;
   std::ostream& out_;
+  std::mutex* shared_;
   std::string buffer_;
   std::uint64_t records_ = 0;
 };
@@ -213,9 +221,75 @@ int report(Io io, const capture::CaptureCounters& c, const capture::FlowTableSta
   return kExitInvalid;
 }
 
-// Files on several threads: each opens the file, reads every frame and keeps the flows of its
-// partition; records go through one printer under a lock.
+// The shards' analysers, each keeping the flows of its partition and printing its records
+// through its own printer (the header first, once).
+struct ShardSet {
+  ShardSet(const Settings& s, capture::LinkType link, Io io) {
+    Printer(s.format, io.out).flush();  // the header
+    for (std::size_t i = 0; i < s.shards; ++i) {
+      printers.push_back(std::make_unique<Printer>(s.format, io.out, &write_lock, false));
+      analyzers.push_back(std::make_unique<capture::Analyzer>(
+          link, s.table, [p = printers.back().get()](const capture::FlowRecord& r) { p->add(r); },
+          capture::Partition{i, s.shards}));
+    }
+  }
+  // Runs `body(i)` on one thread per shard, then every analyser's finish().
+  template <class Body>
+  void run(Body&& body) {
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < analyzers.size(); ++i) {
+      threads.emplace_back([&, i] {
+        body(i);
+        analyzers[i]->finish();
+        printers[i]->flush();
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  int report(Io io, const std::vector<std::string>& errors) const {
+    capture::CaptureCounters counters;
+    capture::FlowTableStats table;
+    std::uint64_t records = 0;
+    for (std::size_t i = 0; i < analyzers.size(); ++i) {
+      counters += analyzers[i]->counters();
+      table.flows_evicted += analyzers[i]->table().stats().flows_evicted;
+      table.tcp_reused += analyzers[i]->table().stats().tcp_reused;
+      records += printers[i]->records();
+    }
+    const auto failed =
+        std::find_if(errors.begin(), errors.end(), [](auto& e) { return !e.empty(); });
+    return cli::report(io, counters, table, records, failed == errors.end() ? "" : *failed);
+  }
+
+  std::mutex write_lock;
+  std::vector<std::unique_ptr<Printer>> printers;
+  std::vector<std::unique_ptr<capture::Analyzer>> analyzers;
+};
+
+// A classic pcap file on several threads (SplitAnalysis): each shard decodes a share of the
+// file's chunks and analyses its own flows.
+int analyse_split(const Settings& s, Io io, capture::MappedSource file) {
+  ShardSet shards(s, file.link, io);
+  std::vector<capture::Analyzer*> parts;
+  for (auto& a : shards.analyzers) parts.push_back(a.get());
+  capture::SplitAnalysis split(std::move(file.file), std::move(file.filter), parts);
+  std::vector<std::string> errors(s.shards);
+  StopSignals signals;
+  shards.run([&](std::size_t i) {
+    if (auto st = split.run(i, g_stop); !st) errors[i] = st.error();
+  });
+  return shards.report(io, errors);
+}
+
+// Other files (pcapng) on several threads: each reads every frame through libpcap and keeps
+// the flows of its partition.
 int analyse_sharded(const Settings& s, Io io) {
+  auto mapped = capture::open_mapped_source(s.source);
+  if (!mapped) {
+    io.err << "mplane capture: " << mapped.error() << "\n";
+    return kExitInvalid;
+  }
+  if (mapped->file) return analyse_split(s, io, std::move(mapped.value()));
   std::vector<std::unique_ptr<capture::PcapSource>> sources;
   for (std::size_t i = 0; i < s.shards; ++i) {
     auto src = capture::PcapSource::open(s.source);
@@ -225,48 +299,22 @@ int analyse_sharded(const Settings& s, Io io) {
     }
     sources.push_back(std::move(src.value()));
   }
-  Printer printer(s.format, io.out);
-  std::mutex print_lock;
-  std::vector<std::unique_ptr<capture::Analyzer>> analyzers;
-  for (std::size_t i = 0; i < s.shards; ++i) {
-    analyzers.push_back(std::make_unique<capture::Analyzer>(
-        sources[i]->link_type(), s.table,
-        [&](const capture::FlowRecord& r) {
-          std::lock_guard<std::mutex> lock(print_lock);
-          printer.add(r);
-        },
-        capture::Partition{i, s.shards}));
-  }
+  ShardSet shards(s, sources[0]->link_type(), io);
   std::vector<std::string> errors(s.shards);
-  std::vector<std::thread> threads;
   StopSignals signals;
-  for (std::size_t i = 0; i < s.shards; ++i) {
-    threads.emplace_back([&, i] {
-      const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
-        analyzers[i]->packet(ts, frame, len);
-      };
-      while (!g_stop && !sources[i]->at_end()) {
-        auto n = sources[i]->read(4096, fn);
-        if (!n) {
-          errors[i] = n.error();
-          break;
-        }
+  shards.run([&](std::size_t i) {
+    const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
+      shards.analyzers[i]->packet(ts, frame, len);
+    };
+    while (!g_stop && !sources[i]->at_end()) {
+      auto n = sources[i]->read(4096, fn);
+      if (!n) {
+        errors[i] = n.error();
+        break;
       }
-      analyzers[i]->finish();
-    });
-  }
-  for (auto& t : threads) t.join();
-  printer.flush();
-  capture::CaptureCounters counters;
-  capture::FlowTableStats table;
-  for (const auto& a : analyzers) {
-    counters += a->counters();
-    table.flows_evicted += a->table().stats().flows_evicted;
-    table.tcp_reused += a->table().stats().tcp_reused;
-  }
-  const auto failed =
-      std::find_if(errors.begin(), errors.end(), [](auto& e) { return !e.empty(); });
-  return report(io, counters, table, printer.records(), failed == errors.end() ? "" : *failed);
+    }
+  });
+  return shards.report(io, errors);
 }
 
 int analyse(const Settings& s, Io io) {

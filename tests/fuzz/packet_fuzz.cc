@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 
+#include "capture/analyzer.h"
 #include "capture/flow/flow_table.h"
 #include "capture/packet/decoder.h"
 
@@ -115,6 +116,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     DecodedPacket p;
     const DecodeStatus status = decode_packet(link, frame, wire_len, p);
     check_packet(status, p, frame, wire_len);
+    // The fixed-offset hash shards route by must agree with the decoded packet's flow hash.
+    if (status == DecodeStatus::kOk && p.has_transport && (p.proto == 6 || p.proto == 17)) {
+      const auto quick = quick_partition(link, frame, std::size_t{1} << 20);
+      check(!quick || *quick == flow_partition(flow_hash(p), std::size_t{1} << 20));
+    }
     clock += 1000 + static_cast<Micros>(len) * 10'000;
     if (status == DecodeStatus::kOk) table.add(p, clock);
     table.expire(clock);
