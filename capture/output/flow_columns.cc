@@ -16,33 +16,6 @@ void append_number(std::string& out, T v) {
   out.append(buf, end);
 }
 
-// Exactly printf's "%.3f" (the exact binary value rounded half to even), without printf or
-// libstdc++'s floating-point to_chars (either was half of `mplane capture --format csv`'s time).
-// ms * 1000 is rounded once; fma gives that rounding's exact error, which decides the only
-// case where it matters: a product that fell exactly on a half.
-void append_ms(std::string& out, double ms) {
-  const double a = std::fabs(ms);
-  if (!(a < 1e12)) {  // (and NaN) the product must stay below 2^52: halves exact
-    char buf[400];
-    const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
-    out.append(buf, static_cast<std::size_t>(n));
-    return;
-  }
-  const double product = a * 1000.0, error = std::fma(a, 1000.0, -product);
-  double rounded = std::nearbyint(product);  // half to even
-  if (product - std::floor(product) == 0.5 && error != 0) {
-    rounded = std::floor(product) + (error > 0 ? 1 : 0);
-  }
-  const auto thousandths = static_cast<std::uint64_t>(rounded);
-  if (std::signbit(ms)) out += '-';
-  append_number(out, thousandths / 1000);
-  const auto frac = static_cast<unsigned>(thousandths % 1000);
-  const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
-                          static_cast<char>('0' + frac / 10 % 10),
-                          static_cast<char>('0' + frac % 10)};
-  out.append(digits, sizeof digits);
-}
-
 void append_optional_time(std::string& out, Micros t) {
   if (t) append_time(out, t);
 }
@@ -187,6 +160,33 @@ std::vector<FlowColumn> make_columns() {
 }
 
 }  // namespace
+
+// Exactly printf's "%.3f" (the exact binary value rounded half to even), without printf or
+// libstdc++'s floating-point to_chars (either was half of `mplane capture --format csv`'s time).
+// ms * 1000 is rounded once; fma gives that rounding's exact error, which decides the only
+// case where it matters: a product that fell exactly on a half.
+void append_ms(std::string& out, double ms) {
+  const double a = std::fabs(ms);
+  if (!(a < 1e12)) {  // (and NaN) the product must stay below 2^52: halves exact
+    char buf[400];
+    const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
+    out.append(buf, static_cast<std::size_t>(n));
+    return;
+  }
+  const double product = a * 1000.0, error = std::fma(a, 1000.0, -product);
+  double rounded = std::nearbyint(product);  // half to even
+  if (product - std::floor(product) == 0.5 && error != 0) {
+    rounded = std::floor(product) + (error > 0 ? 1 : 0);
+  }
+  const auto thousandths = static_cast<std::uint64_t>(rounded);
+  if (std::signbit(ms)) out += '-';
+  append_number(out, thousandths / 1000);
+  const auto frac = static_cast<unsigned>(thousandths % 1000);
+  const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  out.append(digits, sizeof digits);
+}
 
 const std::vector<FlowColumn>& flow_columns() {
   static const std::vector<FlowColumn> kColumns = make_columns();

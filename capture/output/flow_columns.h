@@ -33,6 +33,8 @@ void append_table_row(std::string& out, const FlowRecord& r);
 
 // Shared text forms: "1234567890.123456"; RFC 5952 / dotted quad.
 void append_time(std::string& out, Micros t);
+// Milliseconds with three decimals, exactly as printf's "%.3f" writes them (faster).
+void append_ms(std::string& out, double ms);
 void append_ip(std::string& out, const IpAddress& a);
 
 }  // namespace mplane::capture
