@@ -1,9 +1,13 @@
 #include "capture/source/pcap_source.h"
 
+#include <linux/if_packet.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace mplane::capture {
 namespace {
@@ -17,6 +21,22 @@ Status<> apply_filter(pcap_t* p, const std::string& filter, const std::string& w
   const int rc = pcap_setfilter(p, &program);
   pcap_freecode(&program);
   if (rc != 0) return fail(what + ": cannot set filter: " + pcap_geterr(p));
+  return Ok{};
+}
+
+// A live handle's socket joins the fanout group, flows hashed symmetrically (PACKET_FANOUT_HASH
+// uses the kernel's symmetric flow hash; DEFRAG: fragments go with their flow).
+Status<> join_fanout(pcap_t* p, const SourceOptions& o) {
+  if (o.fanout_group == 0) return Ok{};
+  if (o.fanout_group < 0 || o.fanout_group > 0xffff) {
+    return fail(o.interface + ": fanout group " + std::to_string(o.fanout_group) +
+                " is out of range (1 to 65535)");
+  }
+  const int arg = o.fanout_group | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+  if (::setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+    return fail(o.interface + ": cannot join fanout group " + std::to_string(o.fanout_group) +
+                ": " + std::strerror(errno));
+  }
   return Ok{};
 }
 
@@ -34,6 +54,10 @@ Result<pcap_t*> open_live(const SourceOptions& o) {
     std::string why = rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc);
     pcap_close(p);
     return fail(o.interface + ": cannot capture: " + why);
+  }
+  if (auto st = join_fanout(p, o); !st) {
+    pcap_close(p);
+    return fail(st.error());
   }
   return p;
 }

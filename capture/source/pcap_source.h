@@ -29,6 +29,11 @@ struct SourceOptions {
   int buffer_bytes = 64 * 1024 * 1024;  // live: the kernel ring
   int timeout_ms = 100;                 // live: how long the kernel may hold packets back
   int wait_ms = -1;                     // live: longest wait in read() (-1: timeout_ms)
+  // Live: join this PACKET_FANOUT group (1..65535; 0: none). The kernel then splits the
+  // interface's packets between the group's sockets by a symmetric flow hash (both directions
+  // of a connection to one socket; fragments reassembled for the hash only): one source per
+  // shard, each shard analysing whole flows.
+  int fanout_group = 0;
 };
 
 // A classic pcap file opened for a caller that walks it itself (SplitAnalysis): mapped, its

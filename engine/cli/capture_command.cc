@@ -41,8 +41,9 @@ const std::vector<OptionSpec> kOptions = {
      "a flow longer than this is reported (end state timeout) and "
      "goes on as a new record (default: never)"},
     {"shards", "N",
-     "files: analyse on N threads, flows split by their symmetric hash (each "
-     "thread reads the file; records then come in no single time order)"},
+     "analyse on N threads, flows split by their symmetric hash (files: the "
+     "threads decode the file in turn; interfaces: a kernel fanout group); records "
+     "then come in no single time order"},
 };
 
 constexpr std::string_view kUsage =
@@ -138,7 +139,6 @@ Result<Settings> settings(const ParsedArgs& args) {
   s.table.active_timeout = static_cast<capture::Micros>(*active * 1e6);
   s.duration = *duration;
   s.shards = static_cast<std::size_t>(*shards);
-  if (s.shards > 1 && s.source.file.empty()) return fail("--shards is for capture files (-r)");
   s.progress = args.has("progress") && ::isatty(2);
   return s;
 }
@@ -221,16 +221,61 @@ int report(Io io, const capture::CaptureCounters& c, const capture::FlowTableSta
   return kExitInvalid;
 }
 
+// Reads `src` into `analyzer` until the file ends, a stop signal, the duration or a read error
+// (returned): one thread's loop. Live: idle flows expire on the wall clock and records are
+// printed as they come; files: the progress bar if asked.
+std::string drive(const Settings& s, capture::PcapSource& src, capture::Analyzer& analyzer,
+                  Printer& printer) {
+  const auto start = std::chrono::steady_clock::now();
+  auto next_progress = start;
+  const bool progress = s.progress && !src.live() && s.shards == 1;
+  const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
+    analyzer.packet(ts, frame, len);
+  };
+  std::string error;
+  while (!g_stop && !src.at_end()) {
+    auto n = src.read(4096, fn);
+    if (!n) {
+      error = n.error();
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    if (src.live()) {
+      analyzer.expire(std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count());
+      printer.flush();  // live: records as they come
+      if (s.duration > 0 && elapsed >= s.duration) break;
+    }
+    if (progress && now >= next_progress) {
+      show_progress(src, analyzer.counters(), elapsed);
+      next_progress = now + std::chrono::milliseconds(200);
+    }
+  }
+  if (progress) std::fputs("\n", stderr);
+  return error;
+}
+
+// Drop counters of a live source, into its analyser's counters.
+void add_drops(const capture::PcapSource& src, capture::Analyzer& analyzer) {
+  const capture::PcapSource::Stats st = src.stats();
+  analyzer.counters().kernel_dropped += st.kernel_dropped;
+  analyzer.counters().interface_dropped += st.interface_dropped;
+}
+
 // The shards' analysers, each keeping the flows of its partition and printing its records
 // through its own printer (the header first, once).
 struct ShardSet {
-  ShardSet(const Settings& s, capture::LinkType link, Io io) {
+  // `partitioned`: each analyser keeps its partition of flows; else (a kernel fanout group
+  // split them already) whatever it is given.
+  ShardSet(const Settings& s, capture::LinkType link, Io io, bool partitioned = true) {
     Printer(s.format, io.out).flush();  // the header
     for (std::size_t i = 0; i < s.shards; ++i) {
       printers.push_back(std::make_unique<Printer>(s.format, io.out, &write_lock, false));
       analyzers.push_back(std::make_unique<capture::Analyzer>(
           link, s.table, [p = printers.back().get()](const capture::FlowRecord& r) { p->add(r); },
-          capture::Partition{i, s.shards}));
+          partitioned ? capture::Partition{i, s.shards} : capture::Partition{}));
     }
   }
   // Runs `body(i)` on one thread per shard, then every analyser's finish().
@@ -303,22 +348,39 @@ int analyse_sharded(const Settings& s, Io io) {
   std::vector<std::string> errors(s.shards);
   StopSignals signals;
   shards.run([&](std::size_t i) {
-    const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
-      shards.analyzers[i]->packet(ts, frame, len);
-    };
-    while (!g_stop && !sources[i]->at_end()) {
-      auto n = sources[i]->read(4096, fn);
-      if (!n) {
-        errors[i] = n.error();
-        break;
-      }
-    }
+    errors[i] = drive(s, *sources[i], *shards.analyzers[i], *shards.printers[i]);
   });
   return shards.report(io, errors);
 }
 
+// An interface on several threads: one source per shard in one PACKET_FANOUT group, so that
+// the kernel hands each shard whole flows (a symmetric hash).
+int analyse_live_sharded(const Settings& s, Io io) {
+  std::vector<std::unique_ptr<capture::PcapSource>> sources;
+  capture::SourceOptions o = s.source;
+  o.fanout_group = static_cast<int>(::getpid() % 0xffff) + 1;  // one group per process
+  for (std::size_t i = 0; i < s.shards; ++i) {
+    auto src = capture::PcapSource::open(o);
+    if (!src) {
+      io.err << "mplane capture: " << src.error() << "\n";
+      return kExitInvalid;
+    }
+    sources.push_back(std::move(src.value()));
+  }
+  ShardSet shards(s, sources[0]->link_type(), io, false);
+  std::vector<std::string> errors(s.shards);
+  StopSignals signals;
+  shards.run([&](std::size_t i) {
+    errors[i] = drive(s, *sources[i], *shards.analyzers[i], *shards.printers[i]);
+  });
+  for (std::size_t i = 0; i < s.shards; ++i) add_drops(*sources[i], *shards.analyzers[i]);
+  return shards.report(io, errors);
+}
+
 int analyse(const Settings& s, Io io) {
-  if (s.shards > 1) return analyse_sharded(s, io);
+  if (s.shards > 1) {
+    return s.source.interface.empty() ? analyse_sharded(s, io) : analyse_live_sharded(s, io);
+  }
   auto source = capture::PcapSource::open(s.source);
   if (!source) {
     io.err << "mplane capture: " << source.error() << "\n";
@@ -329,39 +391,11 @@ int analyse(const Settings& s, Io io) {
   capture::Analyzer analyzer(src.link_type(), s.table,
                              [&](const capture::FlowRecord& r) { printer.add(r); });
   std::optional<StopSignals> signals(std::in_place, &src);
-  const auto start = std::chrono::steady_clock::now();
-  auto next_progress = start;
-  const capture::PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
-    analyzer.packet(ts, frame, len);
-  };
-  std::string error;
-  while (!g_stop && !src.at_end()) {
-    auto n = src.read(4096, fn);
-    if (!n) {
-      error = n.error();
-      break;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - start).count();
-    if (src.live()) {
-      analyzer.expire(std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count());
-      printer.flush();  // live: records as they come
-      if (s.duration > 0 && elapsed >= s.duration) break;
-    }
-    if (s.progress && !src.live() && now >= next_progress) {
-      show_progress(src, analyzer.counters(), elapsed);
-      next_progress = now + std::chrono::milliseconds(200);
-    }
-  }
+  const std::string error = drive(s, src, analyzer, printer);
   signals.reset();
-  if (s.progress && !src.live()) std::fputs("\n", stderr);
   analyzer.finish();
   printer.flush();
-  const capture::PcapSource::Stats st = src.stats();
-  analyzer.counters().kernel_dropped = st.kernel_dropped;
-  analyzer.counters().interface_dropped = st.interface_dropped;
+  add_drops(src, analyzer);
   return report(io, analyzer.counters(), analyzer.table().stats(), printer.records(), error);
 }
 

@@ -1,6 +1,6 @@
 // Live capture on the loopback interface (needs root; skipped with a message otherwise): the
 // test makes TCP connections with known byte counts while capturing, and the records must say
-// exactly what was sent.
+// exactly what was sent; with one source, and with two in a kernel fanout group (live shards).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -11,7 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "capture/analyzer.h"
 #include "capture/source/pcap_source.h"
@@ -63,45 +66,71 @@ std::uint16_t exchange(int lfd, std::uint16_t port, std::size_t up, std::size_t 
   return ntohs(local.sin_port);
 }
 
-TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: live capture needs root (CAP_NET_RAW)");
-    return;
-  }
+// Captures on lo with `shards` sources (one PACKET_FANOUT group when more than one, an analyser
+// each) while making connections of the given sizes; the records, by client port.
+struct LiveRun {
   std::uint16_t port = 0;
-  const int lfd = test::loopback_socket(port, 16);
+  std::map<std::uint16_t, std::pair<std::size_t, std::size_t>> sent;  // by client port
+  std::map<std::uint16_t, FlowRecord> records;
+  std::vector<std::size_t> flows_per_shard;
+  std::uint64_t malformed = 0, kernel_dropped = 0;
+};
+
+LiveRun capture_exchanges(std::size_t shards,
+                          const std::vector<std::pair<std::size_t, std::size_t>>& sizes) {
+  LiveRun run;
+  const int lfd = test::loopback_socket(run.port, 16);
   SourceOptions o;
   o.interface = "lo";
-  o.filter = "tcp port " + std::to_string(port);
-  auto src = PcapSource::open(o);
-  if (!src) FAIL(src.error());
-  std::map<std::uint16_t, FlowRecord> records;  // by client port
-  Analyzer analyzer((*src)->link_type(), {},
-                    [&](const FlowRecord& r) { records[r.client_port] = r; });
+  o.filter = "tcp port " + std::to_string(run.port);
+  o.fanout_group = shards > 1 ? static_cast<int>(::getpid() % 0xffff) + 1 : 0;
+  std::vector<std::unique_ptr<PcapSource>> sources;
+  std::vector<std::unique_ptr<Analyzer>> analyzers;
+  std::mutex lock;
+  run.flows_per_shard.assign(shards, 0);
+  for (std::size_t i = 0; i < shards; ++i) {
+    auto src = PcapSource::open(o);
+    if (!src) FAIL(src.error());
+    analyzers.push_back(std::make_unique<Analyzer>((*src)->link_type(), FlowTableOptions{},
+                                                   [&run, &lock, i](const FlowRecord& r) {
+                                                     std::lock_guard<std::mutex> hold(lock);
+                                                     run.records[r.client_port] = r;
+                                                     ++run.flows_per_shard[i];
+                                                   }));
+    sources.push_back(std::move(src.value()));
+  }
   std::atomic<bool> stop{false};
-  std::thread capture([&] {
-    const PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
-      analyzer.packet(ts, frame, len);
-    };
-    while (!stop) REQUIRE((*src)->read(1024, fn).ok());
-  });
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < shards; ++i) {
+    threads.emplace_back([&, i] {
+      const PcapSource::PacketFn fn = [&](std::int64_t ts, auto frame, std::uint32_t len) {
+        analyzers[i]->packet(ts, frame, len);
+      };
+      while (!stop) REQUIRE(sources[i]->read(1024, fn).ok());
+    });
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the capture is running
-  const std::pair<std::size_t, std::size_t> sizes[] = {
-      {100, 2000}, {1, 1}, {70'000, 5}, {1'000'000, 300'000}};
-  std::map<std::uint16_t, std::pair<std::size_t, std::size_t>> sent;
-  for (const auto& [up, down] : sizes) sent[exchange(lfd, port, up, down)] = {up, down};
+  for (const auto& [up, down] : sizes) run.sent[exchange(lfd, run.port, up, down)] = {up, down};
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the last packets arrive
   stop = true;
-  capture.join();
-  analyzer.finish();
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < shards; ++i) {
+    analyzers[i]->finish();
+    run.malformed += analyzers[i]->counters().malformed_total();
+    run.kernel_dropped += sources[i]->stats().kernel_dropped;
+  }
   ::close(lfd);
+  return run;
+}
 
-  REQUIRE(records.size() == sent.size());
-  for (const auto& [client_port, bytes] : sent) {
+// Each connection whole in one record, with exactly the bytes sent.
+void check_records(const LiveRun& run) {
+  REQUIRE(run.records.size() == run.sent.size());
+  for (const auto& [client_port, bytes] : run.sent) {
     CAPTURE(client_port, bytes.first, bytes.second);
-    REQUIRE(records.count(client_port));
-    const FlowRecord& r = records[client_port];
-    CHECK(r.server_port == port);
+    REQUIRE(run.records.count(client_port));
+    const FlowRecord& r = run.records.at(client_port);
+    CHECK(r.server_port == run.port);
     CHECK(r.c2s.payload_bytes == bytes.first);
     CHECK(r.s2c.payload_bytes == bytes.second);
     CHECK(r.c2s.unique_bytes == bytes.first);
@@ -119,8 +148,32 @@ TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][r
       CHECK(d->bytes <= d->payload_bytes + 60 * d->packets);
     }
   }
-  CHECK(analyzer.counters().malformed_total() == 0);
-  CHECK((*src)->stats().kernel_dropped == 0);
+  CHECK(run.malformed == 0);
+  CHECK(run.kernel_dropped == 0);
+}
+
+TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][root]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: live capture needs root (CAP_NET_RAW)");
+    return;
+  }
+  check_records(capture_exchanges(1, {{100, 2000}, {1, 1}, {70'000, 5}, {1'000'000, 300'000}}));
+}
+
+// Two sources in one fanout group: the kernel's symmetric hash gives each shard whole
+// connections (a split one would show as two half records), and both shards get some.
+TEST_CASE("live capture on lo: a fanout group splits whole flows between shards",
+          "[capture][live][root]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: live capture needs root (CAP_NET_RAW)");
+    return;
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> sizes = {{70'000, 5}, {1'000'000, 300'000}};
+  for (std::size_t i = 0; i < 18; ++i) sizes.emplace_back(100 + i, 2000 + i);
+  const LiveRun run = capture_exchanges(2, sizes);
+  check_records(run);
+  CHECK(run.flows_per_shard[0] > 0);  // all 20 on one side: 2 chances in 2^20
+  CHECK(run.flows_per_shard[1] > 0);
 }
 
 }  // namespace
