@@ -336,7 +336,8 @@ bool point_in_scope(const When& scope, TimePoint p, MicrosSinceEpoch now) {
       if (scope.start().kind == TimeKind::kNow) return true;
       if (scope.end() && scope.end()->kind == TimeKind::kNow) return true;
       return scope.in_scope(now, now);
-    case TimeKind::kPast:
+    case TimeKind::kPast:  // before any time: in every scope without a lower bound
+      return !scope.resolve(now).start;
     case TimeKind::kFuture: {
       const Interval iv = scope.resolve(now);
       return !iv.start && !iv.end;

@@ -169,6 +169,13 @@ TEST_CASE("live capture capability on lo, then the query capability",
   const sched::Reply q = run_to_end(s, s.submit(query->message, "", wall_now()));
   REQUIRE(q->kind == MessageKind::kResult);
   CHECK(q->row_count == 1);
+  // The capability's own scope, `past ... now`, as the specification's: every stored flow.
+  auto everything =
+      spec_for(s, "capture-flows-query", "past ... now",
+               R"("flow.query.host": "any", "flow.query.port": ")" + std::to_string(port) + "\"");
+  const sched::Reply all = run_to_end(s, s.submit(everything->message, "", wall_now()));
+  REQUIRE(all->kind == MessageKind::kResult);
+  CHECK(all->row_count == 1);
 }
 
 }  // namespace
