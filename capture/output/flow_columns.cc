@@ -16,51 +16,75 @@ void append_number(std::string& out, T v) {
   out.append(buf, end);
 }
 
-void append_optional_time(std::string& out, Micros t) {
-  if (t) append_time(out, t);
-}
-
+using Kind = FlowCell::Kind;
 using Stats = DirectionStats FlowRecord::*;
 
+FlowCell number_cell(Kind kind, std::int64_t n) {
+  FlowCell c;
+  c.kind = kind;
+  c.number = n;
+  return c;
+}
+FlowCell count(std::int64_t n) { return number_cell(Kind::kCount, n); }
+FlowCell time_cell(Micros t) { return number_cell(Kind::kTime, t); }
+FlowCell millis(double ms) {
+  FlowCell c;
+  c.kind = Kind::kMillis;
+  c.millis = ms;
+  return c;
+}
+FlowCell text(std::string_view t) {
+  FlowCell c;
+  c.kind = Kind::kText;
+  c.text = t;
+  return c;
+}
+FlowCell address(const IpAddress& a) {
+  FlowCell c;
+  c.kind = Kind::kAddress;
+  c.address = &a;
+  return c;
+}
+
 template <Stats D, std::uint64_t DirectionStats::*F>
-void counter(std::string& o, const FlowRecord& r) {
-  append_number(o, (r.*D).*F);
+FlowCell counter(const FlowRecord& r) {
+  return count(static_cast<std::int64_t>((r.*D).*F));
 }
 template <Stats D, std::uint32_t DirectionStats::*F>
-void flag_count(std::string& o, const FlowRecord& r) {
-  append_number(o, (r.*D).*F);
+FlowCell flag_count(const FlowRecord& r) {
+  return count((r.*D).*F);
 }
 template <Stats D, Micros DirectionStats::*F>
-void optional_time(std::string& o, const FlowRecord& r) {
-  append_optional_time(o, (r.*D).*F);
+FlowCell optional_time(const FlowRecord& r) {
+  return (r.*D).*F ? time_cell((r.*D).*F) : FlowCell{};
 }
 template <Stats D>
-void mss(std::string& o, const FlowRecord& r) {
-  append_number(o, (r.*D).mss);
+FlowCell mss(const FlowRecord& r) {
+  return count((r.*D).mss);
 }
 template <Stats D>
-void wscale(std::string& o, const FlowRecord& r) {
-  append_number(o, int{(r.*D).wscale});
+FlowCell wscale(const FlowRecord& r) {
+  return number_cell(Kind::kSigned, (r.*D).wscale);
 }
 template <Stats D>
-void rtt_count(std::string& o, const FlowRecord& r) {
-  append_number(o, (r.*D).rtt.count);
+FlowCell rtt_count(const FlowRecord& r) {
+  return count(static_cast<std::int64_t>((r.*D).rtt.count));
 }
 template <Stats D>
-void rtt_min(std::string& o, const FlowRecord& r) {
-  append_ms(o, static_cast<double>((r.*D).rtt.min) / 1000.0);
+FlowCell rtt_min(const FlowRecord& r) {
+  return millis(static_cast<double>((r.*D).rtt.min) / 1000.0);
 }
 template <Stats D>
-void rtt_mean(std::string& o, const FlowRecord& r) {
-  append_ms(o, (r.*D).rtt.mean_ms());
+FlowCell rtt_mean(const FlowRecord& r) {
+  return millis((r.*D).rtt.mean_ms());
 }
 template <Stats D>
-void rtt_max(std::string& o, const FlowRecord& r) {
-  append_ms(o, static_cast<double>((r.*D).rtt.max) / 1000.0);
+FlowCell rtt_max(const FlowRecord& r) {
+  return millis(static_cast<double>((r.*D).rtt.max) / 1000.0);
 }
 template <Stats D>
-void rtt_stddev(std::string& o, const FlowRecord& r) {
-  append_ms(o, (r.*D).rtt.stddev_ms());
+FlowCell rtt_stddev(const FlowRecord& r) {
+  return millis((r.*D).rtt.stddev_ms());
 }
 
 // The analysis columns of one direction ("c2s" / "s2c").
@@ -88,7 +112,7 @@ void add_direction(std::vector<FlowColumn>& out, const std::string& dir, const s
       {"rtt_max_ms", "TCP: maximum RTT of data sent " + way + ", ms"},
       {"rtt_stddev_ms", "TCP: standard deviation of the RTT of data sent " + way + ", ms"},
   };
-  const FlowColumn::Append fns[] = {
+  const FlowColumn::Cell fns[] = {
       &counter<D, &S::payload_bytes>,
       &counter<D, &S::unique_bytes>,
       &counter<D, &S::retrans_packets>,
@@ -118,39 +142,35 @@ void add_direction(std::vector<FlowColumn>& out, const std::string& dir, const s
 std::vector<FlowColumn> make_columns() {
   std::vector<FlowColumn> c = {
       {"proto", "tcp or udp",
-       [](std::string& o, const FlowRecord& r) { o += r.proto == 6 ? "tcp" : "udp"; }, true},
+       [](const FlowRecord& r) { return text(r.proto == 6 ? "tcp" : "udp"); }, true},
       {"client_ip", "the client: sender of the SYN, else of the first packet",
-       [](std::string& o, const FlowRecord& r) { append_ip(o, r.client_ip); }, true},
-      {"client_port", "client port",
-       [](std::string& o, const FlowRecord& r) { append_number(o, r.client_port); }},
-      {"server_ip", "the server",
-       [](std::string& o, const FlowRecord& r) { append_ip(o, r.server_ip); }, true},
-      {"server_port", "server port",
-       [](std::string& o, const FlowRecord& r) { append_number(o, r.server_port); }},
+       [](const FlowRecord& r) { return address(r.client_ip); }, true},
+      {"client_port", "client port", [](const FlowRecord& r) { return count(r.client_port); }},
+      {"server_ip", "the server", [](const FlowRecord& r) { return address(r.server_ip); }, true},
+      {"server_port", "server port", [](const FlowRecord& r) { return count(r.server_port); }},
       {"first", "time of the first packet, seconds since the epoch",
-       [](std::string& o, const FlowRecord& r) { append_time(o, r.first); }},
-      {"last", "time of the last packet",
-       [](std::string& o, const FlowRecord& r) { append_time(o, r.last); }},
+       [](const FlowRecord& r) { return time_cell(r.first); }},
+      {"last", "time of the last packet", [](const FlowRecord& r) { return time_cell(r.last); }},
       {"c2s_packets", "packets client to server",
-       [](std::string& o, const FlowRecord& r) { append_number(o, r.c2s.packets); }},
+       [](const FlowRecord& r) { return count(static_cast<std::int64_t>(r.c2s.packets)); }},
       {"c2s_bytes", "bytes client to server, as IP packet lengths",
-       [](std::string& o, const FlowRecord& r) { append_number(o, r.c2s.bytes); }},
+       [](const FlowRecord& r) { return count(static_cast<std::int64_t>(r.c2s.bytes)); }},
       {"s2c_packets", "packets server to client",
-       [](std::string& o, const FlowRecord& r) { append_number(o, r.s2c.packets); }},
+       [](const FlowRecord& r) { return count(static_cast<std::int64_t>(r.s2c.packets)); }},
       {"s2c_bytes", "bytes server to client, as IP packet lengths",
-       [](std::string& o, const FlowRecord& r) { append_number(o, r.s2c.bytes); }},
+       [](const FlowRecord& r) { return count(static_cast<std::int64_t>(r.s2c.bytes)); }},
       {"end_state", "complete, reset, timeout, evicted, open (capture ended) or no_syn",
-       [](std::string& o, const FlowRecord& r) { o += end_state_name(r.end); }, true},
+       [](const FlowRecord& r) { return text(end_state_name(r.end)); }, true},
       {"handshake_rtt_ms", "TCP: client SYN to the client's ACK of the SYN-ACK, ms (empty: none)",
-       [](std::string& o, const FlowRecord& r) {
-         if (r.handshake_rtt >= 0) append_ms(o, static_cast<double>(r.handshake_rtt) / 1000.0);
+       [](const FlowRecord& r) {
+         return r.handshake_rtt >= 0 ? millis(static_cast<double>(r.handshake_rtt) / 1000.0)
+                                     : FlowCell{};
        }},
       {"vlan", "VLAN IDs, outer.inner (empty: untagged)",
-       [](std::string& o, const FlowRecord& r) {
-         for (int i = 0; i < r.vlan_count; ++i) {
-           if (i) o += '.';
-           append_number(o, r.vlan[i]);
-         }
+       [](const FlowRecord& r) {
+         if (r.vlan_count == 0) return FlowCell{};
+         return number_cell(Kind::kVlans, std::int64_t{r.vlan_count} << 32 |
+                                              std::int64_t{r.vlan[0]} << 16 | r.vlan[1]);
        },
        true},
   };
@@ -161,24 +181,35 @@ std::vector<FlowColumn> make_columns() {
 
 }  // namespace
 
-// Exactly printf's "%.3f" (the exact binary value rounded half to even), without printf or
-// libstdc++'s floating-point to_chars (either was half of `mplane capture --format csv`'s time).
-// ms * 1000 is rounded once; fma gives that rounding's exact error, which decides the only
-// case where it matters: a product that fell exactly on a half.
-void append_ms(std::string& out, double ms) {
+namespace {
+
+// |ms| in thousandths, rounded exactly as printf's "%.3f" rounds (the exact binary value, half
+// to even); false past 1e12 (and for NaN). ms * 1000 is rounded once; fma gives that rounding's
+// exact error, which decides the only case where it matters: a product exactly on a half.
+bool thousandths_of(double ms, std::uint64_t& out) {
   const double a = std::fabs(ms);
-  if (!(a < 1e12)) {  // (and NaN) the product must stay below 2^52: halves exact
-    char buf[400];
-    const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
-    out.append(buf, static_cast<std::size_t>(n));
-    return;
-  }
+  if (!(a < 1e12)) return false;  // the product must stay below 2^52: halves exact
   const double product = a * 1000.0, error = std::fma(a, 1000.0, -product);
   double rounded = std::nearbyint(product);  // half to even
   if (product - std::floor(product) == 0.5 && error != 0) {
     rounded = std::floor(product) + (error > 0 ? 1 : 0);
   }
-  const auto thousandths = static_cast<std::uint64_t>(rounded);
+  out = static_cast<std::uint64_t>(rounded);
+  return true;
+}
+
+}  // namespace
+
+// Without printf or libstdc++'s floating-point to_chars: either was half of
+// `mplane capture --format csv`'s time.
+void append_ms(std::string& out, double ms) {
+  std::uint64_t thousandths = 0;
+  if (!thousandths_of(ms, thousandths)) {
+    char buf[400];
+    const int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
+    out.append(buf, static_cast<std::size_t>(n));
+    return;
+  }
   if (std::signbit(ms)) out += '-';
   append_number(out, thousandths / 1000);
   const auto frac = static_cast<unsigned>(thousandths % 1000);
@@ -186,6 +217,13 @@ void append_ms(std::string& out, double ms) {
                           static_cast<char>('0' + frac / 10 % 10),
                           static_cast<char>('0' + frac % 10)};
   out.append(digits, sizeof digits);
+}
+
+double round_ms(double ms) {
+  std::uint64_t thousandths = 0;
+  if (!thousandths_of(ms, thousandths)) return ms;
+  const double v = static_cast<double>(thousandths) / 1000.0;
+  return std::signbit(ms) ? -v : v;
 }
 
 const std::vector<FlowColumn>& flow_columns() {
@@ -219,12 +257,37 @@ void append_csv_header(std::string& out) {
   out += '\n';
 }
 
+void append_cell(std::string& out, const FlowCell& cell) {
+  switch (cell.kind) {
+    case Kind::kNone:
+      return;
+    case Kind::kCount:
+    case Kind::kSigned:
+      return append_number(out, cell.number);
+    case Kind::kMillis:
+      return append_ms(out, cell.millis);
+    case Kind::kTime:
+      return append_time(out, cell.number);
+    case Kind::kAddress:
+      return append_ip(out, *cell.address);
+    case Kind::kText:
+      out += cell.text;
+      return;
+    case Kind::kVlans:
+      for (int i = 0; i < (cell.number >> 32); ++i) {
+        if (i) out += '.';
+        append_number(out, cell.number >> (16 * (1 - i)) & 0xffff);
+      }
+      return;
+  }
+}
+
 void append_csv_row(std::string& out, const FlowRecord& r) {
   bool first = true;
   for (const FlowColumn& c : flow_columns()) {
     if (!first) out += ',';
     first = false;
-    c.append(out, r);
+    append_cell(out, c.cell(r));
   }
   out += '\n';
 }
@@ -233,20 +296,16 @@ void append_json_row(std::string& out, const FlowRecord& r) {
   out += '{';
   bool first = true;
   for (const FlowColumn& c : flow_columns()) {
-    const std::size_t mark = out.size();
+    const FlowCell cell = c.cell(r);
+    if (!c.quoted_in_json && cell.kind == Kind::kNone) continue;  // not measured: left out
     if (!first) out += ',';
+    first = false;
     out += '"';
     out += c.name;
     out += "\":";
     if (c.quoted_in_json) out += '"';
-    const std::size_t value = out.size();
-    c.append(out, r);
-    if (!c.quoted_in_json && out.size() == value) {  // empty: not measured
-      out.resize(mark);
-      continue;
-    }
+    append_cell(out, cell);
     if (c.quoted_in_json) out += '"';
-    first = false;
   }
   out += "}\n";
 }

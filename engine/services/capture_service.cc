@@ -76,55 +76,65 @@ class FlowStore {
   std::size_t capacity_ = 100000;
 };
 
-// "1234567890.123456" back to microseconds.
-Micros micros_of(std::string_view text) {
-  const std::size_t dot = text.find('.');
-  Micros s = 0, us = 0;
-  for (char c : text.substr(0, dot)) s = s * 10 + (c - '0');
-  if (dot != std::string_view::npos) {
-    for (char c : text.substr(dot + 1)) us = us * 10 + (c - '0');
-  }
-  return s * 1'000'000 + us;
-}
-
-// Result rows from flow records, in the order of a specification's result columns.
+// Result rows from flow records: each specification column is found among the flow columns by
+// its element, and filled from the column's typed cell (no text in between).
 class RowMaker {
  public:
   explicit RowMaker(const model::Message& spec) {
+    std::unordered_map<std::string, std::size_t> by_element;
     const auto& columns = capture::flow_columns();
-    for (const model::Column& c : spec.columns) {
-      int index = -1;
-      for (std::size_t i = 0; i < columns.size(); ++i) {
-        if (capture::flow_element(columns[i].name).name == c.element->name)
-          index = static_cast<int>(i);
-      }
-      index_.push_back(index);
-      prims_.push_back(c.element->prim);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      by_element.emplace(capture::flow_element(columns[i].name).name, i);
     }
-    texts_.resize(index_.size());
-    row_.resize(index_.size());
+    for (const model::Column& c : spec.columns) {
+      const auto found = by_element.find(std::string(c.element->name));
+      cells_.push_back(found == by_element.end() ? nullptr : columns[found->second].cell);
+    }
+    texts_.resize(cells_.size());
+    row_.resize(cells_.size());
   }
   void add(sched::JobContext& ctx, const FlowRecord& r) {
-    const auto& columns = capture::flow_columns();
-    for (std::size_t i = 0; i < index_.size(); ++i) {
-      texts_[i].clear();
-      if (index_[i] >= 0) columns[static_cast<std::size_t>(index_[i])].append(texts_[i], r);
-      row_[i] = value_of(texts_[i], prims_[i]);
+    for (std::size_t i = 0; i < cells_.size(); ++i) {
+      row_[i] = cells_[i] ? value_of(cells_[i](r), texts_[i]) : model::Value::none();
     }
-    ctx.add_row(row_);
+    ctx.add_row(row_);  // copies the strings, borrowed until then
   }
 
  private:
-  static model::Value value_of(const std::string& text, model::Prim prim) {
-    if (text.empty()) return model::Value::none();
-    if (prim == model::Prim::kTime) {
-      return model::Value::time(model::TimePoint::absolute(micros_of(text)));
+  // `text`: storage for a cell whose string is made here (the Value borrows it).
+  static model::Value value_of(const capture::FlowCell& c, std::string& text) {
+    using Kind = capture::FlowCell::Kind;
+    switch (c.kind) {
+      case Kind::kNone:
+        return model::Value::none();
+      case Kind::kCount:
+        return model::Value::natural(c.number);
+      case Kind::kSigned:  // natural elements: a negative (no option) is not measured
+        return c.number >= 0 ? model::Value::natural(c.number) : model::Value::none();
+      case Kind::kMillis:
+        return model::Value::real(capture::round_ms(c.millis));
+      case Kind::kTime:
+        return model::Value::time(model::TimePoint::absolute(c.number));
+      case Kind::kAddress:
+        return model::Value::address(address_of(*c.address));
+      case Kind::kText:
+        return model::Value::string(c.text);  // static text
+      case Kind::kVlans:
+        text.clear();
+        capture::append_cell(text, c);
+        return model::Value::string(text);
     }
-    auto v = model::parse_value(prim, text);
-    return v ? *v : model::Value::none();
+    return model::Value::none();
   }
-  std::vector<int> index_;
-  std::vector<model::Prim> prims_;
+  static model::Address address_of(const capture::IpAddress& ip) {
+    model::Address a;
+    a.family = ip.family;
+    a.prefix = ip.family == 4 ? 32 : 128;
+    std::memcpy(a.bytes, ip.bytes.data(), ip.family == 4 ? 4 : 16);
+    return a;
+  }
+
+  std::vector<capture::FlowColumn::Cell> cells_;
   std::vector<std::string> texts_;
   std::vector<model::Value> row_;
 };
