@@ -2,6 +2,8 @@
 // (and loopback) registries.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -20,6 +22,23 @@ inline std::string read_file(const std::filesystem::path& p) {
   s << in.rdbuf();
   return s.str();
 }
+
+// A file holding `content` in the temporary directory, removed with the object; a unique name
+// per process and object (tests run in parallel processes).
+struct TempFile {
+  explicit TempFile(const std::string& content, const std::string& suffix = "")
+      : path(
+            (std::filesystem::temp_directory_path() / ("mplane_test_" + std::to_string(::getpid()) +
+                                                       "_" + std::to_string(++counter) + suffix))
+                .string()) {
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  ~TempFile() { std::filesystem::remove(path); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  std::string path;
+  static inline int counter = 0;
+};
 
 // A fixed "now" for tests on a manual clock: 2030-01-01 12:00 UTC.
 inline constexpr model::MicrosSinceEpoch kT0 = 1893499200LL * model::kMicrosPerSecond;

@@ -1,11 +1,5 @@
 #include "capture/source/mapped_pcap.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 
 namespace mplane::capture {
@@ -19,43 +13,31 @@ std::uint32_t swap32(std::uint32_t v) { return __builtin_bswap32(v); }
 }  // namespace
 
 Result<std::unique_ptr<MappedPcap>> MappedPcap::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_size < 24) {
-    ::close(fd);
-    return std::unique_ptr<MappedPcap>();  // too short for a pcap header: libpcap will say why
-  }
+  auto map = FileMap::open(path);
+  if (!map) return fail(map.error());
+  return from(*map);
+}
+
+std::unique_ptr<MappedPcap> MappedPcap::from(FileMap& map) {
+  const auto bytes = map.bytes();
+  if (bytes.size() < 24) return nullptr;  // too short for a pcap header: libpcap will say why
   std::uint32_t magic = 0;
-  if (::pread(fd, &magic, 4, 0) != 4) {
-    ::close(fd);
-    return std::unique_ptr<MappedPcap>();
-  }
+  std::memcpy(&magic, bytes.data(), 4);
   std::unique_ptr<MappedPcap> m(new MappedPcap);
   if (magic == swap32(kMicroMagic) || magic == swap32(kNanoMagic)) m->swapped_ = true;
   const std::uint32_t native = m->swapped_ ? swap32(magic) : magic;
-  if (native != kMicroMagic && native != kNanoMagic) {
-    ::close(fd);
-    return std::unique_ptr<MappedPcap>();  // pcapng or something else
-  }
+  if (native != kMicroMagic && native != kNanoMagic) return nullptr;  // pcapng or other
   m->nanoseconds_ = native == kNanoMagic;
-  m->size_ = static_cast<std::uint64_t>(st.st_size);
-  void* map = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return fail(path + ": cannot map: " + std::strerror(errno));
-  // Read ahead now. Not MADV_SEQUENTIAL: it drops the pages behind the reader, and every later
-  // pass (another shard, a second run) faults them in again (a third slower, measured).
-  ::madvise(map, m->size_, MADV_WILLNEED);
-  m->base_ = static_cast<const std::uint8_t*>(map);
+  m->base_ = bytes.data();
+  m->size_ = bytes.size();
+  m->path_ = map.path();
+  m->map_ = std::move(map);
   m->snaplen_ = static_cast<int>(m->u32(16));
   m->link_type_ = static_cast<int>(m->u32(20) & 0x0fffffff);  // the upper bits are FCS info
-  m->path_ = path;
   return m;
 }
 
-MappedPcap::~MappedPcap() {
-  if (base_) ::munmap(const_cast<std::uint8_t*>(base_), size_);
-}
+MappedPcap::~MappedPcap() = default;
 
 std::uint32_t MappedPcap::u32(std::size_t at) const {
   std::uint32_t v;

@@ -9,30 +9,29 @@
 #include <span>
 #include <string>
 
+#include "capture/source/file_map.h"
+#include "capture/source/frame_file.h"
 #include "parsers/base/result.h"
 
 namespace mplane::capture {
 
-class MappedPcap {
+class MappedPcap final : public FrameFile {
  public:
   // Null (no error) if the file is not a classic pcap file; an error if it cannot be read.
   static Result<std::unique_ptr<MappedPcap>> open(const std::string& path);
-  ~MappedPcap();
+  // The same over a file already mapped (null, the map untouched, if it is not classic pcap).
+  static std::unique_ptr<MappedPcap> from(FileMap& map);
+  ~MappedPcap() override;
   MappedPcap(const MappedPcap&) = delete;
   MappedPcap& operator=(const MappedPcap&) = delete;
 
-  int link_type() const { return link_type_; }  // the header's DLT
-  int snaplen() const { return snaplen_; }
+  int link_type() const override { return link_type_; }  // the header's DLT
+  int snaplen() const override { return snaplen_; }
 
   // The next frame, or false at the end. A record that runs past the end of the file, or
   // claims more than 256 KiB, ends the file with an error naming its offset.
-  struct Frame {
-    std::int64_t ts_us;
-    std::span<const std::uint8_t> bytes;
-    std::uint32_t wire_len;
-  };
-  bool next(Frame& out);
-  const std::string& error() const { return error_; }
+  bool next(Frame& out) override;
+  const std::string& error() const override { return error_; }
 
   // Random access, for several threads at once (reads the map only). `offset` must be where a
   // record starts; kEnd at the end of the file; kBroken (with `error` set) as next() would end.
@@ -43,8 +42,8 @@ class MappedPcap {
   // plausible headers: lengths within the record limit and near the wire length, the sub-second
   // field in range. A guess at a record boundary, for readers that start mid-file.
   bool plausible_records_at(std::uint64_t offset, int count) const;
-  std::uint64_t position() const { return offset_; }
-  std::uint64_t size() const { return size_; }
+  std::uint64_t position() const override { return offset_; }
+  std::uint64_t size() const override { return size_; }
   const std::uint8_t* data() const { return base_; }  // the whole file, mapped
 
  private:
@@ -56,6 +55,7 @@ class MappedPcap {
   bool swapped_ = false, nanoseconds_ = false;
   int link_type_ = 0, snaplen_ = 0;
   std::string path_, error_;
+  FileMap map_;
 };
 
 }  // namespace mplane::capture

@@ -15,6 +15,7 @@
 
 #include "capture/packet/decoder.h"
 #include "capture/source/mapped_pcap.h"
+#include "capture/source/mapped_pcapng.h"
 #include "capture/source/offline_filter.h"
 #include "parsers/base/result.h"
 
@@ -36,13 +37,15 @@ struct SourceOptions {
   int fanout_group = 0;
 };
 
-// A classic pcap file opened for a caller that walks it itself (SplitAnalysis): mapped, its
-// link type checked, its filter compiled. `file` is null when the file is something else
-// (pcapng: read it through PcapSource).
+// A capture file mapped for reading without copies, its link type checked, its filter
+// compiled: classic pcap (which a caller may also walk itself: SplitAnalysis) or pcapng. Both
+// null when the file is neither (libpcap reads it, or says why not).
 struct MappedSource {
-  std::unique_ptr<MappedPcap> file;
+  std::unique_ptr<MappedPcap> classic;
+  std::unique_ptr<MappedPcapng> pcapng;
   LinkType link = LinkType::kEthernet;
   std::unique_ptr<OfflineFilter> filter;  // null: no filter
+  bool mapped() const { return classic || pcapng; }
 };
 Result<MappedSource> open_mapped_source(const SourceOptions& options);
 
@@ -83,7 +86,7 @@ class PcapSource {
   Result<std::size_t> read_mapped(std::size_t budget, const PacketFn& fn);
 
   pcap_t* pcap_;  // live and pcapng; null for a mapped file
-  std::unique_ptr<MappedPcap> mapped_;
+  std::unique_ptr<FrameFile> mapped_;
   std::unique_ptr<OfflineFilter> filter_;  // a mapped file's
   LinkType link_ = LinkType::kEthernet;
   bool live_ = false;

@@ -87,11 +87,11 @@ std::string analyse(const fs::path& file) {
 }
 
 // The columns both tools report.
-const char* const kCompared[] = {"last",          "c2s_packets",       "c2s_bytes",
-                                 "s2c_packets",   "s2c_bytes",         "c2s_payload_bytes",
-                                 "s2c_payload_bytes", "c2s_syn",       "c2s_fin",
-                                 "c2s_rst",       "s2c_syn",           "s2c_fin",
-                                 "s2c_rst"};
+const char* const kCompared[] = {
+    "last",      "c2s_packets",       "c2s_bytes",         "s2c_packets",
+    "s2c_bytes", "c2s_payload_bytes", "s2c_payload_bytes", "c2s_syn",
+    "c2s_fin",   "c2s_rst",           "s2c_syn",           "s2c_fin",
+    "s2c_rst"};
 
 std::string key_of(const Row& r) {
   return r.at("proto") + " " + r.at("client_ip") + ":" + r.at("client_port") + " " +
@@ -152,8 +152,8 @@ TEST_CASE("golden: every shared capture against tshark and the reviewed expectat
     const std::string ours = analyse(entry.path());
     const fs::path expected = data / "expected" / (name + ".csv");
     const fs::path listed_file = data / "differences" / (name + ".txt");
-    const std::vector<std::string> found = differences(
-        parse_csv(ours), parse_csv(read(data / "reference" / (name + ".csv"))));
+    const std::vector<std::string> found =
+        differences(parse_csv(ours), parse_csv(read(data / "reference" / (name + ".csv"))));
     if (update) {
       fs::create_directories(expected.parent_path());
       fs::create_directories(listed_file.parent_path());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capture/source/pcap_source.h"
+#include "tests/test_support.h"
 
 namespace mplane::capture {
 namespace {
@@ -62,18 +63,6 @@ std::string pcap_file(const std::vector<std::vector<std::uint8_t>>& frames, bool
   return out;
 }
 
-struct TempFile {
-  explicit TempFile(const std::string& content) {
-    path = (fs::temp_directory_path() /
-            ("mplane_pcap_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter)))
-               .string();
-    std::ofstream(path, std::ios::binary) << content;
-  }
-  ~TempFile() { fs::remove(path); }
-  std::string path;
-  static inline int counter = 0;
-};
-
 struct Read {
   std::vector<std::int64_t> stamps;
   std::string error;
@@ -105,7 +94,7 @@ TEST_CASE("pcap source: classic files in every byte order and stamp precision",
   for (bool swapped : {false, true}) {
     for (bool nano : {false, true}) {
       CAPTURE(swapped, nano);
-      TempFile f(pcap_file(frames, swapped, nano));
+      test::TempFile f(pcap_file(frames, swapped, nano));
       const Read r = read_all(f.path);
       CHECK(r.error.empty());
       CHECK(r.stamps == std::vector<std::int64_t>{1000'000'001, 1001'000'002, 1002'000'003});
@@ -114,7 +103,7 @@ TEST_CASE("pcap source: classic files in every byte order and stamp precision",
 }
 
 TEST_CASE("pcap source: BPF filter on a mapped file", "[capture][source]") {
-  TempFile f(pcap_file({frame(80), frame(81), frame(80)}, false, false));
+  test::TempFile f(pcap_file({frame(80), frame(81), frame(80)}, false, false));
   CHECK(read_all(f.path, "tcp dst port 81").stamps.size() == 1);
   CHECK(read_all(f.path, "tcp dst port 80").stamps.size() == 2);
   CHECK_THAT(read_all(f.path, "tcp port nonsense").error, Catch::Contains("bad filter"));
@@ -124,7 +113,7 @@ TEST_CASE("pcap source: a truncated last record is an error after the frames bef
           "[capture][source]") {
   std::string content = pcap_file({frame(80), frame(81)}, false, false);
   content.resize(content.size() - 10);
-  TempFile f(content);
+  test::TempFile f(content);
   const Read r = read_all(f.path);
   CHECK(r.stamps.size() == 1);
   CHECK_THAT(r.error, Catch::Contains("runs past the end of the file"));
@@ -135,7 +124,7 @@ TEST_CASE("pcap source: pcapng goes through libpcap, unreadable files are named"
   const std::string rtsp = std::string(MPLANE_SHARED_DIR) + "/pcaps/ndpi__rtsp.pcap";
   if (fs::exists(rtsp)) CHECK(read_all(rtsp).stamps.size() == 568);  // pcapng despite its name
   CHECK_THAT(read_all("/nonexistent.pcap").error, Catch::Contains("/nonexistent.pcap"));
-  TempFile junk("this is not a capture file at all");
+  test::TempFile junk("this is not a capture file at all");
   CHECK_FALSE(read_all(junk.path).error.empty());
 }
 

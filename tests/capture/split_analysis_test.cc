@@ -15,6 +15,7 @@
 #include "capture/output/flow_columns.h"
 #include "capture/source/pcap_source.h"
 #include "capture/split_analysis.h"
+#include "tests/test_support.h"
 
 namespace mplane::capture {
 namespace {
@@ -66,7 +67,7 @@ Outcome split(const std::string& path, std::size_t shards, std::size_t chunk_byt
   o.filter = filter;
   auto mapped = open_mapped_source(o);
   REQUIRE(mapped);
-  REQUIRE(mapped->file);
+  REQUIRE(mapped->classic);
   Outcome out;
   std::vector<std::vector<std::string>> rows(shards);
   std::vector<std::unique_ptr<Analyzer>> analyzers;
@@ -77,7 +78,7 @@ Outcome split(const std::string& path, std::size_t shards, std::size_t chunk_byt
         Partition{i, shards}));
     parts.push_back(analyzers.back().get());
   }
-  SplitAnalysis analysis(std::move(mapped->file), std::move(mapped->filter), parts, chunk_bytes);
+  SplitAnalysis analysis(std::move(mapped->classic), std::move(mapped->filter), parts, chunk_bytes);
   std::vector<std::string> errors(shards);
   const volatile std::sig_atomic_t never = 0;
   std::vector<std::thread> threads;
@@ -164,17 +165,6 @@ std::string udp_frame(std::uint16_t sport, const std::string& payload) {
   return f + payload;
 }
 
-struct TempFile {
-  explicit TempFile(const std::string& bytes)
-      : path(fs::temp_directory_path() / ("split_test_" + std::to_string(::getpid()) + "_" +
-                                          std::to_string(++counter) + ".pcap")) {
-    std::ofstream(path, std::ios::binary) << bytes;
-  }
-  ~TempFile() { fs::remove(path); }
-  std::string path;
-  static inline int counter = 0;
-};
-
 TEST_CASE("split analysis: the records and counters of one reader, over the shared captures",
           "[capture][split]") {
   for (const std::string& path : classic_shared_captures()) {
@@ -206,7 +196,7 @@ TEST_CASE("split analysis: a wrongly guessed chunk start is walked again, nothin
   for (std::uint32_t i = 0; i < 40; ++i) {
     put_record(file, 1'000'000'000 + i, udp_frame(static_cast<std::uint16_t>(1000 + i % 5), fake));
   }
-  const TempFile pcap(file);
+  const test::TempFile pcap(file);
   const Outcome one = alone(pcap.path);
   REQUIRE(one.counters.packets == 40);
   REQUIRE(one.rows.size() == 5);
@@ -225,7 +215,7 @@ TEST_CASE("split analysis: a broken last record ends every shard after the frame
     put_record(file, 1'000'000'000 + i, udp_frame(static_cast<std::uint16_t>(2000 + i % 7), "hi"));
   }
   file.resize(file.size() - 10);  // the last record runs past the end of the file
-  const TempFile pcap(file);
+  const test::TempFile pcap(file);
   const Outcome one = alone(pcap.path);
   CHECK_THAT(one.error, Catch::Contains("runs past the end of the file"));
   CHECK(one.counters.packets == 29);
@@ -243,7 +233,7 @@ TEST_CASE("split analysis: a stop set before the run ends it at once", "[capture
   auto mapped = open_mapped_source(o);
   REQUIRE(mapped);
   Analyzer a(mapped->link, {}, [](const FlowRecord&) {});
-  SplitAnalysis analysis(std::move(mapped->file), nullptr, {&a}, 512);
+  SplitAnalysis analysis(std::move(mapped->classic), nullptr, {&a}, 512);
   const volatile std::sig_atomic_t stop = 1;
   CHECK(analysis.run(0, stop));
   CHECK(a.counters().packets == 0);
