@@ -133,7 +133,7 @@ case "${1:-}" in
     secs=${2:-60}
     build_in build-fuzz -DMPLANE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DMPLANE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    for f in message_fuzz when_fuzz http_request_fuzz packet_fuzz; do
+    for f in message_fuzz when_fuzz http_request_fuzz packet_fuzz capture_file_fuzz; do
       corpus=build-fuzz/corpus/${f%_fuzz}
       mkdir -p "$corpus"
       log "fuzzing $f for ${secs}s (seeds: tests/fuzz/corpus/${f%_fuzz})"

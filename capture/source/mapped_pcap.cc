@@ -19,7 +19,13 @@ Result<std::unique_ptr<MappedPcap>> MappedPcap::open(const std::string& path) {
 }
 
 std::unique_ptr<MappedPcap> MappedPcap::from(FileMap& map) {
-  const auto bytes = map.bytes();
+  auto m = over(map.bytes(), map.path());
+  if (m) m->map_ = std::move(map);
+  return m;
+}
+
+std::unique_ptr<MappedPcap> MappedPcap::over(std::span<const std::uint8_t> bytes,
+                                             std::string name) {
   if (bytes.size() < 24) return nullptr;  // too short for a pcap header: libpcap will say why
   std::uint32_t magic = 0;
   std::memcpy(&magic, bytes.data(), 4);
@@ -30,8 +36,7 @@ std::unique_ptr<MappedPcap> MappedPcap::from(FileMap& map) {
   m->nanoseconds_ = native == kNanoMagic;
   m->base_ = bytes.data();
   m->size_ = bytes.size();
-  m->path_ = map.path();
-  m->map_ = std::move(map);
+  m->path_ = std::move(name);
   m->snaplen_ = static_cast<int>(m->u32(16));
   m->link_type_ = static_cast<int>(m->u32(20) & 0x0fffffff);  // the upper bits are FCS info
   return m;

@@ -21,6 +21,8 @@ class MappedPcap final : public FrameFile {
   static Result<std::unique_ptr<MappedPcap>> open(const std::string& path);
   // The same over a file already mapped (null, the map untouched, if it is not classic pcap).
   static std::unique_ptr<MappedPcap> from(FileMap& map);
+  // Over bytes the caller keeps alive as long as the reader (tests, fuzzing); `name` in errors.
+  static std::unique_ptr<MappedPcap> over(std::span<const std::uint8_t> bytes, std::string name);
   ~MappedPcap() override;
   MappedPcap(const MappedPcap&) = delete;
   MappedPcap& operator=(const MappedPcap&) = delete;

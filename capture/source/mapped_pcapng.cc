@@ -21,7 +21,13 @@ std::uint32_t raw32(const std::uint8_t* p) {
 }  // namespace
 
 Result<std::unique_ptr<MappedPcapng>> MappedPcapng::from(FileMap& map) {
-  const auto bytes = map.bytes();
+  auto m = over(map.bytes(), map.path());
+  if (m && *m) (*m)->map_ = std::move(map);
+  return m;
+}
+
+Result<std::unique_ptr<MappedPcapng>> MappedPcapng::over(std::span<const std::uint8_t> bytes,
+                                                         std::string name) {
   if (bytes.size() < 28 || raw32(bytes.data()) != kSectionHeader) {
     return std::unique_ptr<MappedPcapng>();
   }
@@ -31,7 +37,7 @@ Result<std::unique_ptr<MappedPcapng>> MappedPcapng::from(FileMap& map) {
   }
   std::unique_ptr<MappedPcapng> m(new MappedPcapng);
   m->bytes_ = bytes;
-  m->path_ = map.path();
+  m->path_ = std::move(name);
   // Up to the first interface: the link type of every frame.
   Frame f;
   while (m->link_type_ < 0) {
@@ -45,7 +51,6 @@ Result<std::unique_ptr<MappedPcapng>> MappedPcapng::from(FileMap& map) {
         return fail(m->path_ + ": no interface description block");
     }
   }
-  m->map_ = std::move(map);
   return m;
 }
 

@@ -22,6 +22,9 @@ class MappedPcapng final : public FrameFile {
   // Null (the map untouched) if the file is not pcapng; an error if its first section has no
   // interface before its first packet, or is broken.
   static Result<std::unique_ptr<MappedPcapng>> from(FileMap& map);
+  // Over bytes the caller keeps alive as long as the reader (tests, fuzzing); `name` in errors.
+  static Result<std::unique_ptr<MappedPcapng>> over(std::span<const std::uint8_t> bytes,
+                                                    std::string name);
 
   bool next(Frame& out) override;
   const std::string& error() const override { return error_; }
