@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "capture/analyzer.h"
-#include "capture/source/mapped_pcap.h"
 #include "capture/source/offline_filter.h"
+#include "capture/source/record_file.h"
 #include "parsers/base/result.h"
 
 namespace mplane::capture {
@@ -38,7 +38,7 @@ class SplitAnalysis {
 
   // `shards[i]` is partition i of shards.size(); `filter` may be null. The file stays mapped
   // for the analysis' lifetime (decoded packets point into it).
-  SplitAnalysis(std::unique_ptr<MappedPcap> file, std::unique_ptr<OfflineFilter> filter,
+  SplitAnalysis(std::unique_ptr<RecordFile> file, std::unique_ptr<OfflineFilter> filter,
                 std::vector<Analyzer*> shards, std::size_t chunk_bytes = kDefaultChunkBytes);
   ~SplitAnalysis();
   SplitAnalysis(const SplitAnalysis&) = delete;
@@ -49,28 +49,30 @@ class SplitAnalysis {
   // before it), or early, without error, once `stop` is set (by a signal handler, say).
   Status<> run(std::size_t shard, const volatile std::sig_atomic_t& stop);
 
-  const MappedPcap& file() const { return *file_; }
-  // Chunks whose first record was guessed wrong, so walked by every shard (statistics, tests).
-  std::uint64_t misguessed_chunks() const { return misguessed_.load(); }
+  const RecordFile& file() const { return *file_; }
+  // Chunks every shard walked itself: a first record guessed wrong, or a structural record in
+  // them or before (statistics, tests).
+  std::uint64_t walked_chunks() const { return walked_.load(); }
 
  private:
   struct Chunk;
   struct Walk;
+  struct Position;
 
   void decode_chunk(std::uint64_t number, std::size_t shard, Chunk& chunk) const;
   Status<> take(std::size_t shard, const Chunk& chunk) const;
-  Walk walk(std::uint64_t from, std::uint64_t until, std::size_t shard) const;
+  Walk walk(Position& at, std::uint64_t until, std::size_t shard) const;
   bool wait_for_slot(std::uint64_t number, const volatile std::sig_atomic_t& stop) const;
   std::uint64_t chunk_start(std::uint64_t number) const;
   Chunk& slot(std::uint64_t number) const;
 
-  std::unique_ptr<MappedPcap> file_;
+  std::unique_ptr<RecordFile> file_;
   std::unique_ptr<OfflineFilter> filter_;
   std::vector<Analyzer*> shards_;
   std::uint64_t chunk_bytes_, chunks_ = 0;
   std::size_t slot_count_;
   std::unique_ptr<Chunk[]> slots_;
-  mutable std::atomic<std::uint64_t> misguessed_{0};
+  mutable std::atomic<std::uint64_t> walked_{0};
 };
 
 }  // namespace mplane::capture

@@ -53,13 +53,13 @@ std::uint32_t MappedPcap::u32(std::size_t at) const {
 bool MappedPcap::next(Frame& out) {
   if (!error_.empty()) return false;
   std::uint64_t next = 0;
-  if (record_at(offset_, out, next, error_) != Record::kOk) return false;
+  if (record_at(state_, offset_, out, next, error_) != Record::kFrame) return false;
   offset_ = next;
   return true;
 }
 
-MappedPcap::Record MappedPcap::record_at(std::uint64_t offset, Frame& out, std::uint64_t& next,
-                                         std::string& error) const {
+MappedPcap::Record MappedPcap::record_at(ReadState& /*state*/, std::uint64_t offset, Frame& out,
+                                         std::uint64_t& next, std::string& error) const {
   if (offset >= size_) return Record::kEnd;
   if (size_ - offset < 16) {
     error = path_ + ": truncated record header at byte " + std::to_string(offset);
@@ -77,7 +77,7 @@ MappedPcap::Record MappedPcap::record_at(std::uint64_t offset, Frame& out, std::
   out.wire_len = std::max(u32(offset + 12), caplen);
   out.bytes = {base_ + offset + 16, caplen};
   next = offset + 16 + caplen;
-  return Record::kOk;
+  return Record::kFrame;
 }
 
 bool MappedPcap::plausible_records_at(std::uint64_t offset, int count) const {

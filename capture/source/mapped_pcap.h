@@ -10,12 +10,12 @@
 #include <string>
 
 #include "capture/source/file_map.h"
-#include "capture/source/frame_file.h"
+#include "capture/source/record_file.h"
 #include "parsers/base/result.h"
 
 namespace mplane::capture {
 
-class MappedPcap final : public FrameFile {
+class MappedPcap final : public RecordFile {
  public:
   // Null (no error) if the file is not a classic pcap file; an error if it cannot be read.
   static Result<std::unique_ptr<MappedPcap>> open(const std::string& path);
@@ -35,18 +35,18 @@ class MappedPcap final : public FrameFile {
   bool next(Frame& out) override;
   const std::string& error() const override { return error_; }
 
-  // Random access, for several threads at once (reads the map only). `offset` must be where a
-  // record starts; kEnd at the end of the file; kBroken (with `error` set) as next() would end.
-  static constexpr std::uint64_t kFirstRecord = 24;
-  enum class Record { kOk, kEnd, kBroken };
-  Record record_at(std::uint64_t offset, Frame& out, std::uint64_t& next, std::string& error) const;
-  // Whether `count` records (or all up to the end of the file) chain from `offset` with
-  // plausible headers: lengths within the record limit and near the wire length, the sub-second
-  // field in range. A guess at a record boundary, for readers that start mid-file.
-  bool plausible_records_at(std::uint64_t offset, int count) const;
+  // RecordFile: records from 24 on; no state; never a record without a frame. A record that
+  // runs past the end of the file, or claims more than 256 KiB, is broken.
+  Record record_at(ReadState& state, std::uint64_t offset, Frame& out, std::uint64_t& next,
+                   std::string& error) const override;
+  // Plausible: lengths within the record limit and near the wire length, the sub-second field
+  // in range.
+  bool plausible_records_at(std::uint64_t offset, int count) const override;
+  std::uint64_t first_record() const override { return 24; }
+  const ReadState& first_state() const override { return state_; }
   std::uint64_t position() const override { return offset_; }
   std::uint64_t size() const override { return size_; }
-  const std::uint8_t* data() const { return base_; }  // the whole file, mapped
+  const std::uint8_t* data() const override { return base_; }
 
  private:
   MappedPcap() = default;
@@ -57,6 +57,7 @@ class MappedPcap final : public FrameFile {
   bool swapped_ = false, nanoseconds_ = false;
   int link_type_ = 0, snaplen_ = 0;
   std::string path_, error_;
+  ReadState state_;  // (none needed)
   FileMap map_;
 };
 

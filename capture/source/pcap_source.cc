@@ -68,22 +68,20 @@ Result<MappedSource> open_mapped_source(const SourceOptions& o) {
   MappedSource m;
   auto map = FileMap::open(o.file);
   if (!map) return fail(map.error());
-  m.classic = MappedPcap::from(*map);
-  if (!m.classic) {
+  m.file = MappedPcap::from(*map);
+  if (!m.file) {
     auto pcapng = MappedPcapng::from(*map);
     if (!pcapng) return fail(pcapng.error());
-    m.pcapng = std::move(pcapng.value());
+    m.file = std::move(pcapng.value());
   }
-  const FrameFile* file = m.classic ? static_cast<const FrameFile*>(m.classic.get())
-                                    : static_cast<const FrameFile*>(m.pcapng.get());
-  if (!file) return m;
-  if (!link_type_from_dlt(file->link_type(), m.link)) {
-    const char* name = pcap_datalink_val_to_name(file->link_type());
+  if (!m.file) return m;
+  if (!link_type_from_dlt(m.file->link_type(), m.link)) {
+    const char* name = pcap_datalink_val_to_name(m.file->link_type());
     return fail(o.file + ": link type " + std::string(name ? name : "?") +
                 " is not supported (Ethernet, Linux cooked v1/v2, raw IP, BSD loopback)");
   }
   if (!o.filter.empty()) {
-    auto filter = OfflineFilter::compile(o.filter, file->link_type(), file->snaplen(), o.file);
+    auto filter = OfflineFilter::compile(o.filter, m.file->link_type(), m.file->snaplen(), o.file);
     if (!filter) return fail(filter.error());
     m.filter = std::move(filter.value());
   }
@@ -93,12 +91,8 @@ Result<MappedSource> open_mapped_source(const SourceOptions& o) {
 std::unique_ptr<PcapSource> PcapSource::from_mapped(MappedSource mapped) {
   std::unique_ptr<PcapSource> s(new PcapSource(nullptr));
   s->link_ = mapped.link;
-  if (mapped.classic) {
-    s->mapped_ = std::move(mapped.classic);
-  } else {
-    s->mapped_ = std::move(mapped.pcapng);
-  }
-  s->file_size_ = s->mapped_->size();
+  s->file_size_ = mapped.file->size();
+  s->mapped_ = std::move(mapped.file);
   s->filter_ = std::move(mapped.filter);
   return s;
 }
@@ -124,7 +118,7 @@ Result<std::unique_ptr<PcapSource>> PcapSource::open(const SourceOptions& o) {
   if (!o.file.empty()) {
     auto mapped = open_mapped_source(o);
     if (!mapped) return fail(mapped.error());
-    if (mapped->mapped()) return from_mapped(std::move(mapped.value()));
+    if (mapped->file) return from_mapped(std::move(mapped.value()));
   }
   pcap_t* p = nullptr;
   const std::string what = o.file.empty() ? o.interface : o.file;

@@ -37,15 +37,13 @@ struct SourceOptions {
   int fanout_group = 0;
 };
 
-// A capture file mapped for reading without copies, its link type checked, its filter
-// compiled: classic pcap (which a caller may also walk itself: SplitAnalysis) or pcapng. Both
-// null when the file is neither (libpcap reads it, or says why not).
+// A capture file mapped for reading without copies (pcap or pcapng; also readable from any
+// record boundary: SplitAnalysis), its link type checked, its filter compiled. `file` is null
+// when the file is neither (libpcap reads it, or says why not).
 struct MappedSource {
-  std::unique_ptr<MappedPcap> classic;
-  std::unique_ptr<MappedPcapng> pcapng;
+  std::unique_ptr<RecordFile> file;
   LinkType link = LinkType::kEthernet;
   std::unique_ptr<OfflineFilter> filter;  // null: no filter
-  bool mapped() const { return classic || pcapng; }
 };
 Result<MappedSource> open_mapped_source(const SourceOptions& options);
 

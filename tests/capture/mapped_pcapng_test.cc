@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "capture/source/mapped_pcapng.h"
+#include "tests/capture/pcapng_builder.h"
 #include "tests/test_support.h"
 
 namespace mplane::capture {
@@ -68,102 +69,6 @@ Mapped by_map(const std::string& path) {
   return out;
 }
 
-// A pcapng file, written in either byte order.
-class Builder {
- public:
-  explicit Builder(bool big_endian) : big_(big_endian) {}
-  Builder& section() {
-    std::string body;
-    put32(body, 0x1A2B3C4D);
-    put16(body, 1);
-    put16(body, 0);
-    put32(body, 0xffffffff);  // section length unknown
-    put32(body, 0xffffffff);
-    return block(0x0A0D0D0A, body);
-  }
-  // `tsresol` < 0: none; `tsoffset` 0: none.
-  Builder& interface(std::uint16_t link, int tsresol = -1, std::int64_t tsoffset = 0) {
-    std::string body;
-    put16(body, link);
-    put16(body, 0);
-    put32(body, 65535);
-    if (tsresol >= 0) {
-      put16(body, 9);
-      put16(body, 1);
-      body += static_cast<char>(tsresol);
-      body.append(3, '\0');
-    }
-    if (tsoffset != 0) {
-      put16(body, 14);
-      put16(body, 8);
-      const auto v = static_cast<std::uint64_t>(tsoffset);
-      put32(body, static_cast<std::uint32_t>(big_ ? v >> 32 : v));
-      put32(body, static_cast<std::uint32_t>(big_ ? v : v >> 32));
-    }
-    put16(body, 0);
-    put16(body, 0);
-    return block(1, body);
-  }
-  Builder& enhanced(std::uint32_t iface, std::uint64_t units, const std::string& data,
-                    std::uint32_t wire = 0) {
-    std::string body;
-    put32(body, iface);
-    put32(body, static_cast<std::uint32_t>(units >> 32));
-    put32(body, static_cast<std::uint32_t>(units));
-    put32(body, static_cast<std::uint32_t>(data.size()));
-    put32(body, wire ? wire : static_cast<std::uint32_t>(data.size()));
-    body += padded(data);
-    return block(6, body);
-  }
-  Builder& simple(const std::string& data) {
-    std::string body;
-    put32(body, static_cast<std::uint32_t>(data.size()));
-    body += padded(data);
-    return block(3, body);
-  }
-  Builder& obsolete(std::uint16_t iface, std::uint64_t units, const std::string& data) {
-    std::string body;
-    put16(body, iface);
-    put16(body, 0);
-    put32(body, static_cast<std::uint32_t>(units >> 32));
-    put32(body, static_cast<std::uint32_t>(units));
-    put32(body, static_cast<std::uint32_t>(data.size()));
-    put32(body, static_cast<std::uint32_t>(data.size()));
-    body += padded(data);
-    return block(2, body);
-  }
-  Builder& other(std::uint32_t type) { return block(type, std::string(8, 'o')); }
-  Builder& raw(const std::string& bytes) {
-    out_ += bytes;
-    return *this;
-  }
-  const std::string& bytes() const { return out_; }
-
- private:
-  static std::string padded(std::string s) {
-    s.append((4 - s.size() % 4) % 4, '\0');
-    return s;
-  }
-  Builder& block(std::uint32_t type, const std::string& body) {
-    const auto length = static_cast<std::uint32_t>(12 + body.size());
-    put32(out_, type);
-    put32(out_, length);
-    out_ += body;
-    put32(out_, length);
-    return *this;
-  }
-  void put16(std::string& o, std::uint16_t v) {
-    if (big_) v = __builtin_bswap16(v);
-    o.append(reinterpret_cast<const char*>(&v), 2);
-  }
-  void put32(std::string& o, std::uint32_t v) {
-    if (big_) v = __builtin_bswap32(v);
-    o.append(reinterpret_cast<const char*>(&v), 4);
-  }
-  bool big_;
-  std::string out_;
-};
-
 TEST_CASE("pcapng: the shared captures give libpcap's frames", "[capture][pcapng]") {
   for (const char* name : {"ndpi__alexa-app.pcapng", "ndpi__rtsp.pcap"}) {
     CAPTURE(name);
@@ -179,7 +84,7 @@ TEST_CASE("pcapng: the shared captures give libpcap's frames", "[capture][pcapng
 TEST_CASE("pcapng: built files of either byte order give libpcap's frames", "[capture][pcapng]") {
   for (bool big : {false, true}) {
     CAPTURE(big);
-    Builder b(big);
+    test::PcapngBuilder b(big);
     b.section()
         .interface(1)     // microseconds
         .interface(1, 9)  // nanoseconds
@@ -207,7 +112,7 @@ TEST_CASE("pcapng: built files of either byte order give libpcap's frames", "[ca
 
 TEST_CASE("pcapng: an interface's timestamp offset is added", "[capture][pcapng]") {
   for (bool big : {false, true}) {
-    Builder b(big);
+    test::PcapngBuilder b(big);
     b.section().interface(1, -1, 1'000'000'000).enhanced(0, 700'000'000'000'001ULL, "late");
     const test::TempFile file(b.bytes(), ".pcapng");
     const Mapped m = by_map(file.path);
@@ -218,7 +123,9 @@ TEST_CASE("pcapng: an interface's timestamp offset is added", "[capture][pcapng]
 
 TEST_CASE("pcapng: broken files end with an error naming the block", "[capture][pcapng]") {
   const std::string frame = "0123456789abcdef";
-  auto good = [&] { return Builder(false).section().interface(1).enhanced(0, 1, frame); };
+  auto good = [&] {
+    return test::PcapngBuilder(false).section().interface(1).enhanced(0, 1, frame);
+  };
   struct Case {
     std::string bytes, error;
     std::size_t frames;
@@ -226,9 +133,9 @@ TEST_CASE("pcapng: broken files end with an error naming the block", "[capture][
   std::string lengths_differ = good().bytes();
   lengths_differ[lengths_differ.size() - 4] ^= 4;  // the trailing copy of the last length
   const Case cases[] = {
-      {Builder(false).section().enhanced(0, 1, frame).bytes(), "before any interface description",
-       0},
-      {Builder(false).section().other(5).bytes(), "no interface description block", 0},
+      {test::PcapngBuilder(false).section().enhanced(0, 1, frame).bytes(),
+       "before any interface description", 0},
+      {test::PcapngBuilder(false).section().other(5).bytes(), "no interface description block", 0},
       {lengths_differ, "two lengths differ", 0},
       {good().raw(std::string("\x06\x00\x00\x00\x40\x00\x00\x00\x00\x00\x00\x00", 12)).bytes(),
        "bad length", 1},

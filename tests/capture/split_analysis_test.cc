@@ -1,6 +1,6 @@
 // SplitAnalysis: N shards sharing one file give exactly the records and counters of one
-// analyser reading it alone: over every classic shared capture, with chunks from 64 bytes (a
-// chunk boundary inside nearly every record) to 1 MiB, and with a BPF filter; a chunk whose
+// analyser reading it alone: over every shared capture (pcap and pcapng), with chunks from 64 bytes
+// (a chunk boundary inside nearly every record) to 1 MiB, and with a BPF filter; a chunk whose
 // first record is guessed wrong (a payload made of pcap records) is walked again, not lost; a
 // broken last record ends every shard with the file's error after the frames before it.
 #include <catch2/catch.hpp>
@@ -15,6 +15,7 @@
 #include "capture/output/flow_columns.h"
 #include "capture/source/pcap_source.h"
 #include "capture/split_analysis.h"
+#include "tests/capture/pcapng_builder.h"
 #include "tests/test_support.h"
 
 namespace mplane::capture {
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 struct Outcome {
   std::vector<std::string> rows;  // CSV rows, sorted
   CaptureCounters counters;
-  std::uint64_t reused = 0, misguessed = 0;
+  std::uint64_t reused = 0, walked = 0;
   std::string error;
 };
 
@@ -67,7 +68,7 @@ Outcome split(const std::string& path, std::size_t shards, std::size_t chunk_byt
   o.filter = filter;
   auto mapped = open_mapped_source(o);
   REQUIRE(mapped);
-  REQUIRE(mapped->classic);
+  REQUIRE(mapped->file);
   Outcome out;
   std::vector<std::vector<std::string>> rows(shards);
   std::vector<std::unique_ptr<Analyzer>> analyzers;
@@ -78,7 +79,7 @@ Outcome split(const std::string& path, std::size_t shards, std::size_t chunk_byt
         Partition{i, shards}));
     parts.push_back(analyzers.back().get());
   }
-  SplitAnalysis analysis(std::move(mapped->classic), std::move(mapped->filter), parts, chunk_bytes);
+  SplitAnalysis analysis(std::move(mapped->file), std::move(mapped->filter), parts, chunk_bytes);
   std::vector<std::string> errors(shards);
   const volatile std::sig_atomic_t never = 0;
   std::vector<std::thread> threads;
@@ -96,7 +97,7 @@ Outcome split(const std::string& path, std::size_t shards, std::size_t chunk_byt
     if (i > 0) CHECK(errors[i] == errors[0]);  // every shard ends on the same record
   }
   std::sort(out.rows.begin(), out.rows.end());
-  out.misguessed = analysis.misguessed_chunks();
+  out.walked = analysis.walked_chunks();
   out.error = errors[0];
   return out;
 }
@@ -114,11 +115,11 @@ void check_same(const Outcome& a, const Outcome& b) {
   CHECK(a.error == b.error);
 }
 
-std::vector<std::string> classic_shared_captures() {
+std::vector<std::string> shared_captures() {  // pcap and pcapng
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(std::string(MPLANE_SHARED_DIR) + "/pcaps")) {
-    auto mapped = MappedPcap::open(e.path().string());
-    if (mapped && *mapped) out.push_back(e.path().string());
+    const std::string path = e.path().string();
+    if (path.ends_with(".pcap") || path.ends_with(".pcapng")) out.push_back(path);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -167,7 +168,7 @@ std::string udp_frame(std::uint16_t sport, const std::string& payload) {
 
 TEST_CASE("split analysis: the records and counters of one reader, over the shared captures",
           "[capture][split]") {
-  for (const std::string& path : classic_shared_captures()) {
+  for (const std::string& path : shared_captures()) {
     CAPTURE(path);
     const Outcome one = alone(path);
     for (std::size_t shards : {1, 2, 3}) {
@@ -203,8 +204,36 @@ TEST_CASE("split analysis: a wrongly guessed chunk start is walked again, nothin
   for (std::size_t shards : {1, 2, 3}) {
     CAPTURE(shards);
     const Outcome parts = split(pcap.path, shards, 300);
-    CHECK(parts.misguessed > 0);
+    CHECK(parts.walked > 0);
     check_same(parts, one);
+  }
+}
+
+// pcapng: sections and interfaces are structural records. Before the first packet they make the
+// state every chunk starts with; one later (a second section, its own time base) sends every
+// shard to walk the rest itself, with the same records as one reader.
+TEST_CASE("split analysis: a pcapng section in mid-file is walked by every shard",
+          "[capture][split]") {
+  test::PcapngBuilder b(false);
+  b.section().interface(1).other(4);  // a name-resolution block: skipped
+  for (std::uint32_t i = 0; i < 60; ++i) {
+    b.enhanced(0, (1'000'000'000ULL + i) * 1'000'000, udp_frame(3000 + i % 9, "before"));
+  }
+  b.section().interface(1, 9);  // nanoseconds from here on
+  for (std::uint32_t i = 0; i < 60; ++i) {
+    b.enhanced(0, (1'000'000'100ULL + i) * 1'000'000'000, udp_frame(3000 + i % 9, "after!"));
+  }
+  const test::TempFile pcapng(b.bytes(), ".pcapng");
+  const Outcome one = alone(pcapng.path);
+  REQUIRE(one.counters.packets == 120);
+  REQUIRE(one.rows.size() == 9);
+  for (std::size_t shards : {1, 2, 3}) {
+    for (std::size_t chunk : {128, 700, 1 << 20}) {
+      CAPTURE(shards, chunk);
+      const Outcome parts = split(pcapng.path, shards, chunk);
+      check_same(parts, one);
+      if (chunk < 1000) CHECK(parts.walked > 0);
+    }
   }
 }
 
@@ -233,7 +262,7 @@ TEST_CASE("split analysis: a stop set before the run ends it at once", "[capture
   auto mapped = open_mapped_source(o);
   REQUIRE(mapped);
   Analyzer a(mapped->link, {}, [](const FlowRecord&) {});
-  SplitAnalysis analysis(std::move(mapped->classic), nullptr, {&a}, 512);
+  SplitAnalysis analysis(std::move(mapped->file), nullptr, {&a}, 512);
   const volatile std::sig_atomic_t stop = 1;
   CHECK(analysis.run(0, stop));
   CHECK(a.counters().packets == 0);
