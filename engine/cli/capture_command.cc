@@ -159,7 +159,7 @@ class Printer {
     if (format_ == Format::kCsv) capture::append_csv_row(buffer_, r);
     if (format_ == Format::kJson) capture::append_json_row(buffer_, r);
     if (format_ == Format::kTable) capture::append_table_row(buffer_, r);
-    if (buffer_.size() > 64 * 1024) flush();
+    if (buffer_.size() > std::size_t{64} * 1024) flush();
   }
   void flush() {
     std::unique_lock<std::mutex> lock;
@@ -311,7 +311,7 @@ struct ShardSet {
   std::vector<std::unique_ptr<capture::Analyzer>> analyzers;
 };
 
-// A classic pcap file on several threads (SplitAnalysis): each shard decodes a share of the
+// A pcap or pcapng file on several threads (SplitAnalysis): each shard decodes a share of the
 // file's chunks and analyses its own flows.
 int analyse_split(const Settings& s, Io io, capture::MappedSource file) {
   ShardSet shards(s, file.link, io);
@@ -326,7 +326,7 @@ int analyse_split(const Settings& s, Io io, capture::MappedSource file) {
   return shards.report(io, errors);
 }
 
-// Other files (pcapng) on several threads: each reads every frame through libpcap and keeps
+// Files only libpcap reads, on several threads: each reads every frame through libpcap and keeps
 // the flows of its partition.
 int analyse_sharded(const Settings& s, Io io) {
   auto mapped = capture::open_mapped_source(s.source);

@@ -191,7 +191,7 @@ class CaptureServiceBase : public CapabilityService {
         quality_(quality) {}
 
  protected:
-  CaptureJob* begin_job(sched::JobContext& ctx, capture::SourceOptions o, bool store) {
+  CaptureJob* begin_job(sched::JobContext& ctx, const capture::SourceOptions& o, bool store) {
     auto src = capture::PcapSource::open(o);
     if (!src) {
       ctx.fail("capture: " + src.error());
