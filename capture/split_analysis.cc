@@ -195,6 +195,10 @@ Status<> SplitAnalysis::run(std::size_t shard, const volatile std::sig_atomic_t&
       if (w.broken) status = fail(std::move(w.error));
     }
     c.unread.fetch_sub(1, std::memory_order_acq_rel);
+    if (shard == 0) {
+      bytes_done_.store(at.expected, std::memory_order_relaxed);
+      frames_done_.store(shards_[0]->counters().packets, std::memory_order_relaxed);
+    }
     if (!status || stop) return status;
   }
   return Ok{};

@@ -53,6 +53,9 @@ class SplitAnalysis {
   // Chunks every shard walked itself: a first record guessed wrong, or a structural record in
   // them or before (statistics, tests).
   std::uint64_t walked_chunks() const { return walked_.load(); }
+  // Progress, from any thread: the bytes and frames shard 0 has gone past.
+  std::uint64_t bytes_done() const { return bytes_done_.load(std::memory_order_relaxed); }
+  std::uint64_t frames_done() const { return frames_done_.load(std::memory_order_relaxed); }
 
  private:
   struct Chunk;
@@ -73,6 +76,7 @@ class SplitAnalysis {
   std::size_t slot_count_;
   std::unique_ptr<Chunk[]> slots_;
   mutable std::atomic<std::uint64_t> walked_{0};
+  std::atomic<std::uint64_t> bytes_done_{0}, frames_done_{0};
 };
 
 }  // namespace mplane::capture

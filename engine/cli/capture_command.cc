@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -201,15 +202,14 @@ std::string summary(const capture::CaptureCounters& c, const capture::FlowTableS
   return s + "\n";
 }
 
-void show_progress(const capture::PcapSource& src, const capture::CaptureCounters& c,
+void show_progress(std::uint64_t position, std::uint64_t size, std::uint64_t packets,
                    double seconds) {
-  const double size = static_cast<double>(src.file_size());
-  const double done = size > 0 ? static_cast<double>(src.file_position()) / size : 0;
+  const double done = size > 0 ? static_cast<double>(position) / static_cast<double>(size) : 0;
   const int width = 30, filled = static_cast<int>(done * width);
   std::fprintf(stderr, "\r[%s%s] %3d%%  %llu packets  %.2f Mpkt/s ",
                std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
-               static_cast<int>(done * 100), static_cast<unsigned long long>(c.packets),
-               seconds > 0 ? static_cast<double>(c.packets) / seconds / 1e6 : 0.0);
+               static_cast<int>(done * 100), static_cast<unsigned long long>(packets),
+               seconds > 0 ? static_cast<double>(packets) / seconds / 1e6 : 0.0);
 }
 
 // The summary line, then the read error if the capture ended on one (exit 1).
@@ -249,7 +249,7 @@ std::string drive(const Settings& s, capture::PcapSource& src, capture::Analyzer
       if (s.duration > 0 && elapsed >= s.duration) break;
     }
     if (progress && now >= next_progress) {
-      show_progress(src, analyzer.counters(), elapsed);
+      show_progress(src.file_position(), src.file_size(), analyzer.counters().packets, elapsed);
       next_progress = now + std::chrono::milliseconds(200);
     }
   }
@@ -278,18 +278,27 @@ struct ShardSet {
           partitioned ? capture::Partition{i, s.shards} : capture::Partition{}));
     }
   }
-  // Runs `body(i)` on one thread per shard, then every analyser's finish().
+  // Runs `body(i)` on one thread per shard, then every analyser's finish(); meanwhile the
+  // calling thread calls `tick(seconds)` every 200 ms (progress).
   template <class Body>
-  void run(Body&& body) {
+  void run(Body&& body, const std::function<void(double)>& tick = {}) {
+    std::atomic<std::size_t> running{analyzers.size()};
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < analyzers.size(); ++i) {
       threads.emplace_back([&, i] {
         body(i);
         analyzers[i]->finish();
         printers[i]->flush();
+        running.fetch_sub(1, std::memory_order_release);
       });
     }
+    const auto start = std::chrono::steady_clock::now();
+    while (tick && running.load(std::memory_order_acquire) > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      tick(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
     for (auto& t : threads) t.join();
+    if (tick) std::fputs("\n", stderr);
   }
   int report(Io io, const std::vector<std::string>& errors) const {
     capture::CaptureCounters counters;
@@ -320,9 +329,17 @@ int analyse_split(const Settings& s, Io io, capture::MappedSource file) {
   capture::SplitAnalysis split(std::move(file.file), std::move(file.filter), parts);
   std::vector<std::string> errors(s.shards);
   StopSignals signals;
-  shards.run([&](std::size_t i) {
-    if (auto st = split.run(i, g_stop); !st) errors[i] = st.error();
-  });
+  std::function<void(double)> tick;
+  if (s.progress) {
+    tick = [&](double seconds) {
+      show_progress(split.bytes_done(), split.file().size(), split.frames_done(), seconds);
+    };
+  }
+  shards.run(
+      [&](std::size_t i) {
+        if (auto st = split.run(i, g_stop); !st) errors[i] = st.error();
+      },
+      tick);
   return shards.report(io, errors);
 }
 
