@@ -35,7 +35,8 @@ Reply make_exception(std::optional<std::string> token, std::string text) {
 Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
                      uv_loop_s* loop)
     : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {
-  for (const ServicePtr& s : services_) schemas_.push_back(model::schema_hash_input(s->capability()));
+  for (const ServicePtr& s : services_)
+    schemas_.push_back(model::schema_hash_input(s->capability()));
   withdrawn_.resize(services_.size());
 }
 
@@ -134,8 +135,8 @@ const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now
   return nullptr;
 }
 
-Reply Scheduler::submit(const model::Message& spec, std::string_view identity,
-                        MicrosSinceEpoch now, std::string_view known_token) {
+Reply Scheduler::submit(const model::Message& spec, std::string_view identity, MicrosSinceEpoch now,
+                        std::string_view known_token) {
   if (Reply w = withdrawal_for(spec, now)) return w;
   now_ = std::max(now_, now);
   std::string token =
@@ -218,7 +219,7 @@ void Scheduler::schedule_run(const JobPtr& job, MicrosSinceEpoch now) {
   }
   if (d.end_delay) {
     job->timers_.push_back(add_timer(now + std::max(*d.end_delay, d.start_delay), [this, weak] {
-      if (auto j = weak.lock()) end_of_scope(j);
+      if (auto j = weak.lock()) end_of_scope(j, false);
     }));
   }
 }
@@ -241,9 +242,11 @@ void Scheduler::begin(const JobPtr& job) {
                           [job] { job->complete_from_worker(); });
 }
 
-void Scheduler::end_of_scope(const JobPtr& job) {
+void Scheduler::end_of_scope(const JobPtr& job, bool by_client) {
   if (job->state_ == Job::State::kWaiting) begin(job);
   if (job->state_ != Job::State::kRunning) return;
+  const model::When& when = *job->spec_.when;
+  if (!by_client && job->service_->ends_by_itself() && !when.end() && !when.duration()) return;
   job->set_interrupted();
   if (job->service_->mode() == Service::Mode::kLoop) {
     const_cast<Service&>(*job->service_).interrupt(*job);
@@ -358,12 +361,12 @@ Reply Scheduler::interrupt(std::string_view token, MicrosSinceEpoch now) {
   JobPtr job = it->second;
   if (job->active()) {
     job->set_interrupted();
-    for (const auto& child : job->children_) end_of_scope(child);
+    for (const auto& child : job->children_) end_of_scope(child, true);
     if (job->occurrences_) {
       job->occurrences_.reset();
       if (job->children_done_ == job->children_.size()) job->finish(std::nullopt);
     } else {
-      end_of_scope(job);
+      end_of_scope(job, true);
     }
   }
   return reply_for(job);

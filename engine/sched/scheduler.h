@@ -128,8 +128,8 @@ class Scheduler {
   // `token`, if not empty, is the message's effective token already computed by the caller.
   Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now,
                std::string_view token = {});
-  Reply submit(const model::Message& specification, std::string_view identity,
-               MicrosSinceEpoch now, std::string_view token = {});
+  Reply submit(const model::Message& specification, std::string_view identity, MicrosSinceEpoch now,
+               std::string_view token = {});
   Reply redeem(std::string_view token, MicrosSinceEpoch now);
   Reply interrupt(std::string_view token, MicrosSinceEpoch now);
   // Interrupts every job (shutdown): running services stop and flush what they measured.
@@ -175,7 +175,8 @@ class Scheduler {
   void schedule_next_occurrence(const JobPtr& parent);
   void run_occurrence(const JobPtr& parent, MicrosSinceEpoch occurrence);
   void begin(const JobPtr& job);
-  void end_of_scope(const JobPtr& job);
+  // The job's scope is over (`by_client`: a client interrupt ends it early): interrupt it.
+  void end_of_scope(const JobPtr& job, bool by_client);
   void on_finished(Job& job);
   void drop_old_children(Job& parent);
   void retire(const JobPtr& job);

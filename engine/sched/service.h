@@ -88,6 +88,12 @@ class Service {
   // kLoop: the job was interrupted (client interrupt or end of scope): stop timers and
   // sockets, then call ctx.finish() with what was measured so far.
   virtual void interrupt(JobContext& ctx) { ctx.finish(); }
+  // True for services whose jobs end by themselves (a file read to its end, N rows out): the
+  // end of a singleton scope (`now`, an instant), which comes as soon as the job starts, does
+  // not interrupt them — a singleton asks for one whole run. A client interrupt, or the end of
+  // a scope with an end time or a duration, still does. False (the RI's rule): the end of any
+  // scope interrupts.
+  virtual bool ends_by_itself() const { return false; }
   // kLoop: after paused() returned true, the consumer has caught up: add rows again.
   virtual void resume(JobContext& /*ctx*/) {}
   // kWorker: run to completion on a pool thread, polling ctx.interrupted().

@@ -271,6 +271,7 @@ class FileCaptureService final : public CaptureServiceBase {
   void interrupt(sched::JobContext& ctx) override {
     if (CaptureJob* job = job_of(ctx)) complete(ctx, *job, range(job->first, job->last));
   }
+  bool ends_by_itself() const override { return true; }  // at the end of the file
 
  private:
   void produce(sched::JobContext& ctx) {

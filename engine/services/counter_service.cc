@@ -10,14 +10,6 @@ Result<sched::ServicePtr> CounterService::create(const model::RegistrySet& regis
 
 void CounterService::start(sched::JobContext& ctx) { produce(ctx); }
 
-// The end of a singleton scope comes at once: it does not stop the rows; a real end or a client
-// interrupt (which ends the scope) does.
-void CounterService::interrupt(sched::JobContext& ctx) {
-  const model::When& when = *ctx.specification().when;
-  const bool singleton = !when.end() && !when.duration();
-  if (!singleton) ctx.finish();
-}
-
 // One batch; then the next one on a later loop turn, unless the consumer is behind (resume()
 // continues) or every row is out.
 void CounterService::produce(sched::JobContext& ctx) {

@@ -3,8 +3,8 @@
 // and streaming tests of large results: rows come in batches between which the loop serves
 // I/O, and the service waits while a streamed result's client is behind (JobContext::paused).
 // Not enabled by default (`--service counter`). A singleton scope (`now`, the client's default)
-// runs until every row is out (an interrupt cannot stop it: the scheduler cannot tell it from
-// the end of the scope); a scope with an end, and an interrupt within it, stop it there.
+// runs until every row is out (ends_by_itself); a client interrupt, or a scope with an end,
+// stops it there.
 #pragma once
 
 #include "engine/services/capability_service.h"
@@ -16,7 +16,7 @@ class CounterService final : public CapabilityService {
   static Result<sched::ServicePtr> create(const model::RegistrySet& registries);
   void start(sched::JobContext& ctx) override;
   void resume(sched::JobContext& ctx) override { produce(ctx); }
-  void interrupt(sched::JobContext& ctx) override;
+  bool ends_by_itself() const override { return true; }
 
   static constexpr std::size_t kRowsPerBatch = 4096;  // work budget per loop turn (STYLE C9)
 

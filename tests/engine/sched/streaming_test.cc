@@ -69,6 +69,26 @@ TEST_CASE("counter: one batch per scheduler turn, every row kept without a sink"
   CHECK(result->row_count == kBatch * 4 + 10);
 }
 
+// A service that ends by itself: the end of its singleton scope (at once) does not stop it, a
+// client interrupt does, with the rows made so far.
+TEST_CASE("counter: a singleton scope runs to the end, a client interrupt stops it",
+          "[engine][sched][stream]") {
+  Scheduler s(counter(), {}, nullptr, nullptr);
+  auto spec = counter_spec(kBatch * 100);
+  const sched::Reply receipt = s.submit(spec->message, "", kT0);
+  REQUIRE(receipt->kind == MessageKind::kReceipt);
+  const std::string token(*receipt->token);
+  s.advance(kT0);
+  s.advance(kT0);  // the scope's end is due: the rows go on
+  CHECK_FALSE(s.ready(token));
+  const std::size_t before = s.row_count(token);
+  CHECK(before >= 2 * kBatch);
+  const sched::Reply stopped = s.interrupt(token, kT0);
+  REQUIRE(stopped->kind == MessageKind::kResult);
+  CHECK(stopped->row_count >= before);
+  CHECK(stopped->row_count < kBatch * 100);
+}
+
 TEST_CASE("take_rows: rows go to the sink, none are kept, backpressure pauses the service",
           "[engine][sched][stream]") {
   Scheduler s(counter(), {}, nullptr, nullptr);
