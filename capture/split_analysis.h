@@ -1,18 +1,21 @@
-// A classic pcap file analysed by several shards at once, on one thread each, every frame
-// read and decoded by one of them only (issue 5: "near-linear gain from a second shard"; when
-// every shard walked the whole file itself, the walk alone took a third of the time of a
-// packet and a second shard gained 25%, see bench/README.md).
+// A capture file (pcap or pcapng: a RecordFile) analysed by several shards at once, on one
+// thread each, every frame read and decoded by one of them only (issue 5: "near-linear gain
+// from a second shard"; when every shard walked the whole file itself, the walk alone took a
+// third of the time of a packet and a second shard gained 25%, see bench/README.md).
 //
 // The file is cut into chunks of `chunk_bytes`. Shard s decodes chunks s, s+N, s+2N, …: it
-// walks their records, runs the BPF filter, decodes and counts every frame in its own
-// analyser's counters, and lists each TCP or UDP packet for the shard that owns its flow
-// (flow_partition of the flow hash). Every shard then runs its flow table on the packets
-// listed for it, chunk after chunk: in file order, as if it had read the file alone.
+// walks their records, runs the BPF filter, decodes and counts every frame (into the chunk),
+// and lists each TCP or UDP packet for the shard that owns its flow (flow_partition of the
+// flow hash). Every shard then runs its flow table on the packets listed for it, chunk after
+// chunk: in file order, as if it had read the file alone.
 //
 // Where a chunk's first record lies is known only once the chunk before it has been walked, so
 // its decoder guesses (the first offset from which several records chain plausibly). Each
 // shard checks the guess against where the previous chunk really ended and, when the guess was
-// wrong, walks that chunk itself: a wrong guess costs time, never a packet.
+// wrong, walks that chunk itself: a wrong guess costs time, never a packet. Decoders read with
+// the state at the file's first record; a structural record (a pcapng section header or
+// interface description) after it voids that: the shards then walk the rest of the file
+// themselves, each with its own state.
 //
 // Threads: run(i) is called once per shard, each on its own thread, all at the same time. They
 // meet only in a ring of chunk slots (atomics, no lock) and wait for each other by yielding.
