@@ -43,7 +43,7 @@ bool StreamedResult::backlogged() const {
 
 void StreamedResult::finished(const sched::Reply& reply) {
   if (reply->kind == model::MessageKind::kResult && reply->when) {
-    writer_->finish(*reply->when);
+    writer_->finish(*reply->when, reply->metadata);  // capture quality: known at the end
     std::string last = std::move(head_);  // non-empty only if nothing was sent yet
     transport::append_last_chunk(last);
     send(std::move(last), true, !keep_alive_);

@@ -35,9 +35,14 @@ void ResultStreamWriter::add_row(std::span<const model::Value> row) {
   if (out_.size() >= flush_bytes_) flush();
 }
 
-void ResultStreamWriter::finish(const model::When& when) {
+void ResultStreamWriter::finish(const model::When& when,
+                                std::span<const model::Metadatum> late_metadata) {
   writer_.close_rows();
   header_.when = when;
+  if (header_.metadata.empty() && !late_metadata.empty()) {
+    header_.metadata.assign(late_metadata.begin(), late_metadata.end());
+    writer_.write(Field::kMetadata);
+  }
   while (next_field_ < fields_.count) writer_.write(fields_.fields[next_field_++]);
   writer_.close();
   flush();

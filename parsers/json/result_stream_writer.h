@@ -4,9 +4,10 @@
 // The output is byte-identical to write_message() of the same result: keys sorted, so the
 // fields after `resultvalues` (token, version, when) are written by finish(), when the actual
 // measurement interval is known. Bytes go to `sink` whenever the buffer passes `flush_bytes`,
-// and at finish(). The header message is borrowed until finish() returns. One difference: a
+// and at finish(). The header message is borrowed until finish() returns. Two differences: a
 // stream that ends with no rows writes `"resultvalues": []` (write_message omits the key);
-// both forms parse the same, in the RI too.
+// metadata known only at the end (a header without any) is written after the rows, out of
+// key order. Both forms parse the same, in the RI too (JSON objects are unordered).
 #pragma once
 
 #include <cstddef>
@@ -32,8 +33,9 @@ class ResultStreamWriter {
 
   // One row: exactly one value per column (none where absent).
   void add_row(std::span<const model::Value> row);
-  // Closes the message with the definite scope actually measured. Sends the remaining bytes.
-  void finish(const model::When& when);
+  // Closes the message with the definite scope actually measured, and the metadata known at
+  // the end if the header had none (borrowed for the call). Sends the remaining bytes.
+  void finish(const model::When& when, std::span<const model::Metadatum> late_metadata = {});
 
   std::size_t rows() const noexcept { return rows_; }
   std::size_t bytes_written() const noexcept { return flushed_ + out_.size(); }

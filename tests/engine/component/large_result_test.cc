@@ -9,9 +9,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
+#include "capture/output/flow_columns.h"
+#include "capture/output/flow_elements.h"
 #include "parsers/json/message_reader.h"
+#include "tests/capture/udp_flows_pcap.h"
 #include "tests/engine/component/tls_domain.h"
 #include "tests/net_support.h"
 #include "tests/process_support.h"
@@ -104,6 +109,55 @@ TEST_CASE("component: a million-row result streams intact over TLS in bounded me
   auto later = client.request("POST", "/", "application/x-mplane+json", redemption, 10'000);
   REQUIRE(later.ok());
   CHECK_THAT(later->body, Catch::Contains("streamed to the client"));
+  CHECK(component.stop() == 0);
+}
+
+// A capture file's result streamed to the client: the capture's quality, known only when the
+// file is done, still arrives (after the rows) with the whole file's counts.
+TEST_CASE("component: a streamed capture result carries the final capture quality",
+          "[engine][component][net][stream][capture]") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("mplane_stream_capture_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  constexpr std::uint32_t kFrames = 200'000, kFlows = 1000;
+  std::ofstream(dir / "flows.pcap", std::ios::binary) << test::udp_flows_pcap(kFrames, kFlows);
+  const std::string config = (dir / "component.conf").string();
+  std::ofstream(config) << "[engine]\nstream-after-rows = 100\n[service_capture]\nfiles = "
+                        << dir.string() << "\n";
+  const std::uint16_t port = test::free_loopback_port();
+  test::Process component({"component", "--config", config, "--listen",
+                           "127.0.0.1:" + std::to_string(port), "--insecure"});
+  for (int i = 0; i < 200 && !accepts(port); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  REQUIRE(accepts(port));
+  std::string spec = R"({"specification": "measure", "version": 1, "when": "now",
+    "registry": "http://mplane-engine.org/registry/engine",
+    "parameters": {"flow.capture.file": "flows.pcap"}, "results": [)";
+  for (const capture::FlowColumn& c : capture::flow_columns()) {
+    spec += (spec.back() == '[' ? "\"" : ",\"") + capture::flow_element(c.name).name + "\"";
+  }
+  spec += "]}";
+  transport::HttpClient client("127.0.0.1", port);
+  auto r = client.request("POST", "/", "application/x-mplane+json", spec, 30'000);
+  std::filesystem::remove_all(dir);
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+  const std::string* coding = r->header("Transfer-Encoding");
+  REQUIRE(coding);
+  CHECK(*coding == "chunked");
+  auto parsed = test::parse(r->body);
+  if (!parsed) FAIL(parsed.error().describe(r->body.substr(0, 200)));
+  const model::Message& result = (*parsed)->message;
+  REQUIRE(result.kind == model::MessageKind::kResult);
+  CHECK(result.row_count == kFlows);
+  bool packets = false;
+  for (const model::Metadatum& m : result.metadata) {
+    if (m.element->name != "flow.capture.packets") continue;
+    packets = true;
+    CHECK(model::format_value(m.value) == std::to_string(kFrames));
+  }
+  CHECK(packets);
   CHECK(component.stop() == 0);
 }
 

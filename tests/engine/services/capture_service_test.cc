@@ -16,6 +16,7 @@
 
 #include "engine/sched/scheduler.h"
 #include "engine/services/capture_service.h"
+#include "tests/capture/udp_flows_pcap.h"
 #include "tests/net_support.h"
 #include "tests/test_support.h"
 
@@ -117,20 +118,8 @@ TEST_CASE("capture file capability: a singleton scope reads the whole file",
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("mplane_capture_dir_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  std::string pcap;
-  auto put32 = [&](std::uint32_t v) { pcap.append(reinterpret_cast<const char*>(&v), 4); };
-  for (std::uint32_t v : {0xa1b2c3d4u, 0x00040002u, 0u, 0u, 65535u, 1u}) put32(v);
   constexpr std::uint32_t kFrames = 200'000, kFlows = 1000;
-  for (std::uint32_t i = 0; i < kFrames; ++i) {
-    std::string f(42, '\0');  // Ethernet, IPv4, UDP 10.0.0.1:port -> 10.0.0.2:53
-    f[12] = 0x08, f[14] = 0x45, f[17] = 28, f[22] = 64, f[23] = 17;
-    f[26] = 10, f[29] = 1, f[30] = 10, f[33] = 2;
-    const std::uint16_t port = static_cast<std::uint16_t>(10000 + i % kFlows);
-    f[34] = static_cast<char>(port >> 8), f[35] = static_cast<char>(port), f[37] = 53, f[39] = 8;
-    for (std::uint32_t v : {1'700'000'000u + i / 1000, (i % 1000) * 1000, 42u, 42u}) put32(v);
-    pcap += f;
-  }
-  std::ofstream(dir / "big.pcap", std::ios::binary) << pcap;
+  std::ofstream(dir / "big.pcap", std::ios::binary) << test::udp_flows_pcap(kFrames, kFlows);
   sched::Scheduler s(capture_services("", dir.string()), {}, nullptr, nullptr);
   auto spec = spec_for(s, "capture-flows-file", "now", R"("flow.capture.file": "big.pcap")");
   const sched::Reply r = run_to_end(s, s.submit(spec->message, "", wall_now()));

@@ -35,6 +35,30 @@ TEST_CASE("streaming a result gives the bytes of write_message", "[parsers][stre
   }
 }
 
+// A service that learns its metadata only at the end (the capture's quality): the streamed
+// result carries it after the rows, and parses to the message write_message would give.
+TEST_CASE("metadata known at the end of a stream follows the rows", "[parsers][stream]") {
+  const std::string text = test::read_file(test::vector_path("17_result_multirow_types.json"));
+  auto m = test::parse(text);
+  REQUIRE(m.ok());
+  const model::Message& full = (*m)->message;
+  REQUIRE_FALSE(full.metadata.empty());
+  model::Message header = full;
+  header.metadata.clear();
+  std::string streamed;
+  json::ResultStreamWriter w(header, [&](std::string_view b) { streamed += b; }, {.pretty = false});
+  std::vector<model::Value> row(full.columns.size());
+  for (std::size_t i = 0; i < full.row_count; ++i) {
+    for (std::size_t j = 0; j < row.size(); ++j) row[j] = full.columns[j].values[i];
+    w.add_row(row);
+  }
+  w.finish(*full.when, full.metadata);
+  CHECK(streamed.find("\"metadata\"") > streamed.find("\"resultvalues\""));
+  auto back = test::parse(streamed);
+  REQUIRE(back.ok());
+  CHECK(json::to_json((*back)->message) == json::to_json(full));
+}
+
 TEST_CASE("a large streamed result never holds more than the flush size", "[parsers][stream]") {
   auto header =
       test::parse(R"({"result": "measure", "registry": "http://ict-mplane.eu/registry/core",
