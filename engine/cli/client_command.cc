@@ -269,6 +269,7 @@ class Client {
 
 // The largest reply the client takes (a result of tens of millions of rows).
 constexpr std::size_t kMaxResultBytes = std::size_t{4} << 30;
+constexpr std::size_t kHandOverBytes = std::size_t{16} << 20;  // parse_owned_consuming
 
 Result<transport::HttpClient*> Client::client_for(const transport::HttpUrl& url) {
   const std::string key = url.str().substr(0, url.str().size() - url.path.size());
@@ -303,7 +304,12 @@ Result<OwnedPtr> Client::post(const transport::HttpUrl& url, const std::string& 
   auto r = http(url, "POST", url.path, body);
   if (!r) return fail(r.error());
   const std::string* type = r->header("Content-Type");
-  auto parsed = json::parse_owned(reader_, r->body);
+  const bool mplane = r->status == 200 && type && *type == kMplaneJson;
+  // A large result is handed over, not copied: the reply text is released before the values
+  // are built (an error in it is then described by its byte offset only).
+  auto parsed = mplane && r->body.size() > kHandOverBytes
+                    ? json::parse_owned_consuming(reader_, std::move(r->body))
+                    : json::parse_owned(reader_, r->body);
   if (!parsed) {
     if (r->status != 200 || !type || *type != kMplaneJson) {
       std::string first = r->body.substr(0, r->body.find('\n')).substr(0, 200);

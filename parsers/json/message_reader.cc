@@ -646,4 +646,15 @@ Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned(MessageReader& rea
   return owned;
 }
 
+Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned_consuming(MessageReader& reader,
+                                                                        std::string&& json) {
+  auto owned = std::make_unique<OwnedMessage>();
+  owned->input = simdjson::padded_string(json);
+  std::string().swap(json);  // released before the values are built
+  auto m = reader.parse(owned->input, owned->arena);
+  if (!m) return fail(std::move(m).error());
+  owned->message = std::move(m.value());
+  return owned;
+}
+
 }  // namespace mplane::json

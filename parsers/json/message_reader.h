@@ -58,5 +58,9 @@ struct OwnedMessage {
 };
 Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned(MessageReader& reader,
                                                               std::string_view json);
+// The same, releasing `json` once copied (before parsing): a large result (the client's
+// hundreds of MiB) then never exists three times over (text, padded copy, values).
+Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned_consuming(MessageReader& reader,
+                                                                        std::string&& json);
 
 }  // namespace mplane::json

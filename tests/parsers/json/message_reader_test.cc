@@ -1,6 +1,7 @@
 // MessageReader: zero-copy views, typed columns, error locations, the RI's tolerance.
 #include <catch2/catch.hpp>
 
+#include "parsers/json/message_writer.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -30,6 +31,19 @@ TEST_CASE("strings without escapes are views into the input", "[parsers][reader]
   const std::string_view escaped = owned.message.columns[1].values[2].as_string();
   CHECK(escaped == "eth\"1");
   CHECK((escaped.data() < begin || escaped.data() >= end));  // unescaped into the arena
+}
+
+TEST_CASE("parse_owned_consuming releases the text and reads the same message",
+          "[parsers][reader]") {
+  json::MessageReader reader(test::registries());
+  std::string text(kResult);
+  auto consumed = json::parse_owned_consuming(reader, std::move(text));
+  REQUIRE(consumed.ok());
+  // NOLINTNEXTLINE(bugprone-use-after-move): the release is what is checked
+  CHECK(text.capacity() < kResult.size());
+  auto copied = test::parse(kResult);
+  REQUIRE(copied.ok());
+  CHECK(json::to_json((*consumed)->message) == json::to_json((*copied)->message));
 }
 
 TEST_CASE("result values are typed columns, short rows are padded", "[parsers][reader]") {
