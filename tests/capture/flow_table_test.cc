@@ -68,20 +68,20 @@ struct Recorder {
   void add(const Seg& s, Micros t) { table.add(tcp(s), t); }
 };
 
-// SYN at t0, SYN-ACK at +10 ms, ACK at +11 ms; client ISN 1000, server ISN 5000.
-void handshake(Recorder& r, Seg c) {
+// SYN at `at`, SYN-ACK at +10 ms, ACK at +11 ms; client ISN 1000, server ISN 5000.
+void handshake(Recorder& r, Seg c, Micros at = kT0) {
   c.flags = kSyn;
   c.seq = 1000;
-  r.add(c, kT0);
+  r.add(c, at);
   Seg s = reply(c);
   s.flags = kSyn | kAck;
   s.seq = 5000;
   s.ack = 1001;
-  r.add(s, kT0 + 10'000);
+  r.add(s, at + 10'000);
   c.flags = kAck;
   c.seq = 1001;
   c.ack = 5001;
-  r.add(c, kT0 + 11'000);
+  r.add(c, at + 11'000);
 }
 
 TEST_CASE("flow table: a complete TCP connection", "[capture][flow]") {
@@ -283,20 +283,15 @@ TEST_CASE("flow table: a SYN-ACK after a stale ACK sets the server's sequence nu
   rst.flags = kRst;
   rst.seq = 42;
   r.add(rst, kT0 + 5'100);
-  r.add(c, kT0 + 3'000'000);  // the same SYN again
-  Seg synack = reply(c);
-  synack.flags = kSyn | kAck;
-  synack.seq = 5000;
-  synack.ack = 1001;
-  r.add(synack, kT0 + 3'010'000);
+  handshake(r, c, kT0 + 3'000'000);  // the same SYN again, answered this time
+  Seg data = reply(c);               // 100 bytes from the server, acknowledged 2 ms later
+  data.flags = kAck;
+  data.seq = 5001;
+  data.ack = 1001;
+  data.len = 100;
+  r.add(data, kT0 + 3'020'000);
   c.flags = kAck;
   c.seq = 1001;
-  c.ack = 5001;
-  r.add(c, kT0 + 3'011'000);
-  synack.flags = kAck;  // 100 bytes from the server, acknowledged 2 ms later
-  synack.seq = 5001;
-  synack.len = 100;
-  r.add(synack, kT0 + 3'020'000);
   c.ack = 5101;
   r.add(c, kT0 + 3'022'000);
   r.table.flush();

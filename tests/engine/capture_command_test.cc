@@ -8,21 +8,15 @@
 #include <sstream>
 
 #include "engine/cli/command.h"
+#include "tests/engine/cli_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
 namespace {
 
-struct Run {
-  int status;
-  std::string out, err;
-};
+using Run = test::CliRun;
 
-Run capture(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = cli::run_capture(args, {out, err});
-  return {status, out.str(), err.str()};
-}
+Run capture(std::vector<std::string> args) { return test::run_cli(cli::run_capture, args); }
 
 std::string pcap(const std::string& name) {
   return std::string(MPLANE_SHARED_DIR) + "/pcaps/" + name;

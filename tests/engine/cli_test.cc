@@ -4,23 +4,15 @@
 #include <sstream>
 
 #include "engine/cli/command.h"
+#include "tests/engine/cli_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
 namespace {
 
-struct Run {
-  int status;
-  std::string out;
-  std::string err;
-};
+using Run = test::CliRun;
 
-Run run(std::vector<std::string> args) {
-  std::ostringstream out;
-  std::ostringstream err;
-  const int status = cli::run_main(args, {out, err});
-  return {status, out.str(), err.str()};
-}
+Run run(std::vector<std::string> args) { return test::run_cli(cli::run_main, args); }
 
 std::string vec(const char* name) { return test::vector_path(name).string(); }
 

@@ -6,21 +6,15 @@
 #include <sstream>
 
 #include "engine/cli/command.h"
+#include "tests/engine/cli_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
 namespace {
 
-struct Run {
-  int status;
-  std::string out, err;
-};
+using Run = test::CliRun;
 
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int status = cli::run_main(args, {out, err});
-  return {status, out.str(), err.str()};
-}
+Run run(std::vector<std::string> args) { return test::run_cli(cli::run_main, args); }
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("mplane_run_test_" + name);
