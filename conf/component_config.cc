@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "parsers/base/log.h"
 #include "parsers/mplane/primitive.h"
 #include "parsers/mplane/registry.h"
 
@@ -295,6 +296,10 @@ constexpr KeyRule kEngineKeys[] = {
      [](const Field& f, ComponentConfig& c) {
        return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_jobs = n; });
      }},
+    {"max-jobs-per-identity",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 0, kNoLimit), [&](auto n) { c.engine.max_jobs_per_identity = n; });
+     }},
     {"retention",
      [](const Field& f, ComponentConfig& c) {
        return store(duration(f), [&](auto d) { c.engine.retention = d; });
@@ -310,6 +315,34 @@ constexpr KeyRule kEngineKeys[] = {
     {"stream-after-rows",
      [](const Field& f, ComponentConfig& c) {
        return store(natural(f, 0, kNoLimit), [&](auto n) { c.engine.stream_after_rows = n; });
+     }},
+    {"header-timeout",
+     [](const Field& f, ComponentConfig& c) {
+       return store(duration(f), [&](auto d) { c.engine.header_timeout = d; });
+     }},
+    {"min-body-rate",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.min_body_rate = n; });
+     }},
+    {"max-connections",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_connections = n; });
+     }},
+    {"max-connections-per-peer",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 1, kNoLimit),
+                    [&](auto n) { c.engine.max_connections_per_peer = n; });
+     }},
+    {"max-output-bytes",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_output_bytes = n; });
+     }},
+    {"log-level",
+     [](const Field& f, ComponentConfig& c) -> Status<> {
+       auto level = log::parse_level(f.entry.value);
+       if (!level) return f.bad("is not a log level (error, warn, info, debug)");
+       c.engine.log_level = *level;
+       return Ok{};
      }},
 };
 
@@ -355,12 +388,16 @@ Status<> read_tls(const IniFile& ini, const IniSection& section, ComponentConfig
   return Ok{};
 }
 
-// Python's value.split(','): no trimming, empty items kept.
+// Roles separated by ',', each trimmed of blanks; empty items dropped. (The RI splits on ','
+// only, so that its `guest, admin` holds "guest" and " admin", a role nobody holds.)
 std::vector<std::string> split_roles(std::string_view value) {
   std::vector<std::string> roles;
   for (;;) {
     const std::size_t comma = value.find(',');
-    roles.emplace_back(value.substr(0, comma));
+    std::string_view role = value.substr(0, comma);
+    while (!role.empty() && (role.front() == ' ' || role.front() == '\t')) role.remove_prefix(1);
+    while (!role.empty() && (role.back() == ' ' || role.back() == '\t')) role.remove_suffix(1);
+    if (!role.empty()) roles.emplace_back(role);
     if (comma == std::string_view::npos) return roles;
     value.remove_prefix(comma + 1);
   }
@@ -612,7 +649,7 @@ bool authorized(const ComponentConfig& config, std::string_view identity,
   if (!config.tls) return true;
   const RoleList* grant = nullptr;
   for (const RoleList& a : config.authorizations) {
-    if (capability_label.find(a.key) != std::string_view::npos) grant = &a;
+    if (a.key == capability_label) grant = &a;  // the last line for the label wins
   }
   if (grant == nullptr) return false;
   const auto held = std::find_if(config.roles.begin(), config.roles.end(),

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "conf/ini.h"
+#include "parsers/base/log.h"
 #include "parsers/base/result.h"
 #include "parsers/mplane/time_value.h"
 
@@ -33,9 +34,9 @@ struct TlsFiles {
   std::string ca_chain;
 };
 
-// One line of [Roles] (identity → roles) or [Authorizations] (label fragment → roles). The
-// roles are the value split on ',' only, untrimmed, exactly as the RI does: `guest, admin`
-// gives "guest" and " admin".
+// One line of [Roles] (identity → roles) or [Authorizations] (capability label → roles). The
+// roles are the value split on ',' and trimmed of blanks, empty ones dropped: `guest, admin`
+// gives "guest" and "admin" (the RI keeps " admin", a role nobody holds).
 struct RoleList {
   std::string key;
   std::vector<std::string> roles;
@@ -45,13 +46,22 @@ struct RoleList {
 struct EngineConfig {
   std::uint32_t shards = 0;                                    // 0 = one per core
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;  // then the client gets a receipt
-  std::uint64_t max_jobs = 10000;                              // pending + running
+  std::uint64_t max_jobs = 10000;  // pending + running, in the whole process
+  // Pending + running of one authenticated identity; 0: max_jobs / 4 (at least 1).
+  std::uint64_t max_jobs_per_identity = 0;
   model::Micros retention = 0;  // a collected result is kept so long (0: forgotten, as the RI)
   model::Micros result_retention = 3600 * model::kMicrosPerSecond;  // an uncollected one
   std::uint64_t max_retained_results = 10000;
   // A result of more rows than this is streamed to the client that waits for it, as they are
   // measured, and not kept (0: never streamed).
   std::uint64_t stream_after_rows = 10000;
+  // HTTP against hostile peers (see transport/http/http_server.h):
+  model::Micros header_timeout = 10 * model::kMicrosPerSecond;  // total, from the first byte
+  std::uint64_t min_body_rate = 16 * 1024;                      // bytes/s, after 10 s
+  std::uint64_t max_connections = 4096;                         // open, all peers
+  std::uint64_t max_connections_per_peer = 256;                 // open, one IP address
+  std::uint64_t max_output_bytes = 4 * 1024 * 1024;             // unwritten replies, per connection
+  log::Level log_level = log::Level::kWarn;
 };
 
 // A built-in service to enable, from [service_NAME] or the RI's [module_X] layout. `options`
@@ -103,9 +113,11 @@ Result<ComponentConfig> component_config_from_ini(const IniFile& ini);
 // registry_uri (unless it is the built-in core), then `registries`.
 std::vector<std::string> registry_files(const ComponentConfig& config);
 
-// The RI's access check (PROTOCOL.md §4.8): everything is allowed without [TLS]; otherwise the
-// last [Authorizations] key that is a substring of `capability_label` decides, `identity` must
-// be a [Roles] key, and the two role lists must share a role (exact string equality).
+// The access check (PROTOCOL.md §4.8): everything is allowed without [TLS]; otherwise the
+// [Authorizations] key equal to `capability_label` decides (the last such line), `identity`
+// must be a [Roles] key, and the two role lists must share a role. Deny unless allowed.
+// Difference from the RI: it takes the last key that is a *substring* of the label, so that
+// `ping = guest` also opens `ping-detail-ip4` and `my-ping-v2`; we match labels exactly.
 bool authorized(const ComponentConfig& config, std::string_view identity,
                 std::string_view capability_label);
 

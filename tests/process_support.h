@@ -51,6 +51,7 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   void signal(int sig) const { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
   // Waits for the exit; its status (-1 if killed by a signal).
   int wait() {
     int status = 0;

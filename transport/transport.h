@@ -49,6 +49,9 @@ class Transport {
   // flush(app_in) calls when wire_out() has a capacity. Errors: the transport has failed or close()
   // was called.
   [[nodiscard]] virtual Status<> send_app(std::string_view app_out) = 0;
+  // The same, taking the bytes: plaintext hands them on without a copy (a large reply then
+  // exists once, not twice, until it is written).
+  [[nodiscard]] virtual Status<> send_app_owned(std::string&& app_out) { return send_app(app_out); }
 
   // Resumes work without new input: starts a client handshake, continues a handshake, writes
   // or a close_notify that stopped on a full wire_out(), and decrypts input that was waiting
@@ -89,6 +92,15 @@ class PlainTransport final : public Transport {
   Status<> send_app(std::string_view app_out) override {
     if (closed_) return fail("send after close");
     wire_out_.append(app_out);
+    return Ok{};
+  }
+  Status<> send_app_owned(std::string&& app_out) override {
+    if (closed_) return fail("send after close");
+    if (wire_out_.empty()) {
+      wire_out_.swap(app_out);
+    } else {
+      wire_out_.append(app_out);
+    }
     return Ok{};
   }
   Status<> flush(std::string& /*app_in*/) override { return Ok{}; }

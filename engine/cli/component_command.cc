@@ -1,4 +1,6 @@
 // `mplane component`: a client-initiated component serving its capabilities over HTTP(S).
+#include <malloc.h>
+
 #include <iostream>
 
 #include "conf/builtin.h"
@@ -7,6 +9,7 @@
 #include "engine/cli/command.h"
 #include "engine/component/component_server.h"
 #include "engine/services/builtin_services.h"
+#include "parsers/base/log.h"
 #include "transport/tls/tls_context.h"
 
 namespace mplane::cli {
@@ -24,6 +27,9 @@ const std::vector<OptionSpec> kOptions = {
     {"shards", "N",
      "event-loop threads (default: the configuration's [engine] shards, else one per core)"},
     {"registry", "FILE", "load an element registry besides the built-in ones", true},
+    {"log-level", "LEVEL",
+     "error, warn (default: refused handshakes, denied requests, overloads, dropped "
+     "connections), info (also an access log), debug"},
 };
 
 constexpr std::string_view kUsage =
@@ -71,6 +77,12 @@ Result<conf::ComponentConfig> configure(const ParsedArgs& args) {
     if (auto st = apply_listen(args.get("listen"), c); !st) return fail(st.error());
   }
   for (const std::string& r : args.all("registry")) c.registries.push_back(r);
+  if (args.has("log-level")) {
+    auto level = log::parse_level(args.get("log-level"));
+    if (!level)
+      return fail("--log-level " + args.get("log-level") + ": error, warn, info or debug");
+    c.engine.log_level = *level;
+  }
   auto shards = number_option(args, "shards", c.engine.shards, 0, 1024);
   if (!shards) return fail(shards.error());
   c.engine.shards = static_cast<std::uint32_t>(*shards);
@@ -109,6 +121,11 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane component: " << config.error() << "\n";
     return kExitUsage;
   }
+  log::set_level(config->engine.log_level);
+  // Buffers of 256 KiB and more (large requests and replies) are mapped and unmapped on their
+  // own, so that their memory goes back to the system when a large exchange or a hostile
+  // client is over (glibc's dynamic threshold would otherwise keep them in the heap).
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   auto registries = conf::load_registries(conf::registry_files(*config));
   if (!registries) {
     io.err << "mplane component: " << registries.error() << "\n";
@@ -143,6 +160,12 @@ int run_component(const std::vector<std::string>& raw, Io io) {
   options.port = config->listen_port;
   options.capability_link = config->listen_cap_link;
   options.http.tls = tls.get();
+  options.http.header_timeout_ms = static_cast<std::uint64_t>(config->engine.header_timeout / 1000);
+  options.http.min_body_rate = config->engine.min_body_rate;
+  options.http.max_output_bytes = config->engine.max_output_bytes;
+  options.http.connection_limits = std::make_shared<transport::ConnectionLimits>(
+      transport::ConnectionLimitOptions{.max_connections = config->engine.max_connections,
+                                        .max_per_peer = config->engine.max_connections_per_peer});
   options.export_tls = export_tls.get();
   options.scheme = tls ? "https" : "http";
   component::ComponentServer server(engine, *registries, options);
@@ -158,9 +181,11 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     engine.join();
     return kExitInvalid;
   }
-  io.err << "mplane component: listening on " << options.scheme << "://" << options.host << ":"
-         << server.port() << "/ with " << engine.shard_count() << " shard(s), "
-         << engine.capabilities().size() << " capabilities; SIGINT/SIGTERM stops\n";
+  const bool v6 = options.host.find(':') != std::string::npos;
+  io.err << "mplane component: listening on " << options.scheme << "://"
+         << (v6 ? "[" + options.host + "]" : options.host) << ":" << server.port() << "/ with "
+         << engine.shard_count() << " shard(s), " << engine.capabilities().size()
+         << " capabilities; SIGINT/SIGTERM stops\n";
   io.err.flush();
   engine.join();
   io.err << "mplane component: stopped\n";

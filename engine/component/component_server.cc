@@ -11,6 +11,7 @@
 
 #include "engine/component/streamed_result.h"
 #include "parsers/json/message_writer.h"
+#include "parsers/json/out_buffer.h"
 #include "parsers/mplane/token.h"
 #include "transport/http/http_client.h"
 
@@ -27,18 +28,87 @@ std::string exception_json(std::optional<std::string_view> token, std::string_vi
   return json::to_json(m);
 }
 
-// A free TCP port on `host` for every shard to bind with SO_REUSEPORT (port 0 was asked).
-Result<std::uint16_t> pick_port(const std::string& host) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) return fail("port 0 needs an IPv4 host");
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  socklen_t len = sizeof a;
-  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok) return fail(std::string("cannot find a free port: ") + std::strerror(errno));
-  return ntohs(a.sin_port);
+// `host` as an IPv4 or IPv6 socket address with `port`.
+Result<socklen_t> socket_address(const std::string& host, std::uint16_t port,
+                                 sockaddr_storage& addr) {
+  addr = {};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    return static_cast<socklen_t>(sizeof *v4);
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    return static_cast<socklen_t>(sizeof *v6);
+  }
+  return fail("'" + host + "' is not an IP address to listen on");
+}
+
+// Binds `host:port` without SO_REUSEPORT: 0 picks a free port. Fails when another socket
+// listens there, whoever owns it (another component: SO_REUSEPORT would let our shards join
+// its group and split its connections with it). SO_REUSEADDR keeps a port whose last
+// connections are in TIME_WAIT usable (a restart).
+Result<std::uint16_t> claim_port(const std::string& host, std::uint16_t port) {
+  sockaddr_storage addr;
+  auto len = socket_address(host, port, addr);
+  if (!len) return fail(len.error());
+  const int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  socklen_t bound_len = sizeof addr;
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), *len) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &bound_len) == 0;
+  const int err = errno;
+  ::close(fd);
+  const std::string where = host.find(':') != std::string::npos
+                                ? "[" + host + "]:" + std::to_string(port)
+                                : host + ":" + std::to_string(port);
+  if (!ok && err == EADDRINUSE) {
+    return fail("cannot listen on " + where +
+                ": the port is in use by another process (is another component running?)");
+  }
+  if (!ok) return fail("cannot listen on " + where + ": " + std::strerror(err));
+  return ntohs(addr.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&addr)->sin_port
+                                         : reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+}
+
+// scheme://host:port/ with an IPv6 host in brackets.
+std::string base_url(const std::string& scheme, const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/";
+}
+
+// A 200 response carrying `m` in compact JSON, written once into the buffer that becomes the
+// response (no whole-body string between them: a large reply exists at most twice, briefly).
+std::string reply_bytes(const model::Message& m, bool keep_alive) {
+  json::OutBuffer body;
+  json::write_message(body, m, {.pretty = false});
+  std::string out;
+  out.reserve(body.size() + 160);
+  transport::append_response(out, 200, kMplaneJson, body.view(), keep_alive);
+  return out;
+}
+
+// Parses a request body, which it releases once copied into the parser's padded input (a large
+// body never exists twice); the error names where the input is wrong. A reader that grew past
+// kKeptReaderBytes for a large body is replaced, so that one large request does not keep its
+// memory for the life of the shard.
+Result<std::unique_ptr<json::OwnedMessage>> parse_request(
+    std::unique_ptr<json::MessageReader>& reader, std::string&& body) {
+  constexpr std::size_t kKeptReaderBytes = 1 << 20;
+  const bool large = body.size() > kKeptReaderBytes;
+  auto owned = std::make_unique<json::OwnedMessage>();
+  owned->input = simdjson::padded_string(body);
+  std::string().swap(body);
+  auto m = reader->parse(owned->input, owned->arena);
+  if (large) reader = std::make_unique<json::MessageReader>(reader->registries());
+  if (!m) return fail(m.error().describe(std::string_view(owned->input)));
+  owned->message = std::move(m.value());
+  return owned;
 }
 
 }  // namespace
@@ -59,41 +129,14 @@ ComponentServer::ComponentServer(runtime::Engine& engine, const model::RegistryS
 ComponentServer::~ComponentServer() = default;
 
 Status<> ComponentServer::start() {
-  if (options_.port == 0) {
-    auto port = pick_port(options_.host);
-    if (!port) return fail(port.error());
-    options_.port = *port;
-  }
+  auto port = claim_port(options_.host, options_.port);
+  if (!port) return fail(port.error());
+  options_.port = *port;
   port_ = options_.port;
-  const std::string link =
-      options_.capability_link.empty()
-          ? options_.scheme + "://" + options_.host + ":" + std::to_string(port_) + "/"
-          : options_.capability_link;
-  published_ = std::make_unique<Published>();
-  model::Message envelope;
-  envelope.kind = model::MessageKind::kEnvelope;
-  envelope.verb = "message";
-  published_->links_html = "<html><head><title>Capabilities</title></head><body>";
-  published_->index_html =
-      "<html><head><title>mplane-engine</title></head><body>This is a client-initiated mPlane "
-      "component. POST mPlane messages to this URL to use.<br/><a href='/capability'>"
-      "Capabilities</a> provided by this server:<br/><br/>";
-  std::deque<std::string> tokens;  // the envelope's members borrow these until it is written
-  for (const model::Message* cap : engine_.capabilities()) {
-    model::Message c = *cap;
-    c.link = link;
-    tokens.push_back(c.token ? std::string(*c.token) : model::mpcv_hash(c));
-    c.token = tokens.back();
-    const std::string text = json::to_json(c);
-    published_->capabilities.emplace_back(tokens.back(), text);
-    published_->links_html +=
-        "<a href='/capability/" + tokens.back() + "'>" + tokens.back() + "</a><br/>";
-    published_->index_html += "<pre>" + text + "</pre>";
-    envelope.contents.push_back(c);
-  }
-  published_->envelope_json = json::to_json(envelope);
-  published_->links_html += "</body></html>";
-  published_->index_html += "</body></html>";
+  link_ = options_.capability_link.empty() ? base_url(options_.scheme, options_.host, port_)
+                                           : options_.capability_link;
+  published_ = publish("", /*filtered=*/false);
+  caches_.resize(engine_.shard_count());
 
   std::mutex mutex;
   std::string error;
@@ -119,18 +162,63 @@ Status<> ComponentServer::start() {
   return Ok{};
 }
 
-std::string ComponentServer::get(const std::string& target, int& status,
-                                 std::string& content_type) const {
+// The listings an identity sees: only the capabilities its roles allow (every one when not
+// `filtered`).
+std::shared_ptr<const ComponentServer::Published> ComponentServer::publish(
+    std::string_view identity, bool filtered) const {
+  auto published = std::make_shared<Published>();
+  model::Message envelope;
+  envelope.kind = model::MessageKind::kEnvelope;
+  envelope.verb = "message";
+  published->links_html = "<html><head><title>Capabilities</title></head><body>";
+  published->index_html =
+      "<html><head><title>mplane-engine</title></head><body>This is a client-initiated mPlane "
+      "component. POST mPlane messages to this URL to use.<br/><a href='/capability'>"
+      "Capabilities</a> provided by this server:<br/><br/>";
+  std::deque<std::string> tokens;  // the envelope's members borrow these until it is written
+  for (const model::Message* cap : engine_.capabilities()) {
+    if (filtered && !engine_.allowed(identity, *cap)) continue;
+    model::Message c = *cap;
+    c.link = link_;
+    tokens.push_back(c.token ? std::string(*c.token) : model::mpcv_hash(c));
+    c.token = tokens.back();
+    const std::string text = json::to_json(c);
+    published->capabilities.emplace_back(tokens.back(), text);
+    published->links_html +=
+        "<a href='/capability/" + tokens.back() + "'>" + tokens.back() + "</a><br/>";
+    published->index_html += "<pre>" + text + "</pre>";
+    envelope.contents.push_back(c);
+  }
+  published->envelope_json = json::to_json(envelope);
+  published->links_html += "</body></html>";
+  published->index_html += "</body></html>";
+  return published;
+}
+
+// With access control, each identity's listings are built on first use and kept per shard
+// (identities are certificates of the domain: few; the cache is emptied past kMaxCached).
+const ComponentServer::Published& ComponentServer::published_for(loop::Shard& shard,
+                                                                 const std::string& identity) {
+  if (!engine_.has_access_control()) return *published_;
+  auto& cache = caches_[shard.index()];
+  if (auto it = cache.find(identity); it != cache.end()) return *it->second;
+  constexpr std::size_t kMaxCached = 1024;
+  if (cache.size() >= kMaxCached) cache.clear();
+  return *cache.emplace(identity, publish(identity, true)).first->second;
+}
+
+std::string ComponentServer::get(const Published& published, const std::string& target, int& status,
+                                 std::string& content_type) {
   status = 200;
   content_type = "text/html";
-  if (target == "/") return published_->index_html;
-  if (target == "/capability") return published_->links_html;
+  if (target == "/") return published.index_html;
+  if (target == "/capability") return published.links_html;
   content_type = std::string(kMplaneJson);
-  if (target == "/capabilities") return published_->envelope_json;
+  if (target == "/capabilities") return published.envelope_json;
   const std::string prefix = "/capability/";
   if (target.starts_with(prefix)) {
     const std::string token = target.substr(prefix.size());
-    for (const auto& [t, text] : published_->capabilities) {
+    for (const auto& [t, text] : published.capabilities) {
       if (t == token) return text;
     }
     status = 404;
@@ -145,7 +233,8 @@ void ComponentServer::handle(loop::Shard& shard, transport::HttpMessage&& reques
   if (request.method == "GET") {
     int status = 200;
     std::string type;
-    std::string body = get(request.target, status, type);
+    std::string body =
+        get(published_for(shard, request.peer_identity), request.target, status, type);
     std::string out;
     transport::append_response(out, status, type, body, request.keep_alive);
     return responder.send(std::move(out));
@@ -174,10 +263,16 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
     return reply_now(
         415, exception_json(std::nullopt, "Content-Type must be " + std::string(kMplaneJson)));
   }
-  auto message = json::parse_owned(*readers_[shard.index()], request.body);
-  if (!message)
-    return reply_now(400, exception_json(std::nullopt, message.error().describe(request.body)));
+  auto message = parse_request(readers_[shard.index()], std::move(request.body));
+  if (!message) return reply_now(400, exception_json(std::nullopt, message.error()));
   const model::Message& m = (*message)->message;
+  // Every message is checked as `mplane msg check` does before anything runs it (a `*`
+  // value, a missing `when` or registry).
+  if (auto st = model::validate(m); !st) {
+    return reply_now(
+        400, exception_json(std::nullopt,
+                            "invalid " + std::string(model::kind_key(m.kind)) + ": " + st.error()));
+  }
   if (m.kind == model::MessageKind::kSpecification && m.export_url) {
     return start_export(std::move(message.value()), request.peer_identity, std::move(responder),
                         keep_alive);
@@ -186,11 +281,8 @@ void ComponentServer::handle_post(loop::Shard& shard, transport::HttpMessage&& r
   const bool accepted = engine_.submit(
       std::move(message.value()), request.peer_identity,
       [&shard, responder, keep_alive](const sched::Reply& r) mutable {
-        std::string out;
-        // Compact: the RI parses it as well, and it is a third of the bytes of its
-        // layout.
-        transport::append_response(out, 200, kMplaneJson, json::to_json(*r, {.pretty = false}),
-                                   keep_alive);
+        // Compact: the RI parses it as well, and it is a third of the bytes of its layout.
+        std::string out = reply_bytes(*r, keep_alive);
         if (loop::Shard::current() == &shard) return responder.send(std::move(out));
         shard.post(loop::make_task(
             [responder, out = std::move(out)]() mutable { responder.send(std::move(out)); }));

@@ -13,6 +13,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/runtime/engine.h"
@@ -50,12 +52,18 @@ class ComponentServer {
                    transport::Responder responder);
   void start_export(std::unique_ptr<json::OwnedMessage> spec, const std::string& identity,
                     transport::Responder responder, bool keep_alive);
-  std::string get(const std::string& target, int& status, std::string& content_type) const;
+  std::shared_ptr<const Published> publish(std::string_view identity, bool filtered) const;
+  const Published& published_for(loop::Shard& shard, const std::string& identity);
+  static std::string get(const Published& published, const std::string& target, int& status,
+                         std::string& content_type);
 
   runtime::Engine& engine_;
   const model::RegistrySet& registries_;
   ComponentOptions options_;
-  std::unique_ptr<Published> published_;
+  std::string link_;                            // written into each capability
+  std::shared_ptr<const Published> published_;  // every capability (no access control)
+  // Per shard: identity -> what it may see (with access control).
+  std::vector<std::unordered_map<std::string, std::shared_ptr<const Published>>> caches_;
   std::vector<std::unique_ptr<transport::HttpServer>> servers_;  // one per shard
   // One reader per shard, reused for every request (its parser keeps its buffers).
   std::vector<std::unique_ptr<json::MessageReader>> readers_;

@@ -27,16 +27,28 @@ EngineOptions engine_options(const conf::ComponentConfig& c) {
   o.immediate_wait = c.engine.immediate_wait;
   o.stream_after_rows = c.engine.stream_after_rows;
   o.scheduler.max_jobs = c.engine.max_jobs;
+  o.max_jobs_per_identity = c.engine.max_jobs_per_identity;
   o.scheduler.retention = c.engine.retention;
   o.scheduler.result_retention = c.engine.result_retention;
   o.scheduler.max_retained_results = c.engine.max_retained_results;
   o.scheduler.max_results_per_envelope = c.scheduler_max_results;
   o.services = c.services;
+  if (c.tls) {  // [TLS] switches on access control ([Roles], [Authorizations])
+    auto config = std::make_shared<const conf::ComponentConfig>(c);
+    o.access = [config](std::string_view identity, const model::Message& capability) {
+      return conf::authorized(*config, identity, capability.label.value_or(""));
+    };
+  }
   return o;
 }
 
 Engine::Engine(const model::RegistrySet& registries, EngineOptions options)
     : registries_(registries), options_(std::move(options)), group_(options_.shards) {
+  const std::size_t max_jobs = options_.scheduler.max_jobs;
+  const std::size_t per_identity = options_.max_jobs_per_identity
+                                       ? options_.max_jobs_per_identity
+                                       : std::max<std::size_t>(1, max_jobs / 4);
+  admission_ = std::make_shared<sched::JobAdmission>(max_jobs, per_identity);
   states_.resize(group_.size());
 }
 
@@ -79,6 +91,8 @@ Status<> Engine::start() {
       if (!svcs) return barrier.done("shard " + std::to_string(i) + ": " + svcs.error());
       state->scheduler = std::make_unique<sched::Scheduler>(
           std::move(svcs.value()), options_.scheduler, &state->executor, shard.loop());
+      state->scheduler->set_access_hook(options_.access);
+      state->scheduler->set_admission(admission_);
       state->driver =
           std::make_unique<SchedulerDriver>(shard.loop(), *state->scheduler, state->wall);
       if (auto st = state->driver->start(); !st) return barrier.done(st.error());

@@ -21,13 +21,17 @@
 namespace mplane::runtime {
 
 struct EngineOptions {
-  std::size_t shards = 0;  // 0: one per core
-  sched::SchedulerOptions scheduler;
+  std::size_t shards = 0;                 // 0: one per core
+  sched::SchedulerOptions scheduler;      // max_jobs: for the whole process
+  std::size_t max_jobs_per_identity = 0;  // 0: max_jobs / 4 (at least 1)
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;
   // While a client waits (immediate_wait), a result that grows past this many rows is handed
   // to the caller's stream (see submit()) instead of being kept. 0: never.
   std::size_t stream_after_rows = 10000;
   std::vector<conf::ServiceConfig> services;
+  // Who may use which capability (null: everyone). Checked on every specification and by
+  // the capability listings (Engine::allowed).
+  sched::AccessHook access;
 };
 EngineOptions engine_options(const conf::ComponentConfig& config);
 
@@ -73,6 +77,11 @@ class Engine {
 
   // Capabilities of the services (the same on every shard). Valid until join() returns.
   std::vector<const model::Message*> capabilities() const;
+  // Whether `identity` may use `capability` (EngineOptions::access). Any thread.
+  bool has_access_control() const { return static_cast<bool>(options_.access); }
+  bool allowed(std::string_view identity, const model::Message& capability) const {
+    return !options_.access || options_.access(identity, capability);
+  }
 
   // Runs fn(shard) on every shard's thread and waits until all have run (start-up wiring,
   // e.g. one HTTP listener per shard). Call after start().
@@ -93,6 +102,7 @@ class Engine {
   const model::RegistrySet& registries_;
   EngineOptions options_;
   loop::ShardGroup group_;
+  std::shared_ptr<sched::JobAdmission> admission_;   // shared by every shard's scheduler
   std::vector<std::unique_ptr<ShardState>> states_;  // one per shard, used on its shard only
 };
 

@@ -3,6 +3,8 @@
 // (replies keep them alive while a transport serialises them) and never move in memory.
 #pragma once
 
+#include <algorithm>
+
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -42,6 +44,16 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   void resume();
 
   bool active() const { return state_ == State::kWaiting || state_ == State::kRunning; }
+  // Identities that submitted this specification (the first took the job's slot); only they
+  // may redeem or interrupt it. At most kMaxOwners are remembered.
+  void add_owner(std::string_view identity) {
+    constexpr std::size_t kMaxOwners = 64;
+    if (owners_.size() >= kMaxOwners ||
+        std::find(owners_.begin(), owners_.end(), identity) != owners_.end()) {
+      return;
+    }
+    owners_.emplace_back(identity);
+  }
   bool has_reply() const;  // a result, envelope or exception (not just a receipt)
   void set_interrupted() { interrupted_.store(true, std::memory_order_relaxed); }
   void cancel_timers();
@@ -82,6 +94,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   bool collected_ = false;
   bool pruned_ = false;  // removed from the scheduler's table
   std::string error_;
+  std::vector<std::string> owners_;
   std::vector<TimerId> timers_;
   std::vector<Waiter> waiters_;
   std::vector<Scheduler::RowListener> listeners_;  // streaming subscribers (loop thread)

@@ -3,6 +3,7 @@
 #include "engine/sched/scheduler.h"
 
 #include "engine/sched/job.h"
+#include "parsers/base/log.h"
 #include "parsers/mplane/fulfills.h"
 #include "parsers/mplane/token.h"
 
@@ -106,14 +107,27 @@ Reply Scheduler::handle(const model::Message& m, std::string_view identity, Micr
     case model::MessageKind::kSpecification:
       return submit(m, identity, now, token);
     case model::MessageKind::kRedemption:
-      return m.token ? redeem(*m.token, now)
-                     : make_exception(std::nullopt, "Redemption without token");
+      if (!m.token) return make_exception(std::nullopt, "Redemption without token");
+      if (!owned_by(*m.token, identity))
+        return make_exception(std::string(*m.token), std::string(kUnknownJob));
+      return redeem(*m.token, now);
     case model::MessageKind::kInterrupt:
-      return m.token ? interrupt(*m.token, now)
-                     : make_exception(std::nullopt, "Interrupt without token");
+      if (!m.token) return make_exception(std::nullopt, "Interrupt without token");
+      if (!owned_by(*m.token, identity))
+        return make_exception(std::string(*m.token), std::string(kUnknownJob));
+      return interrupt(*m.token, now);
     default:
       return make_exception(model::effective_token(m), std::string(kUnexpected));
   }
+}
+
+// A job answers only the identities that submitted its specification (another identity gets
+// "Unknown job", as for a token that does not exist). No such job: the caller answers that.
+bool Scheduler::owned_by(std::string_view token, std::string_view identity) const {
+  auto it = jobs_.find(std::string(token));
+  if (it == jobs_.end()) return true;
+  const auto& owners = it->second->owners_;
+  return std::find(owners.begin(), owners.end(), identity) != owners.end();
 }
 
 const Service* Scheduler::match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
@@ -142,20 +156,31 @@ Reply Scheduler::submit(const model::Message& spec, std::string_view identity, M
   std::string token =
       known_token.empty() ? model::effective_token(spec).value_or("") : std::string(known_token);
   if (auto it = jobs_.find(token); it != jobs_.end()) {
-    if (it->second->active()) return Reply(it->second, &it->second->receipt());
+    if (it->second->active()) {  // the same measurement: its receipt, and a share of it
+      it->second->add_owner(identity);
+      return Reply(it->second, &it->second->receipt());
+    }
     prune(token, it->second.get());  // finished: an identical specification runs anew
   }
   bool denied = false;
   const Service* service = match(spec, now, denied, identity);
-  if (denied) return make_exception(token, std::string(kNoPermission));
+  if (denied) {
+    log::warn("access: " + std::string(identity) + " denied capability '" +
+              std::string(spec.label.value_or("")) + "'");
+    return make_exception(token, std::string(kNoPermission));
+  }
   if (!service) return make_exception(token, std::string(kNoService));
   if (!spec.when) return make_exception(token, "Specification without a temporal scope");
-  if (active_ >= options_.max_jobs) {
-    ++stats_.overloaded;
-    return make_exception(token, "Overloaded: " + std::to_string(options_.max_jobs) +
-                                     " jobs are waiting or running (max-jobs); retry later");
-  }
-  return start_job(spec, *service, std::move(token), now);
+  return start_job(spec, *service, std::move(token), identity, now);
+}
+
+// Takes a job slot (the process-wide bounds, else this scheduler's max_jobs); the text of
+// the overload exception if none is free.
+std::optional<std::string> Scheduler::admit(std::string_view identity) {
+  if (admission_) return admission_->acquire(identity);
+  if (active_ < options_.max_jobs) return std::nullopt;
+  return "Overloaded: " + std::to_string(options_.max_jobs) +
+         " jobs are waiting or running (max-jobs); retry later";
 }
 
 // A specification for a withdrawn capability gets the withdrawal (RI and spec).
@@ -174,13 +199,19 @@ Reply Scheduler::withdrawal_for(const model::Message& spec, MicrosSinceEpoch now
 }
 
 Reply Scheduler::start_job(const model::Message& spec, const Service& service, std::string token,
-                           MicrosSinceEpoch now) {
+                           std::string_view identity, MicrosSinceEpoch now) {
   const bool query = spec.verb == "query";
   if (!query && !spec.when->repeated() && spec.when->timer_delays(now).expired) {
     return make_exception(token, "Expired specification: its scope '" + spec.when->canonical() +
                                      "' ended before it was received");
   }
+  if (auto overloaded = admit(identity)) {
+    log::warn("overload: specification of " + std::string(identity) + " refused: " + *overloaded);
+    ++stats_.overloaded;
+    return make_exception(token, std::move(*overloaded));
+  }
   auto job = std::make_shared<Job>(*this, spec, &service, token, nullptr);
+  job->add_owner(identity);
   jobs_[token] = job;
   ++active_;
   ++stats_.submitted;
@@ -304,6 +335,7 @@ void Scheduler::on_finished(Job& job) {
     return;
   }
   --active_;
+  if (admission_) admission_->release(job.owners_.front());
   job.notify_waiters();
   retire(job.shared_from_this());
 }

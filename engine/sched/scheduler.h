@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/sched/job_admission.h"
 #include "engine/sched/service.h"
 #include "parsers/mplane/message.h"
 
@@ -101,6 +102,11 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   void set_access_hook(AccessHook hook) { access_ = std::move(hook); }
+  // Job slots shared with the other shards (max-jobs, max-jobs-per-identity); without it,
+  // options().max_jobs bounds this scheduler alone.
+  void set_admission(std::shared_ptr<JobAdmission> admission) {
+    admission_ = std::move(admission);
+  }
   const std::vector<ServicePtr>& services() const { return services_; }
 
   // Withdraws the capability with this label (its service stops taking specifications): a
@@ -126,6 +132,8 @@ class Scheduler {
 
   // A specification, redemption or interrupt (anything else: "Unexpected message type").
   // `token`, if not empty, is the message's effective token already computed by the caller.
+  // A redemption or interrupt of a job that `identity` did not submit gets "Unknown job";
+  // redeem() and interrupt() themselves do not check (the runtime's own calls).
   Reply handle(const model::Message& message, std::string_view identity, MicrosSinceEpoch now,
                std::string_view token = {});
   Reply submit(const model::Message& specification, std::string_view identity, MicrosSinceEpoch now,
@@ -169,8 +177,10 @@ class Scheduler {
   const Service* match(const model::Message& spec, MicrosSinceEpoch now, bool& denied,
                        std::string_view identity) const;
   Reply withdrawal_for(const model::Message& spec, MicrosSinceEpoch now) const;
+  bool owned_by(std::string_view token, std::string_view identity) const;
+  std::optional<std::string> admit(std::string_view identity);
   Reply start_job(const model::Message& spec, const Service& service, std::string token,
-                  MicrosSinceEpoch now);
+                  std::string_view identity, MicrosSinceEpoch now);
   void schedule_run(const JobPtr& job, MicrosSinceEpoch now);
   void schedule_next_occurrence(const JobPtr& parent);
   void run_occurrence(const JobPtr& parent, MicrosSinceEpoch occurrence);
@@ -198,6 +208,7 @@ class Scheduler {
   Executor* executor_;
   uv_loop_s* loop_;
   AccessHook access_;
+  std::shared_ptr<JobAdmission> admission_;
   MicrosSinceEpoch now_ = 0;
 
   std::unordered_map<std::string, JobPtr> jobs_;  // by token

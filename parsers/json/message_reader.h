@@ -44,6 +44,7 @@ class MessageReader {
   Result<model::Message, ParseError> parse(simdjson::padded_string_view input,
                                            model::Arena& arena) &;
   Result<model::Message, ParseError> parse(simdjson::padded_string_view, model::Arena&) && = delete;
+  const model::RegistrySet& registries() const { return registries_; }
 
  private:
   const model::RegistrySet& registries_;

@@ -87,20 +87,27 @@ char* escape_one(char* p, std::string_view s, std::size_t& i) {
 
 void append_json_string(OutBuffer& out, std::string_view s) {
   // Worst case: every byte becomes a 6-byte escape (4-byte UTF-8 -> 12 bytes, i.e. 3 per byte).
-  char* const start = out.reserve(s.size() * 6 + 2);
-  char* p = start;
-  *p++ = '"';
+  // Room is reserved a piece at a time, so that a large string costs its own size in the
+  // buffer, not six times it.
+  constexpr std::size_t kPiece = 64 * 1024;
+  out.put('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && !needs_escape(static_cast<unsigned char>(s[run]))) ++run;
-    std::memcpy(p, s.data() + i, run - i);
-    p += run - i;
-    i = run;
-    if (i < s.size()) p = escape_one(p, s, i);
+    const std::size_t piece_end = std::min(s.size(), i + kPiece);
+    // + 24: the last escape may run up to 3 bytes past the piece (a UTF-8 sequence).
+    char* const start = out.reserve((piece_end - i) * 6 + 24);
+    char* p = start;
+    while (i < piece_end) {
+      std::size_t run = i;
+      while (run < piece_end && !needs_escape(static_cast<unsigned char>(s[run]))) ++run;
+      std::memcpy(p, s.data() + i, run - i);
+      p += run - i;
+      i = run;
+      if (i < piece_end) p = escape_one(p, s, i);
+    }
+    out.commit(static_cast<std::size_t>(p - start));
   }
-  *p++ = '"';
-  out.commit(static_cast<std::size_t>(p - start));
+  out.put('"');
 }
 
 }  // namespace mplane::json

@@ -60,6 +60,11 @@ class HttpParser {
   // A message has begun and is not complete (for header/idle timeouts).
   bool in_message() const { return in_message_; }
   bool head_complete() const { return head_complete_; }
+  // Body bytes received so far of the message in progress.
+  std::size_t body_bytes() const { return current_.body.size(); }
+  // True once after the head of a request with `Expect: 100-continue` (RFC 9110 §10.1.1): the
+  // server answers `100 Continue` so that the client sends the body without waiting.
+  bool take_expect_continue() { return std::exchange(expect_continue_, false); }
 
  private:
   friend struct HttpCallbacks;
@@ -80,6 +85,7 @@ class HttpParser {
   bool in_value_ = false;
   bool in_message_ = false;
   bool head_complete_ = false;
+  bool expect_continue_ = false;
   std::string status_text_;
   std::optional<HttpParseError> error_;
 };

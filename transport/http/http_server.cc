@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "parsers/base/log.h"
 #include "transport/tls/mbedtls_transport.h"
 
 namespace mplane::transport {
@@ -20,6 +21,11 @@ struct Responder::Slot {
   bool close_after = false;
   std::string bytes;                      // not yet handed to the transport
   std::vector<Responder::Written> parts;  // callbacks of the parts in `bytes`
+  // For the access log: the request, when it was dispatched, what was sent.
+  std::string request_line;  // "POST /"
+  std::uint64_t started_ms = 0;
+  int status = 0;  // read from the first bytes sent
+  std::size_t sent = 0;
 };
 
 namespace {
@@ -38,6 +44,7 @@ class HttpConnection {
   Status<> start(uv_stream_t* listener);
   void close();
   void on_response_ready();
+  void update_reading();
 
  private:
   static void on_alloc(uv_handle_t* h, std::size_t hint, uv_buf_t* buf) noexcept;
@@ -53,8 +60,12 @@ class HttpConnection {
   void dispatch(HttpMessage&& request);
   void reject(const HttpParseError& e);
   void flush();
-  void update_reading();
   void rearm_timer();
+  bool output_full() const;
+  void count_output(std::size_t bytes, bool add);
+  void drop(std::string_view why);
+  void log_access(const Responder::Slot& slot) const;
+  std::uint64_t now_ms() const { return uv_now(server_.loop_); }
 
   HttpServer& server_;
   HttpParser parser_;
@@ -65,6 +76,14 @@ class HttpConnection {
   char read_buffer_[64 * 1024];
   std::deque<std::shared_ptr<Responder::Slot>> pending_;
   std::size_t writes_in_flight_ = 0;
+  std::size_t output_bytes_ = 0;  // handed to uv_write, not yet written
+  std::string peer_ip_;           // counted in the shared limits while open
+  std::string peer_;              // "ip:port", for the log
+  bool admitted_ = false;
+  bool any_request_ = false;
+  std::uint64_t accepted_ms_ = 0;
+  std::uint64_t head_started_ms_ = 0;  // the first byte of the request in progress
+  std::uint64_t head_done_ms_ = 0;     // its head complete (the body's clock)
   bool reading_ = false;
   bool closing_ = false;
   bool close_after_flush_ = false;
@@ -88,6 +107,43 @@ void Responder::send_part(std::string bytes, Written written) {
 
 // --- Connection ------------------------------------------------------------------------------
 
+namespace {
+
+// "1.2.3.4" and "1.2.3.4:5678" ("[::1]:5678") of the peer; empty if unknown.
+void peer_names(uv_tcp_t* tcp, std::string& ip, std::string& ip_port) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+  char text[INET6_ADDRSTRLEN] = {};
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    uv_ip4_name(a, text, sizeof text);
+    port = ntohs(a->sin_port);
+    ip = text;
+    ip_port = ip + ":" + std::to_string(port);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    uv_ip6_name(a, text, sizeof text);
+    port = ntohs(a->sin6_port);
+    ip = text;
+    ip_port = "[" + ip + "]:" + std::to_string(port);
+  }
+}
+
+// The status code of a response from its first bytes ("HTTP/1.1 200 OK"), 0 if unreadable.
+int status_of(std::string_view bytes) {
+  if (bytes.size() < 12 || !bytes.starts_with("HTTP/1.")) return 0;
+  int code = 0;
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (bytes[i] < '0' || bytes[i] > '9') return 0;
+    code = code * 10 + (bytes[i] - '0');
+  }
+  return code;
+}
+
+}  // namespace
+
 Status<> HttpConnection::start(uv_stream_t* listener) {
   uv_tcp_init(server_.loop_, &tcp_);
   tcp_.data = this;
@@ -95,9 +151,19 @@ Status<> HttpConnection::start(uv_stream_t* listener) {
   uv_timer_init(server_.loop_, &timer_);
   timer_.data = this;
   ++open_handles_;
+  accepted_ms_ = now_ms();
   if (int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)); rc != 0) {
     close();
     return fail(std::string("accept: ") + uv_strerror(rc));
+  }
+  peer_names(&tcp_, peer_ip_, peer_);
+  if (server_.options_.connection_limits) {
+    if (auto refused = server_.options_.connection_limits->admit(peer_ip_)) {
+      log::warn("http: connection from " + peer_ + " refused: " + *refused);
+      close();
+      return fail(*refused);
+    }
+    admitted_ = true;
   }
   uv_tcp_nodelay(&tcp_, 1);
   if (server_.options_.tls) {
@@ -133,14 +199,18 @@ void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noe
 
 // Socket bytes through the transport (TLS records, or as they are), then to the parser.
 void HttpConnection::handle_wire(std::string_view bytes) {
+  const bool handshaking = !transport_->handshake_done();
   auto st = transport_->on_wire_bytes(bytes, app_in_);
   write_wire();  // handshake messages, or the alert of a failed handshake
   if (closing_) return;
   if (!st) {
+    log::warn("tls: " + std::string(handshaking ? "handshake from " : "connection from ") + peer_ +
+              " refused: " + st.error());
     close_after_flush_ = true;  // closes once the alert is written
     if (writes_in_flight_ == 0) close();
     return;
   }
+  if (handshaking && transport_->handshake_done()) rearm_timer();  // the handshake's deadline
   if (app_in_.empty()) return;
   std::string app = std::move(app_in_);
   app_in_.clear();
@@ -152,6 +222,17 @@ struct WriteRequest {
   std::string bytes;
   std::vector<Responder::Written> written;  // parts that end in this write
 };
+
+// Output bytes of this connection, and of the process (the shared limits).
+void HttpConnection::count_output(std::size_t bytes, bool add) {
+  output_bytes_ = add ? output_bytes_ + bytes : output_bytes_ - bytes;
+  if (!server_.options_.connection_limits) return;
+  if (add) {
+    server_.options_.connection_limits->add_output(bytes);
+  } else {
+    server_.options_.connection_limits->remove_output(bytes);
+  }
+}
 
 // Writes whatever the transport has for the socket; repeats while it produces more. The
 // `written` callbacks go with the last write (or are told now if nothing could be written).
@@ -167,6 +248,7 @@ void HttpConnection::write_wire(std::vector<Responder::Written>* written) {
       close();
       break;
     }
+    count_output(w->bytes.size(), true);
     last = w;
     ++writes_in_flight_;
     if (!transport_->flush(app_in_)) break;  // the next read reports the error
@@ -181,28 +263,51 @@ void HttpConnection::write_wire(std::vector<Responder::Written>* written) {
 }
 
 void HttpConnection::handle_bytes(std::string_view bytes) {
+  const bool was_in_message = parser_.in_message();
   std::vector<HttpMessage> requests;
   auto st = parser_.feed(bytes, requests);
+  // A new request began in these bytes: its head's clock starts now.
+  if (parser_.in_message() && (!was_in_message || !requests.empty())) {
+    head_started_ms_ = now_ms();
+    head_done_ms_ = 0;
+  }
+  if (parser_.in_message() && parser_.head_complete() && head_done_ms_ == 0) {
+    head_done_ms_ = now_ms();
+  }
   for (HttpMessage& r : requests) {
     dispatch(std::move(r));
     if (closing_) return;  // a handler may have closed us (STYLE C7)
   }
   if (!st) return reject(st.error());
+  // The client waits for our word before it sends the body; it is written at once only when
+  // no earlier response is due (it must not overtake them).
+  if (parser_.take_expect_continue() && pending_.empty() && !close_after_flush_) {
+    if (!transport_->send_app("HTTP/1.1 100 Continue\r\n\r\n")) return close();
+    write_wire();
+    if (closing_) return;
+  }
   update_reading();
   rearm_timer();
 }
 
 void HttpConnection::dispatch(HttpMessage&& request) {
   if (close_after_flush_) return;  // pipelined after `Connection: close` (or EOF): ignored
+  any_request_ = true;
   request.peer_identity = transport_->peer_identity();
   auto slot = std::make_shared<Responder::Slot>();
   slot->connection = this;
+  if (log::enabled(log::Level::kInfo)) {
+    slot->request_line = request.method + " " + request.target;
+    slot->started_ms = now_ms();
+  }
   if (!request.keep_alive) close_after_flush_ = true;
   pending_.push_back(slot);
   server_.handler_(std::move(request), Responder(slot));
 }
 
 void HttpConnection::reject(const HttpParseError& e) {
+  log::warn("http: request from " + peer_ + " refused: " + std::to_string(e.status) + " " +
+            e.reason);
   auto slot = std::make_shared<Responder::Slot>();
   slot->connection = this;
   pending_.push_back(slot);
@@ -215,6 +320,16 @@ void HttpConnection::reject(const HttpParseError& e) {
 
 void HttpConnection::on_response_ready() { flush(); }
 
+// The access log (level info): peer, identity, request, status, bytes, time to the last byte
+// handed to the socket.
+void HttpConnection::log_access(const Responder::Slot& slot) const {
+  if (!log::enabled(log::Level::kInfo) || slot.request_line.empty()) return;
+  const std::string identity = transport_->peer_identity();
+  log::info("access " + peer_ + " " + (identity.empty() ? "-" : identity) + " \"" +
+            slot.request_line + "\" " + std::to_string(slot.status) + " " +
+            std::to_string(slot.sent) + " " + std::to_string(now_ms() - slot.started_ms) + "ms");
+}
+
 // Writes the responses at the head of the queue, in request order: the ready ones whole, and
 // what has come so far of the first one still being streamed.
 void HttpConnection::flush() {
@@ -223,9 +338,11 @@ void HttpConnection::flush() {
     if (!slot->bytes.empty()) {
       std::string bytes = std::move(slot->bytes);
       slot->bytes.clear();
+      if (slot->sent == 0) slot->status = status_of(bytes);
+      slot->sent += bytes.size();
       std::vector<Responder::Written> parts = std::move(slot->parts);
       slot->parts.clear();
-      if (!transport_->send_app(bytes)) {
+      if (!transport_->send_app_owned(std::move(bytes))) {
         report(parts, false);
         return close();
       }
@@ -235,6 +352,7 @@ void HttpConnection::flush() {
     if (!slot->ready) break;  // a streamed response: more to come
     pending_.pop_front();
     slot->connection = nullptr;
+    log_access(*slot);
     if (slot->close_after) {  // nothing goes out after a response that ends the connection
       close_after_flush_ = true;
       drop_pending();
@@ -249,12 +367,14 @@ void HttpConnection::on_write(uv_write_t* req, int status) noexcept {
   std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
   auto* self = static_cast<HttpConnection*>(req->data);
   --self->writes_in_flight_;
+  self->count_output(w->bytes.size(), false);
   report(w->written, status == 0 && !self->closing_);  // may send more parts (same loop)
   if (self->closing_) return;
   if (status != 0) return self->close();
   if (self->close_after_flush_ && self->writes_in_flight_ == 0 && self->pending_.empty()) {
     return self->close();
   }
+  self->update_reading();
   self->rearm_timer();
 }
 
@@ -269,7 +389,17 @@ void HttpConnection::drop_pending() {
   }
 }
 
-// Reads while the queue of unanswered requests is short (STYLE C5 watermarks).
+// Too many response bytes wait for the socket: of this connection (stop at the bound, read
+// again under half of it), or of the whole process (the shared limits).
+bool HttpConnection::output_full() const {
+  const std::size_t high = server_.options_.max_output_bytes;
+  if (output_bytes_ >= (reading_ ? high : high / 2)) return true;
+  const auto& limits = server_.options_.connection_limits;
+  return limits && (reading_ ? limits->output_high() : !limits->output_low());
+}
+
+// Reads while the queue of unanswered requests is short and their replies are being read
+// (STYLE C5 watermarks): a peer that pipelines and never reads costs a bounded number of bytes.
 void HttpConnection::update_reading() {
   if (closing_) return;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
@@ -279,37 +409,85 @@ void HttpConnection::update_reading() {
     return;
   }
   const std::size_t high = server_.options_.max_pending_responses;
-  if (!reading_ && pending_.size() <= high / 2) {
+  const bool full = output_full();
+  if (!reading_ && pending_.size() <= high / 2 && !full) {
     reading_ = uv_read_start(stream, &on_alloc, &on_read) == 0;
-  } else if (reading_ && pending_.size() >= high) {
+  } else if (reading_ && (pending_.size() >= high || full)) {
     uv_read_stop(stream);
     reading_ = false;
+  }
+  // Paused by the process-wide bound: nothing of ours may drain it, so look again later.
+  if (!reading_ && full && output_bytes_ < server_.options_.max_output_bytes / 2) {
+    server_.pause_for_output(this);
   }
 }
 
 void HttpConnection::rearm_timer() {
   if (closing_) return;
-  const bool mid_head = parser_.in_message() && !parser_.head_complete();
-  if (mid_head) {
-    uv_timer_start(&timer_, &on_timer, server_.options_.header_timeout_ms, 0);
-  } else if (writes_in_flight_ > 0) {  // the peer must keep reading what we send
-    uv_timer_start(&timer_, &on_timer, server_.options_.write_timeout_ms, 0);
+  const std::uint64_t now = now_ms();
+  const auto& o = server_.options_;
+  auto arm = [&](std::uint64_t deadline) {
+    uv_timer_start(&timer_, &on_timer, deadline > now ? deadline - now : 0, 0);
+  };
+  if (close_after_flush_) {  // the last response is going out: only the peer's reading counts
+    if (writes_in_flight_ > 0) return arm(now + o.write_timeout_ms);
+    return static_cast<void>(uv_timer_stop(&timer_));
+  }
+  if (!transport_->handshake_done()) return arm(accepted_ms_ + o.header_timeout_ms);
+  if (parser_.in_message() && !parser_.head_complete()) {
+    return arm(head_started_ms_ + o.header_timeout_ms);
+  }
+  if (parser_.in_message()) return arm(now + 1000);  // the body's rate, checked every second
+  if (writes_in_flight_ > 0) {                       // the peer must keep reading what we send
+    uv_timer_start(&timer_, &on_timer, o.write_timeout_ms, 0);
+  } else if (pending_.empty() && !any_request_) {  // a first request is due like a head
+    arm(accepted_ms_ + o.header_timeout_ms);
   } else if (pending_.empty()) {
-    uv_timer_start(&timer_, &on_timer, server_.options_.idle_timeout_ms, 0);
+    uv_timer_start(&timer_, &on_timer, o.idle_timeout_ms, 0);
   } else {
     uv_timer_stop(&timer_);  // waiting for our own responses: not the client's fault
   }
 }
 
+// Closes the connection now, saying why in the log.
+void HttpConnection::drop(std::string_view why) {
+  log::warn("http: connection from " + peer_ + " closed: " + std::string(why));
+  close();
+}
+
 void HttpConnection::on_timer(uv_timer_t* t) noexcept {
   auto* self = static_cast<HttpConnection*>(t->data);
+  const auto& o = self->server_.options_;
+  const std::uint64_t now = self->now_ms();
+  if (self->close_after_flush_) {
+    return self->drop("the peer read nothing for " + std::to_string(o.write_timeout_ms) + " ms");
+  }
+  if (!self->transport_->handshake_done()) {
+    return self->drop("TLS handshake not complete within " + std::to_string(o.header_timeout_ms) +
+                      " ms");
+  }
   if (self->parser_.in_message() && !self->parser_.head_complete()) {
-    self->reject(HttpParseError{408, "request head not received within " +
-                                         std::to_string(self->server_.options_.header_timeout_ms) +
-                                         " ms"});
+    self->reject(HttpParseError{
+        408, "request head not received within " + std::to_string(o.header_timeout_ms) + " ms"});
     return;
   }
-  self->close();  // idle keep-alive connection, or a peer that stopped reading
+  if (self->parser_.in_message()) {  // the body: at least min_body_rate after the grace time
+    const std::uint64_t elapsed = now - self->head_done_ms_;
+    const std::uint64_t due =
+        elapsed > o.body_grace_ms ? (elapsed - o.body_grace_ms) * o.min_body_rate / 1000 : 0;
+    if (self->parser_.body_bytes() < due) {
+      return self->reject(HttpParseError{
+          408, "request body slower than " + std::to_string(o.min_body_rate) + " bytes/s"});
+    }
+    return self->rearm_timer();
+  }
+  if (self->writes_in_flight_ > 0) {
+    return self->drop("the peer read nothing for " + std::to_string(o.write_timeout_ms) + " ms");
+  }
+  if (!self->any_request_) {
+    return self->drop("no request within " + std::to_string(o.header_timeout_ms) + " ms");
+  }
+  self->close();  // idle keep-alive connection
 }
 
 void HttpConnection::close() {
@@ -317,13 +495,18 @@ void HttpConnection::close() {
   closing_ = true;
   drop_pending();
   server_.forget(this);
+  if (admitted_) server_.options_.connection_limits->leave(peer_ip_);
+  admitted_ = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &on_closed);
 }
 
 void HttpConnection::on_closed(uv_handle_t* h) noexcept {
   auto* self = static_cast<HttpConnection*>(h->data);
-  if (--self->open_handles_ == 0) delete self;
+  if (--self->open_handles_ == 0) {
+    if (self->output_bytes_ > 0) self->count_output(self->output_bytes_, false);
+    delete self;
+  }
 }
 
 // --- Server -----------------------------------------------------------------------------------
@@ -372,6 +555,8 @@ Status<> HttpServer::listen() {
   if (!fd) return fail(fd.error());
   uv_tcp_init(loop_, &listener_);
   listener_.data = this;
+  uv_timer_init(loop_, &resume_timer_);
+  resume_timer_.data = this;
   listening_ = true;
   if (int rc = uv_tcp_open(&listener_, *fd); rc != 0)
     return fail(std::string("uv_tcp_open: ") + uv_strerror(rc));
@@ -388,6 +573,22 @@ Status<> HttpServer::listen() {
   return Ok{};
 }
 
+void HttpServer::pause_for_output(HttpConnection* c) {
+  if (closing_ || !listening_) return;
+  paused_.insert(c);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&resume_timer_))) {
+    uv_timer_start(&resume_timer_, &on_resume_timer, 50, 50);
+  }
+}
+
+void HttpServer::on_resume_timer(uv_timer_t* t) noexcept {
+  auto* self = static_cast<HttpServer*>(t->data);
+  auto paused = std::move(self->paused_);
+  self->paused_.clear();
+  for (HttpConnection* c : paused) c->update_reading();  // may pause again
+  if (self->paused_.empty()) uv_timer_stop(&self->resume_timer_);
+}
+
 void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   auto* self = static_cast<HttpServer*>(listener->data);
   if (status != 0 || self->closing_) return;
@@ -400,7 +601,10 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
 void HttpServer::close() {
   if (closing_) return;
   closing_ = true;
-  if (listening_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  if (listening_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&resume_timer_), nullptr);
+  }
   auto open = connections_;
   for (HttpConnection* c : open) c->close();
 }

@@ -1,7 +1,16 @@
 // An HTTP/1.1 server on one libuv loop (one per shard; every shard listens on the same port
 // with SO_REUSEPORT and the kernel spreads connections). Keep-alive, pipelined requests
-// answered in order, bodies of any size up to the limits (4xx answers past them), header and
-// idle timeouts, read backpressure when too many responses are pending.
+// answered in order, bodies of any size up to the limits (4xx answers past them).
+//
+// Hostile peers (each limit logged with the peer when it closes a connection):
+// - a request head, and a TLS handshake, must be complete within header_timeout_ms of its
+//   first byte (of the accept): a total, however the bytes dribble in (408);
+// - a body must arrive at min_body_rate bytes/s on average, after body_grace_ms (408);
+// - a peer that reads nothing for write_timeout_ms while responses wait is dropped;
+// - responses not yet written are bounded in bytes, per connection (max_output_bytes) and in
+//   total (ConnectionLimits): past either, the connection reads no more requests until its
+//   replies are read — memory stays bounded whatever the peer pipelines;
+// - open connections are bounded in total and per peer address (ConnectionLimits).
 //
 // Plaintext or TLS: a Transport (PlainTransport or MbedTlsTransport) sits between the socket
 // and the HTTP parser. With TLS, each request carries the peer's identity (PROTOCOL.md §4.7).
@@ -18,6 +27,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "transport/http/connection_limits.h"
 #include "transport/http/http_parser.h"
 #include "transport/tls/tls_context.h"
 
@@ -27,10 +37,16 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port (see port())
   HttpLimits limits;
-  std::uint64_t header_timeout_ms = 10'000;  // a request head must arrive within this
-  std::uint64_t idle_timeout_ms = 60'000;    // an idle keep-alive connection is closed
-  std::uint64_t write_timeout_ms = 60'000;   // a peer that reads nothing this long is dropped
-  std::size_t max_pending_responses = 64;    // past this, stop reading (backpressure)
+  // A request head (and a TLS handshake) must be complete this long after its first byte.
+  std::uint64_t header_timeout_ms = 10'000;
+  std::uint64_t body_grace_ms = 10'000;            // then a body must average min_body_rate
+  std::uint64_t min_body_rate = 16 * 1024;         // bytes per second
+  std::uint64_t idle_timeout_ms = 60'000;          // an idle keep-alive connection is closed
+  std::uint64_t write_timeout_ms = 60'000;         // a peer that reads nothing this long is dropped
+  std::size_t max_pending_responses = 64;          // past this, stop reading (backpressure)
+  std::size_t max_output_bytes = 4 * 1024 * 1024;  // per connection, not yet written: the same
+  // Shared by every shard's server (connections, output bytes in total); null: no such bounds.
+  std::shared_ptr<ConnectionLimits> connection_limits;
   // TLS (server role, shared by every connection and shard); null: plaintext.
   TlsContext* tls = nullptr;
 };
@@ -78,16 +94,25 @@ class HttpServer {
  private:
   friend class HttpConnection;
   static void on_connection(uv_stream_t* server, int status) noexcept;
-  void forget(HttpConnection* c) { connections_.erase(c); }
+  static void on_resume_timer(uv_timer_t* t) noexcept;
+  void forget(HttpConnection* c) {
+    connections_.erase(c);
+    paused_.erase(c);
+  }
+  // `c` stopped reading because the shared output bound is reached: it is asked to read
+  // again (update_reading) every 50 ms until the bytes drain.
+  void pause_for_output(HttpConnection* c);
 
   uv_loop_t* loop_;
   HttpServerOptions options_;
   RequestHandler handler_;
   uv_tcp_t listener_{};
+  uv_timer_t resume_timer_{};
   bool listening_ = false;
   bool closing_ = false;
   std::uint16_t port_ = 0;
   std::unordered_set<HttpConnection*> connections_;
+  std::unordered_set<HttpConnection*> paused_;
 };
 
 }  // namespace mplane::transport

@@ -192,5 +192,38 @@ TEST_CASE("component: bad requests get 4xx and an mPlane exception", "[engine][c
   }
 }
 
+TEST_CASE("component: invalid messages are refused as `mplane msg check` refuses them",
+          "[engine][component][net]") {
+  Component c;
+  Client client(c.server->port());
+  auto refused = [&](const std::string& body, const std::string& why) {
+    client.send(post(body));
+    auto r = client.read(1);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status == 400);
+    auto e = body_of(r[0]);
+    CHECK(e->message.kind == model::MessageKind::kException);
+    CHECK(!e->message.exception_token.has_value());
+    CHECK_THAT(std::string(e->message.exception_text), Catch::Contains(why));
+  };
+  // a parameter value '*' (it would run, and '*' would be published as measured)
+  refused(R"({"specification": "measure", "version": 1,
+    "registry": "http://mplane.corvid.ch/registry/loopback", "when": "now",
+    "parameters": {"test.input": "*"}, "results": ["test.output"]})",
+          "parameters.test.input: a specification needs a value, not '*'");
+  // no `when`
+  refused(R"({"specification": "measure", "version": 1,
+    "registry": "http://mplane.corvid.ch/registry/loopback",
+    "parameters": {"test.input": "x"}, "results": ["test.output"]})",
+          "specification has no \"when\"");
+  // no registry
+  refused(R"({"specification": "measure", "version": 1, "when": "now",
+    "parameters": {"test.input": "x"}, "results": ["test.output"]})",
+          "\"registry\" is required");
+  // a valid one still runs on the same connection
+  client.send(post(kLoopback));
+  CHECK(body_of(client.read(1).at(0))->message.kind == model::MessageKind::kResult);
+}
+
 }  // namespace
 }  // namespace mplane
