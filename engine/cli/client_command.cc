@@ -236,7 +236,8 @@ struct PostError {
 
 // How wait_for_result() waits: until a wall-clock time (microseconds; the last redemption is
 // made then), whether Ctrl-C interrupts the measurement (`run`) or just ends the program, and
-// whether to sleep until the receipt's end of scope first (not after an interrupt).
+// whether to sleep until the receipt's end of scope first (only for a receipt that has just
+// answered the specification: a relative scope is dated from now).
 struct WaitOptions {
   std::int64_t until = std::numeric_limits<std::int64_t>::max();
   bool ctrl_c_interrupts = true;
