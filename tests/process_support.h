@@ -40,8 +40,19 @@ class Process {
       posix_spawn_file_actions_addopen(&files, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       posix_spawn_file_actions_addopen(&files, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
-    const int rc = posix_spawn(&pid_, MPLANE_BINARY, &files, nullptr, argv.data(), envp.data());
+    // SIGPIPE at its default in the child, as a shell starts it: the test binary ignores it
+    // (tests/catch_main.cc) and an ignored signal would stay ignored across exec, hiding a
+    // binary that forgot to ignore it itself.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    const int rc = posix_spawn(&pid_, MPLANE_BINARY, &files, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&files);
+    posix_spawnattr_destroy(&attr);
     REQUIRE(rc == 0);
   }
   ~Process() {

@@ -40,6 +40,10 @@ constexpr std::string_view kUsage =
     "usage: mplane bench http --url URL --spec FILE [--param NAME=VALUE]... [--connections N] "
     "[--duration S]\n"
     "Prints `requests/s: N` and the latency percentiles of the specification round trips.\n";
+constexpr std::string_view kSubcommands =
+    "Subcommands:\n"
+    "  http    keep N keep-alive connections busy POSTing a specification to URL (any HTTP\n"
+    "          server: our component, the RI's, nginx) for S seconds\n";
 constexpr std::string_view kMarker = "__mplane_bench_value__";
 
 // The request body with a marker where the per-request value goes, and the value template.
@@ -292,12 +296,48 @@ int run_load(Load& load, int connections, double seconds, Io io) {
   return lat.empty() ? kExitInvalid : kExitOk;
 }
 
+// Usage errors (exit 2), from the arguments alone: before any file is read.
+Status<> check_usage(const ParsedArgs& args) {
+  if (!args.has("url") || !args.has("spec")) return fail("--url and --spec are required");
+  auto target = transport::parse_http_url(args.get("url"));
+  if (!target) return fail(target.error());
+  if (target->tls && !(args.has("ca") && args.has("cert") && args.has("key"))) {
+    return fail("an https URL needs --ca, --cert and --key");
+  }
+  for (const std::string& p : args.all("param")) {
+    if (p.find('=') == std::string::npos) return fail("--param " + p + ": expected NAME=VALUE");
+  }
+  auto connections = number_option(args, "connections", 16, 1, 10000);
+  if (!connections) return fail(connections.error());
+  auto duration = number_option(args, "duration", 10, 0.1, 86400);
+  if (!duration) return fail(duration.error());
+  return Ok{};
+}
+
+Result<std::unique_ptr<transport::TlsContext>> client_tls(const ParsedArgs& args) {
+  transport::TlsOptions t;
+  t.role = transport::TlsRole::kClient;
+  t.ca_file = args.get("ca");
+  t.cert_file = args.get("cert");
+  t.key_file = args.get("key");
+  return transport::TlsContext::create(t);
+}
+
+void print_help(std::ostream& out) {
+  out << kUsage << kSubcommands << "Options of `bench http`:\n" << format_options(kOptions);
+}
+
 }  // namespace
 
 int run_bench(const std::vector<std::string>& raw, Io io) {
-  if (raw.empty() || raw[0] != "http") {
-    (raw.empty() || raw[0] == "--help" ? io.out : io.err) << kUsage;
-    return raw.empty() || raw[0] != "--help" ? kExitUsage : kExitOk;
+  if (raw.empty() || raw[0] == "--help" || raw[0] == "-h") {
+    print_help(raw.empty() ? io.err : io.out);
+    return raw.empty() ? kExitUsage : kExitOk;
+  }
+  if (raw[0] != "http") {
+    io.err << "mplane bench: unknown subcommand '" << raw[0]
+           << "' (expected http; see mplane bench --help)\n";
+    return kExitUsage;
   }
   auto args = parse_args({raw.begin() + 1, raw.end()}, kOptions);
   if (!args) {
@@ -305,54 +345,39 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
     return kExitUsage;
   }
   if (args->has("help")) {
-    io.out << kUsage << "Options:\n" << format_options(kOptions);
+    print_help(io.out);
     return kExitOk;
   }
-  if (!args->has("url") || !args->has("spec")) {
-    io.err << "mplane bench http: --url and --spec are required\n";
+  if (auto st = check_usage(*args); !st) {
+    io.err << "mplane bench http: " << st.error() << "\n";
     return kExitUsage;
   }
-  auto target = transport::parse_http_url(args->get("url"));
-  if (!target) {
-    io.err << "mplane bench http: " << target.error() << "\n";
-    return kExitUsage;
-  }
+  const transport::HttpUrl target = transport::parse_http_url(args->get("url")).value();
   auto body = body_template(*args);
   if (!body) {
     io.err << "mplane bench http: " << body.error() << "\n";
     return kExitInvalid;
   }
   std::unique_ptr<transport::TlsContext> tls;
-  if (target->tls) {
-    transport::TlsOptions t;
-    t.role = transport::TlsRole::kClient;
-    t.ca_file = args->get("ca");
-    t.cert_file = args->get("cert");
-    t.key_file = args->get("key");
-    auto ctx = transport::TlsContext::create(t);
+  if (target.tls) {
+    auto ctx = client_tls(*args);
     if (!ctx) {
       io.err << "mplane bench http: " << ctx.error() << "\n";
       return kExitInvalid;
     }
     tls = std::move(ctx.value());
   }
-  auto connections = number_option(*args, "connections", 16, 1, 10000);
-  auto duration = number_option(*args, "duration", 10, 0.1, 86400);
-  for (const auto* r : {&connections, &duration}) {
-    if (!*r) {
-      io.err << "mplane bench http: " << r->error() << "\n";
-      return kExitUsage;
-    }
-  }
+  const double connections = number_option(*args, "connections", 16, 1, 10000).value();
+  const double duration = number_option(*args, "duration", 10, 0.1, 86400).value();
   uv_loop_t loop;
   uv_loop_init(&loop);
   Load load;
   load.tls = tls.get();
   load.new_connections = args->has("new-connections");
   load.loop = &loop;
-  load.target = *target;
+  load.target = target;
   load.body = std::move(body.value());
-  const int status = run_load(load, static_cast<int>(*connections), *duration, io);
+  const int status = run_load(load, static_cast<int>(connections), duration, io);
   load.conns.clear();
   uv_loop_close(&loop);
   return status;

@@ -167,9 +167,12 @@ class Printer {
     if (shared_) lock = std::unique_lock<std::mutex>(*shared_);
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     out_.flush();
+    if (!out_) failed_ = true;  // e.g. a closed pipe (SIGPIPE is ignored: engine/main.cc)
     buffer_.clear();
   }
   std::uint64_t records() const { return records_; }
+  // The output could not be written: the reading loop stops (a live capture would never end).
+  bool failed() const { return failed_; }
 
  private:
   Format format_;
@@ -177,6 +180,7 @@ class Printer {
   std::mutex* shared_;
   std::string buffer_;
   std::uint64_t records_ = 0;
+  bool failed_ = false;
 };
 
 std::string summary(const capture::CaptureCounters& c, const capture::FlowTableStats& t,
@@ -234,6 +238,10 @@ std::string drive(const Settings& s, capture::PcapSource& src, capture::Analyzer
   };
   std::string error;
   while (!g_stop && !src.at_end()) {
+    if (printer.failed()) {
+      error = "cannot write the records to standard output (closed pipe?)";
+      break;
+    }
     auto n = src.read(4096, fn);
     if (!n) {
       error = n.error();

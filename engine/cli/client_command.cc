@@ -2,6 +2,9 @@
 //
 //   mplane client --url URL caps                       list the component's capabilities
 //   mplane client --url URL run LABEL [--param N=V]…   run one and print the result
+//   mplane client --url URL submit LABEL [...]         send it, print the token (no waiting)
+//   mplane client --url URL redeem TOKEN [--wait S]    print the result once it is ready
+//   mplane client --url URL interrupt TOKEN            stop it, print what was measured
 //   mplane client [--url URL]                          the mpcli-style shell
 //
 // Capability discovery follows the RI: GET the URL; an application/x-mplane+json answer is a
@@ -11,7 +14,8 @@
 //
 // Specifications go to the capability's link (or the URL when it has none); redemptions and
 // interrupts go where their specification went (the RI sends them to its default URL; for our
-// component and the RI's both are the same server).
+// component and the RI's both are the same server). `redeem` and `interrupt` of a bare token
+// send the token-only form (§3.4) to --url itself.
 //
 // TLS: an https URL needs --ca/--cert/--key (or [TLS] in --config). A plain http URL works
 // without flags but prints a warning on stderr (no authentication, no privacy); --insecure
@@ -25,10 +29,13 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "conf/builtin.h"
 #include "conf/ini.h"
@@ -62,23 +69,35 @@ const std::vector<OptionSpec> kOptions = {
     {"insecure", "", "accept plain http without the warning (no TLS, no authentication)"},
     {"registry", "FILE", "load an element registry besides the built-in ones", true},
     {"when", "WHEN",
-     "run: the temporal scope (default `now`; a periodic capability: `now + 5s / PERIOD`)"},
-    {"param", "NAME=VALUE", "run: a parameter value (single-valued ones are filled in)", true},
-    {"label", "LABEL", "run: the specification's label (default `<capability label>-0`)"},
-    {"json", "", "run: print the result as mPlane JSON"},
-    {"csv", "", "run: print the result as CSV (header = the result columns)"},
+     "run, submit: the temporal scope (default `now`; a periodic capability: `now + 5s / "
+     "PERIOD`)"},
+    {"param", "NAME=VALUE", "run, submit: a parameter value (single-valued ones are filled in)",
+     true},
+    {"label", "LABEL", "run, submit: the specification's label (default `<capability label>-0`)"},
+    {"json", "", "print the result as mPlane JSON"},
+    {"csv", "", "print the result as CSV (header = the result columns)"},
+    {"wait", "S",
+     "redeem: keep redeeming for up to S seconds until the result is ready (default 0)"},
     {"timeout", "S", "seconds to wait for each HTTP response (default 30)"},
 };
 
 constexpr std::string_view kUsage =
     "usage: mplane client --url URL [OPTIONS] caps\n"
     "       mplane client --url URL [OPTIONS] run LABEL-OR-TOKEN [--when WHEN] "
-    "[--param NAME=VALUE]... [--json|--csv]\n"
+    "[--param NAME=VALUE]... [--label L] [--json|--csv]\n"
+    "       mplane client --url URL [OPTIONS] submit LABEL-OR-TOKEN [--when WHEN] "
+    "[--param NAME=VALUE]... [--label L]\n"
+    "       mplane client --url URL [OPTIONS] redeem TOKEN [--wait S] [--json|--csv]\n"
+    "       mplane client --url URL [OPTIONS] interrupt TOKEN [--json|--csv]\n"
     "       mplane client [--url URL] [OPTIONS]        (interactive shell, `help` lists commands)\n"
     "`caps` lists the capabilities of the component at URL; `run` sends a specification built\n"
     "from one of them, redeems the receipt until the result arrives (polling every 0.5 s after\n"
-    "the end of the scope) and prints it. An https URL needs --ca/--cert/--key (or [TLS] in\n"
-    "--config); plain http works with a warning (silenced by --insecure).\n";
+    "the end of the scope) and prints it. `submit` sends the specification and prints only its\n"
+    "token (a result that comes at once goes to stderr: the component keeps no copy of it).\n"
+    "`redeem` prints the result of TOKEN, polling up to --wait seconds (exit 1 if still\n"
+    "pending); `interrupt` stops the measurement and prints what was measured. Both post to\n"
+    "URL itself. An https URL needs --ca/--cert/--key (or [TLS] in --config); plain http works\n"
+    "with a warning (silenced by --insecure).\n";
 
 constexpr std::string_view kShellHelp =
     "Commands:\n"
@@ -206,6 +225,25 @@ struct Measurement {
   OwnedPtr reply;          // the latest receipt or result
 };
 
+// A request that failed. `lost`: no HTTP response came at all (the connection failed, also
+// after the one reconnection the HTTP client makes, or timed out): the component may still
+// have the measurement.
+struct PostError {
+  PostError(std::string t, bool l = false) : text(std::move(t)), lost(l) {}  // NOLINT: implicit
+  std::string text;
+  bool lost;
+};
+
+// How wait_for_result() waits: until a wall-clock time (microseconds; the last redemption is
+// made then), whether Ctrl-C interrupts the measurement (`run`) or just ends the program, and
+// whether to sleep until the receipt's end of scope first (only for a receipt that has just
+// answered the specification: a relative scope is dated from now).
+struct WaitOptions {
+  std::int64_t until = std::numeric_limits<std::int64_t>::max();
+  bool ctrl_c_interrupts = true;
+  bool until_scope_end = true;
+};
+
 class Client {
  public:
   Client(model::RegistrySet registries, std::unique_ptr<transport::TlsContext> tls, bool insecure,
@@ -233,10 +271,14 @@ class Client {
   // Builds and sends a specification; returns the reply (result, receipt, exception…).
   Result<Measurement*> run(const Message& cap, const std::string& when_text,
                            const std::map<std::string, std::string>& params, std::string label);
+  // A measurement known only by its token, at `url` (`redeem TOKEN`): its reply is a
+  // token-only receipt until redeemed.
+  Measurement& adopt(const std::string& token, const transport::HttpUrl& url);
   // Redeems a receipt once (result: stored in `m`). `interrupt` sends an interrupt instead.
-  Status<> redeem(Measurement& m, bool interrupt = false);
-  // Redeems until a result (or an exception) arrives.
-  Status<> wait_for_result(Measurement& m);
+  Status<PostError> redeem(Measurement& m, bool interrupt = false);
+  // Redeems until a result (or an exception) arrives, or `o.until` has passed (the reply is
+  // then still the receipt).
+  Status<PostError> wait_for_result(Measurement& m, const WaitOptions& o = {});
 
   std::vector<std::unique_ptr<Measurement>>& measurements() { return measurements_; }
   Result<Measurement*> find_measurement(std::string_view label_or_token);
@@ -246,7 +288,7 @@ class Client {
   Result<transport::HttpClient*> client_for(const transport::HttpUrl& url);
   Result<transport::HttpMessage> http(const transport::HttpUrl& url, std::string_view method,
                                       const std::string& path, std::string_view body = {});
-  Result<OwnedPtr> post(const transport::HttpUrl& url, const std::string& json);
+  Result<OwnedPtr, PostError> post(const transport::HttpUrl& url, const std::string& json);
   Status<> add_capabilities(OwnedPtr doc);
   Status<> discover(const transport::HttpUrl& base, const std::string& path,
                     std::set<std::string>& visited, bool& found, int depth);
@@ -300,9 +342,9 @@ Result<transport::HttpMessage> Client::http(const transport::HttpUrl& url, std::
   return (*c)->request(method, path, body.empty() ? "" : kMplaneJson, body, timeout_ms_);
 }
 
-Result<OwnedPtr> Client::post(const transport::HttpUrl& url, const std::string& body) {
+Result<OwnedPtr, PostError> Client::post(const transport::HttpUrl& url, const std::string& body) {
   auto r = http(url, "POST", url.path, body);
-  if (!r) return fail(r.error());
+  if (!r) return fail(PostError(r.error(), true));
   const std::string* type = r->header("Content-Type");
   const bool mplane = r->status == 200 && type && *type == kMplaneJson;
   // A large result is handed over, not copied: the reply text is released before the values
@@ -521,7 +563,7 @@ Result<Measurement*> Client::run(const Message& cap, const std::string& when_tex
     return fail("the capability has no link and there is no default URL (seturl)");
   }
   auto reply = post(url, body);
-  if (!reply) return fail(reply.error());
+  if (!reply) return fail(reply.error().text);
   auto m = std::make_unique<Measurement>();
   m->label = label;
   m->token = model::effective_token(spec).value_or("");
@@ -532,7 +574,21 @@ Result<Measurement*> Client::run(const Message& cap, const std::string& when_tex
   return measurements_.back().get();
 }
 
-Status<> Client::redeem(Measurement& m, bool interrupt) {
+Measurement& Client::adopt(const std::string& token, const transport::HttpUrl& url) {
+  auto m = std::make_unique<Measurement>();
+  m->label = token;
+  m->token = token;
+  m->url = url;
+  m->reply = std::make_unique<OwnedMessage>();
+  Message& receipt = m->reply->message;
+  receipt.kind = MessageKind::kReceipt;
+  receipt.verb = "measure";  // components look at the token only (§3.4)
+  receipt.token = m->reply->arena.keep(token);
+  measurements_.push_back(std::move(m));
+  return *measurements_.back();
+}
+
+Status<PostError> Client::redeem(Measurement& m, bool interrupt) {
   const Message& current = m.reply->message;
   if (current.kind != MessageKind::kReceipt && !interrupt) return Ok{};
   model::Arena arena;
@@ -586,23 +642,31 @@ void sleep_unless_interrupted(std::int64_t micros) {
   }
 }
 
+// The first wait lasts until the end of the receipt's scope (when the result can be ready),
+// later ones kPollMicros; never past `until`.
+std::int64_t poll_delay(const Message& receipt, bool first, std::int64_t now, std::int64_t until) {
+  std::int64_t delay = kPollMicros;
+  if (first && receipt.when) {
+    const auto end = receipt.when->resolve(now).end;
+    if (end && *end > now) delay = std::max(delay, *end - now + 100'000);
+  }
+  return std::min(delay, until - now);
+}
+
 }  // namespace
 
-Status<> Client::wait_for_result(Measurement& m) {
-  SigintWatch watch;
-  bool first = true;
+Status<PostError> Client::wait_for_result(Measurement& m, const WaitOptions& o) {
+  g_interrupted = 0;
+  std::optional<SigintWatch> watch;
+  if (o.ctrl_c_interrupts) watch.emplace();
+  bool first = o.until_scope_end;
   bool interrupted = false;
   while (m.reply->message.kind == MessageKind::kReceipt) {
-    std::int64_t delay = kPollMicros;
-    const Message& receipt = m.reply->message;
-    if (first && receipt.when) {
-      const std::int64_t now = wall_now_us();
-      const auto end = receipt.when->resolve(now).end;
-      if (end && *end > now) delay = std::max(delay, *end - now + 100'000);
-    }
+    const std::int64_t now = wall_now_us();
+    if (now >= o.until) return Ok{};
+    sleep_unless_interrupted(poll_delay(m.reply->message, first, now, o.until));
     first = false;
-    sleep_unless_interrupted(delay);
-    if (g_interrupted && !interrupted) {
+    if (watch && g_interrupted && !interrupted) {
       interrupted = true;
       io_.err << "mplane client: interrupting " << m.label << " (Ctrl-C again to quit)\n";
       if (auto st = redeem(m, true); !st) return st;
@@ -668,6 +732,47 @@ Result<std::map<std::string, std::string>> params_of(const std::vector<std::stri
   return out;
 }
 
+// The one-shot verbs and the positional arguments each takes (after the verb).
+const std::map<std::string, std::string, std::less<>> kVerbs = {
+    {"caps", ""},        {"run", "LABEL-OR-TOKEN"}, {"submit", "LABEL-OR-TOKEN"},
+    {"redeem", "TOKEN"}, {"interrupt", "TOKEN"},
+};
+
+// Usage errors (exit 2), found from the arguments alone before any file is read or any
+// connection made.
+Status<> check_usage(const ParsedArgs& args) {
+  if (!args.positional.empty()) {
+    const std::string& verb = args.positional[0];
+    auto it = kVerbs.find(verb);
+    if (it == kVerbs.end()) {
+      return fail("unknown subcommand '" + verb +
+                  "' (caps, run, submit, redeem, interrupt, or none for the shell)");
+    }
+    if (args.positional.size() != (it->second.empty() ? 1U : 2U)) {
+      return fail(it->second.empty() ? verb + " takes no argument"
+                                     : "usage: " + verb + " " + it->second + " (see --help)");
+    }
+  }
+  if (args.has("json") && args.has("csv")) return fail("--json and --csv exclude each other");
+  for (auto [name, lo, hi] :
+       {std::tuple{"timeout", 0.001, 86400.0}, std::tuple{"wait", 0.0, 365 * 86400.0}}) {
+    if (auto n = number_option(args, name, lo, lo, hi); !n) return fail(n.error());
+  }
+  if (args.has("url")) {
+    if (auto u = transport::parse_http_url(args.get("url")); !u) return fail(u.error());
+  }
+  const int tls_flags = args.has("ca") + args.has("cert") + args.has("key");
+  if (tls_flags != 0 && tls_flags != 3 && !args.has("config")) {
+    return fail("TLS needs all of --ca, --cert and --key");
+  }
+  if (auto p = params_of(args.all("param")); !p) return fail(p.error());
+  return Ok{};
+}
+
+Format format_of(const ParsedArgs& args) {
+  return args.has("json") ? Format::kJson : args.has("csv") ? Format::kCsv : Format::kTable;
+}
+
 // Prints a reply: a result in `format`, an exception on err (false), anything else summarised.
 bool show_reply(const Message& m, Format format, Io io) {
   if (m.kind == MessageKind::kException) {
@@ -686,59 +791,141 @@ bool show_reply(const Message& m, Format format, Io io) {
   return true;
 }
 
+// " until 2030-01-01 12:00:05.000000" (" until interrupted" for a scope without an end). Only
+// a `fresh` receipt (the answer to the specification just sent) dates a relative scope such as
+// `now + 1m` from now; for a later redemption it says the scope as given.
+std::string running_until(const Message& receipt, bool fresh) {
+  if (!receipt.when) return "";
+  if (!fresh && !receipt.when->is_definite()) return " (scope " + receipt.when->canonical() + ")";
+  const auto end = receipt.when->resolve(wall_now_us()).end;
+  return end ? " until " + model::format_time(model::TimePoint::absolute(*end))
+             : std::string(" until interrupted");
+}
+
+bool is_terminal(const std::ostream& s) { return &s == &std::cerr && isatty(STDERR_FILENO) != 0; }
+
+// `run` got a receipt. On a terminal: what it waits for, as `mplane run` says it; elsewhere
+// (logs, scripts) the shorter line, which still names the token.
+void announce_receipt(const Measurement& m, Io io) {
+  if (is_terminal(io.err)) {
+    io.err << "mplane client: receipt " << m.token << ", running"
+           << running_until(m.reply->message, true)
+           << " (Ctrl-C stops it and prints what was measured)\n";
+  } else {
+    io.err << "mplane client: receipt " << m.token << ", redeeming until the result arrives\n";
+  }
+}
+
+// One line for a request that failed: a lost connection names the component. After a receipt,
+// the line also names the token and how to get the result later.
+std::string failure_text(const Measurement& m, const PostError& e) {
+  return e.lost ? "lost the connection to " + m.url.str() + " (" + e.text + ")" : e.text;
+}
+std::string wait_failure(const Measurement& m, const PostError& e) {
+  return failure_text(m, e) + " while waiting for the result of token " + m.token +
+         "; redeem it later with: mplane client --url " + m.url.str() + " redeem " + m.token;
+}
+
+// Waits for the result of `m` (a receipt) and prints it; every failure is one line naming the
+// token.
+int wait_and_print(Client& client, Measurement& m, Format format, Io io) {
+  announce_receipt(m, io);
+  if (auto st = client.wait_for_result(m); !st) {
+    io.err << "mplane client: " << wait_failure(m, st.error()) << "\n";
+    return kExitInvalid;
+  }
+  const Message& reply = m.reply->message;
+  if (reply.kind == MessageKind::kException) {
+    io.err << "mplane client: exception while waiting for the result of token " << m.token
+           << " from " << m.url.str() << ": " << reply.exception_text << "\n";
+    return kExitInvalid;
+  }
+  return show_reply(reply, format, io) ? kExitOk : kExitInvalid;
+}
+
+// `submit`: the token alone on stdout. A result that came at once (the job ended within the
+// component's immediate-wait) cannot be redeemed later: it goes to stderr, said so.
+int print_submitted(const Measurement& m, Format format, Io io) {
+  const Message& reply = m.reply->message;
+  if (reply.kind == MessageKind::kReceipt) {
+    io.out << m.token << "\n";
+    return kExitOk;
+  }
+  if (reply.kind != MessageKind::kResult && reply.kind != MessageKind::kEnvelope) {
+    return show_reply(reply, format, io) ? kExitOk : kExitInvalid;
+  }
+  io.out << m.token << "\n";
+  io.err << "mplane client: the result of " << m.token
+         << " came at once and the component keeps no copy (redeem will not find it):\n";
+  print_result(io.err, reply, format);
+  return kExitOk;
+}
+
+// `run` and `submit`: the specification built from a capability, sent.
+int send_specification(Client& client, const ParsedArgs& args, Io io) {
+  const std::string& verb = args.positional[0];
+  auto cap = client.find_capability(args.positional[1]);
+  if (!cap) {
+    io.err << "mplane client: " << cap.error() << "\n";
+    return kExitInvalid;
+  }
+  auto m =
+      client.run(**cap, args.get("when"), params_of(args.all("param")).value(), args.get("label"));
+  if (!m) {
+    io.err << "mplane client: " << m.error() << "\n";
+    return kExitInvalid;
+  }
+  if (verb == "submit") return print_submitted(**m, format_of(args), io);
+  if ((*m)->reply->message.kind == MessageKind::kReceipt) {
+    return wait_and_print(client, **m, format_of(args), io);
+  }
+  return show_reply((*m)->reply->message, format_of(args), io) ? kExitOk : kExitInvalid;
+}
+
+// `redeem TOKEN` (polling up to --wait seconds) and `interrupt TOKEN` (then redeeming until
+// what was measured comes, up to --timeout): token-only messages to --url.
+int by_token(Client& client, const ParsedArgs& args, Io io) {
+  const bool interrupt = args.positional[0] == "interrupt";
+  Measurement& m = client.adopt(args.positional[1], *client.default_url());
+  WaitOptions o;
+  o.ctrl_c_interrupts = false;  // Ctrl-C just quits: `interrupt` is the verb for stopping
+  o.until_scope_end = false;    // a relative scope in the receipt is not dated from now
+  const double seconds =
+      number_option(args, interrupt ? "timeout" : "wait", interrupt ? 30 : 0, 0, 365 * 86400.0)
+          .value();
+  o.until = wall_now_us() + static_cast<std::int64_t>(seconds * 1e6);
+  auto st = client.redeem(m, interrupt);
+  if (st) st = client.wait_for_result(m, o);
+  if (!st) {
+    io.err << "mplane client: " << failure_text(m, st.error()) << "\n";
+    return kExitInvalid;
+  }
+  const Message& reply = m.reply->message;
+  if (reply.kind == MessageKind::kReceipt) {
+    io.err << "mplane client: token " << m.token << ": still running" << running_until(reply, false)
+           << "; redeem it again later\n";
+    return kExitInvalid;
+  }
+  return show_reply(reply, format_of(args), io) ? kExitOk : kExitInvalid;
+}
+
 int one_shot(Client& client, const ParsedArgs& args, Io io) {
   const std::string& what = args.positional[0];
   if (!client.default_url()) {
     io.err << "mplane client: --url is required for " << what << " (or default-url in --config)\n";
     return kExitUsage;
   }
+  if (what == "redeem" || what == "interrupt") return by_token(client, args, io);
   auto n = client.get_capabilities(client.default_url()->str());
   if (!n) {
     io.err << "mplane client: " << n.error() << "\n";
     return kExitInvalid;
   }
   if (what == "caps") {
-    if (args.positional.size() != 1) {
-      io.err << "mplane client: caps takes no argument\n";
-      return kExitUsage;
-    }
     for (const Message* c : client.capabilities()) describe_capability(io.out, *c);
     return kExitOk;
   }
-  if (args.positional.size() != 2) {
-    io.err << "mplane client: usage: run LABEL-OR-TOKEN [--param NAME=VALUE]...\n";
-    return kExitUsage;
-  }
-  if (args.has("json") && args.has("csv")) {
-    io.err << "mplane client: --json and --csv exclude each other\n";
-    return kExitUsage;
-  }
-  const Format format = args.has("json")  ? Format::kJson
-                        : args.has("csv") ? Format::kCsv
-                                          : Format::kTable;
-  auto cap = client.find_capability(args.positional[1]);
-  if (!cap) {
-    io.err << "mplane client: " << cap.error() << "\n";
-    return kExitInvalid;
-  }
-  auto params = params_of(args.all("param"));
-  if (!params) {
-    io.err << "mplane client: " << params.error() << "\n";
-    return kExitUsage;
-  }
-  auto m = client.run(**cap, args.get("when"), *params, args.get("label"));
-  if (!m) {
-    io.err << "mplane client: " << m.error() << "\n";
-    return kExitInvalid;
-  }
-  if ((*m)->reply->message.kind == MessageKind::kReceipt) {
-    io.err << "mplane client: receipt " << (*m)->token << ", redeeming until the result arrives\n";
-    if (auto st = client.wait_for_result(**m); !st) {
-      io.err << "mplane client: " << st.error() << "\n";
-      return kExitInvalid;
-    }
-  }
-  return show_reply((*m)->reply->message, format, io) ? kExitOk : kExitInvalid;
+  return send_specification(client, args, io);
 }
 
 // --- The shell -----------------------------------------------------------------------------
@@ -829,7 +1016,7 @@ bool shell_command(Client& client, ShellState& st, const std::string& line, Io i
     }
   } else if (cmd == "listmeas") {
     for (auto& m : client.measurements()) {
-      if (auto s = client.redeem(*m); !s) error(s.error());
+      if (auto s = client.redeem(*m); !s) error(s.error().text);
       io.out << std::string(model::kind_key(m->reply->message.kind)) << " " << m->label
              << " (token " << m->token << ")\n";
     }
@@ -837,7 +1024,7 @@ bool shell_command(Client& client, ShellState& st, const std::string& line, Io i
     if (!need_arg(1)) return true;
     auto m = client.find_measurement(words[1]);
     if (!m) return error(m.error()), true;
-    if (auto s = client.redeem(**m); !s) return error(s.error()), true;
+    if (auto s = client.redeem(**m); !s) return error(s.error().text), true;
     const Message& reply = (*m)->reply->message;
     if (reply.kind == MessageKind::kReceipt) {
       io.out << "pending: " << model::summarize(reply) << "\n";
@@ -848,7 +1035,7 @@ bool shell_command(Client& client, ShellState& st, const std::string& line, Io i
     if (!need_arg(1)) return true;
     auto m = client.find_measurement(words[1]);
     if (!m) return error(m.error()), true;
-    if (auto s = client.redeem(**m, /*interrupt=*/true); !s) return error(s.error()), true;
+    if (auto s = client.redeem(**m, /*interrupt=*/true); !s) return error(s.error().text), true;
     io.out << "ok: " << model::summarize((*m)->reply->message) << "\n";
   } else {
     error("unknown command '" + cmd + "' (help lists them)");
@@ -893,9 +1080,8 @@ int run_client(const std::vector<std::string>& raw, Io io, std::istream& in) {
     io.out << kUsage << "Options:\n" << format_options(kOptions) << "\nShell " << kShellHelp;
     return kExitOk;
   }
-  if (!args->positional.empty() && args->positional[0] != "caps" && args->positional[0] != "run") {
-    io.err << "mplane client: unknown subcommand '" << args->positional[0]
-           << "' (caps, run, or none for the shell)\n";
+  if (auto st = check_usage(*args); !st) {
+    io.err << "mplane client: " << st.error() << "\n";
     return kExitUsage;
   }
   auto client = make_client(*args, io);

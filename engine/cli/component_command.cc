@@ -56,13 +56,9 @@ Status<> apply_listen(const std::string& listen, conf::ComponentConfig& c) {
   return Ok{};
 }
 
-Result<conf::ComponentConfig> configure(const ParsedArgs& args) {
-  conf::ComponentConfig c;
-  if (args.has("config")) {
-    auto loaded = conf::load_component_config(args.get("config"));
-    if (!loaded) return fail(loaded.error());
-    c = std::move(loaded.value());
-  }
+// Applies the command-line options to `c` (the configuration file's, or the defaults). The
+// errors are usage errors.
+Result<conf::ComponentConfig> configure(const ParsedArgs& args, conf::ComponentConfig c) {
   for (const std::string& name : args.all("service")) {
     const auto& names = services::builtin_service_names();
     if (std::find(names.begin(), names.end(), name) == names.end()) {
@@ -116,7 +112,16 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     io.out << kUsage << "Options:\n" << format_options(kOptions);
     return kExitOk;
   }
-  auto config = configure(*args);
+  conf::ComponentConfig file;
+  if (args->has("config")) {  // a bad file is invalid input (exit 1), not a usage error
+    auto loaded = conf::load_component_config(args->get("config"));
+    if (!loaded) {
+      io.err << "mplane component: " << loaded.error() << "\n";
+      return kExitInvalid;
+    }
+    file = std::move(loaded.value());
+  }
+  auto config = configure(*args, std::move(file));
   if (!config) {
     io.err << "mplane component: " << config.error() << "\n";
     return kExitUsage;

@@ -300,7 +300,8 @@ Status<> IcmpPinger::send_bytes(const std::uint8_t* data, std::size_t size) {
   sockaddr_storage sa;
   const socklen_t len = to_sockaddr(dest_, sa);
   for (;;) {
-    const ssize_t n = ::sendto(fd_, data, size, 0, reinterpret_cast<const sockaddr*>(&sa), len);
+    const ssize_t n =
+        ::sendto(fd_, data, size, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&sa), len);
     if (n == static_cast<ssize_t>(size)) return Ok{};
     if (n >= 0) return fail("ICMP send to " + address_text(dest_) + ": short send");
     const int e = errno;

@@ -1,6 +1,7 @@
 // The `mplane` command line, run in-process: output lines, exit codes, error lines.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 #include "engine/cli/command.h"
@@ -96,6 +97,69 @@ TEST_CASE("usage errors exit 2 with one line, --help describes options", "[engin
   Run missing = run({"msg", "check", "/no/such.json"});
   CHECK(missing.status == 1);
   CHECK(missing.err == "mplane msg: /no/such.json: cannot open file\n");
+}
+
+// Issue 10, item 16: every subcommand (and sub-subcommand) answers --help with its usage on
+// stdout (exit 0) and an unknown option with one line on stderr (exit 2).
+TEST_CASE("every subcommand: --help exits 0, an unknown option exits 2 with one line",
+          "[engine][cli]") {
+  const std::vector<std::vector<std::string>> commands = {
+      {"msg"},       {"msg", "check"}, {"msg", "canon"},  {"msg", "token"}, {"run"},
+      {"component"}, {"pki"},          {"pki", "init"},   {"pki", "issue"}, {"pki", "identity"},
+      {"client"},    {"bench"},        {"bench", "http"}, {"capture"},
+  };
+  for (const auto& words : commands) {
+    CAPTURE(words);
+    for (const char* help : {"--help", "-h"}) {
+      auto args = words;
+      args.push_back(help);
+      const Run r = run(args);
+      CHECK(r.status == 0);
+      CHECK_THAT(r.out, Catch::StartsWith("usage: mplane " + words[0]));
+      CHECK(r.err.empty());
+    }
+    auto args = words;
+    args.push_back("--no-such-flag");
+    const Run bad = run(args);
+    CHECK(bad.status == 2);
+    CHECK_THAT(bad.err,
+               Catch::StartsWith("mplane " + words[0]) && Catch::Contains("--no-such-flag"));
+    CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
+  }
+  const Run top = run({"--no-such-flag"});
+  CHECK(top.status == 2);
+  CHECK(std::count(top.err.begin(), top.err.end(), '\n') == 1);
+}
+
+// The same rule where the line between the two was crossed: an argument that cannot be right
+// whatever the files say is a usage error (2); a file or peer that is wrong is invalid input (1).
+TEST_CASE("usage errors exit 2, invalid input exits 1, in every subcommand", "[engine][cli]") {
+  const std::pair<std::vector<std::string>, int> cases[] = {
+      {{"bench"}, 2},  // the help, on stderr
+      {{"bench", "nope"}, 2},
+      {{"bench", "http", "--url", "https://127.0.0.1:1/", "--spec", "/no/such.json"}, 2},
+      {{"bench", "http", "--url", "http://127.0.0.1:1/", "--spec", "/no/such.json"}, 1},
+      {{"bench", "http", "--url", "http://127.0.0.1:1/", "--spec", "x", "--duration", "x"}, 2},
+      {{"component", "--config", "/no/such.conf"}, 1},
+      {{"component", "--insecure", "--service", "nope"}, 2},
+      {{"client", "--url", "http://127.0.0.1:1/", "--timeout", "x", "caps"}, 2},
+      {{"client", "--url", "https://127.0.0.1:1/", "--ca", "/no/ca.crt", "caps"}, 2},
+      {{"client", "--url", "nope", "caps"}, 2},
+      {{"client", "--url", "http://127.0.0.1:1/", "redeem"}, 2},
+      {{"client", "--url", "http://127.0.0.1:1/", "submit", "a", "b"}, 2},
+      {{"client", "--url", "http://127.0.0.1:1/", "redeem", "t", "--wait=-1"}, 2},
+      {{"client", "--url", "http://127.0.0.1:1/", "redeem", "t", "--wait", "soon"}, 2},
+      {{"client", "--url", "https://127.0.0.1:1/", "--ca", "/no/ca.crt", "--cert", "/no/c.crt",
+        "--key", "/no/c.key", "caps"},
+       1},
+      {{"client", "--config", "/no/such.conf", "caps"}, 1},
+  };
+  for (const auto& [args, status] : cases) {
+    CAPTURE(args);
+    const Run r = run(args);
+    CHECK(r.status == status);
+    if (args.size() > 1) CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
 }
 
 }  // namespace

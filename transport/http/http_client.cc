@@ -87,8 +87,10 @@ HttpClient::~HttpClient() {
 
 void HttpClient::close() {
   if (tcp_open_) {
-    if (transport_ && connected_ && error_.empty()) {
-      (void)transport_->close();  // TLS close_notify, best effort
+    // TLS close_notify, best effort, and only to a peer still there: after its EOF (a component
+    // that restarted) the socket may already be reset and the write would only fail (EPIPE).
+    if (transport_ && connected_ && error_.empty() && !eof_) {
+      (void)transport_->close();
       write_wire();
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), nullptr);

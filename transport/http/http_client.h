@@ -7,6 +7,9 @@
 // request, which then reconnects and sends the request again (once, and only when the reused
 // connection yielded no response byte at all).
 //
+// libuv writes with write(2): the process must ignore SIGPIPE (engine/main.cc does), or a write
+// to a server that has gone kills it instead of failing the request.
+//
 // Not thread-safe; never throws. The libuv handles are embedded and closed (with the loop run
 // until their close callbacks) in close() and the destructor (STYLE C7).
 #pragma once

@@ -146,7 +146,7 @@ std::uint16_t connect_once() {
   const int l = test::loopback_socket(port, 1);
   const int c = test::connect_loopback(port);
   const int s = accept(l, nullptr, nullptr);
-  REQUIRE(::send(c, "hello", 5, 0) == 5);
+  REQUIRE(::send(c, "hello", 5, MSG_NOSIGNAL) == 5);
   char buf[5];
   REQUIRE(::recv(s, buf, 5, MSG_WAITALL) == 5);
   ::close(c);
