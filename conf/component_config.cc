@@ -627,6 +627,7 @@ Result<ComponentConfig> component_config_from_ini(const IniFile& ini) {
     if (auto st = read_section(ini, s, config); !st) return fail(std::move(st).error());
   }
   if (auto st = check_whole(ini, config); !st) return fail(std::move(st).error());
+  config.access_control = config.tls.has_value();  // [TLS] requires [Roles], [Authorizations]
   return config;
 }
 
@@ -646,7 +647,7 @@ std::vector<std::string> registry_files(const ComponentConfig& config) {
 
 bool authorized(const ComponentConfig& config, std::string_view identity,
                 std::string_view capability_label) {
-  if (!config.tls) return true;
+  if (!config.tls || !config.access_control) return true;
   const RoleList* grant = nullptr;
   for (const RoleList& a : config.authorizations) {
     if (a.key == capability_label) grant = &a;  // the last line for the label wins

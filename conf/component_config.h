@@ -94,6 +94,10 @@ struct ComponentConfig {
   std::string indirect_export_uri;
 
   std::optional<TlsFiles> tls;
+  // [Roles]/[Authorizations] decide who may use what: set by a [TLS] section in the file
+  // (which requires both). TLS from the command line alone (--ca/--cert/--key) leaves it off:
+  // every identity the domain CA certified may use every capability.
+  bool access_control = false;
   std::vector<RoleList> roles;           // [Roles], file order
   std::vector<RoleList> authorizations;  // [Authorizations], file order (the last match wins)
 
@@ -113,7 +117,8 @@ Result<ComponentConfig> component_config_from_ini(const IniFile& ini);
 // registry_uri (unless it is the built-in core), then `registries`.
 std::vector<std::string> registry_files(const ComponentConfig& config);
 
-// The access check (PROTOCOL.md §4.8): everything is allowed without [TLS]; otherwise the
+// The access check (PROTOCOL.md §4.8): everything is allowed without [TLS] (or without
+// access_control); otherwise the
 // [Authorizations] key equal to `capability_label` decides (the last such line), `identity`
 // must be a [Roles] key, and the two role lists must share a role. Deny unless allowed.
 // Difference from the RI: it takes the last key that is a *substring* of the label, so that

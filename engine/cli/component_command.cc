@@ -152,6 +152,10 @@ int run_component(const std::vector<std::string>& raw, Io io) {
       }
       (role == transport::TlsRole::kServer ? tls : export_tls) = std::move(ctx.value());
     }
+    if (!config->access_control) {
+      io.err << "mplane component: no [Roles]/[Authorizations] (TLS from the command line): "
+                "every identity of the domain may use every capability\n";
+    }
   } else {
     io.err << "mplane component: WARNING: plaintext HTTP without authentication (--insecure)\n";
   }

@@ -313,6 +313,7 @@ TEST_CASE("component config: relative paths are relative to the file's directory
   CHECK(c->registries == std::vector<std::string>{extra, more});
   CHECK(registry_files(*c) == std::vector<std::string>{core, core, extra, more});
   REQUIRE(c->tls.has_value());
+  CHECK(c->access_control);
   CHECK(c->tls->cert == cert);
   const std::string url = dir.write("etc/url.conf", "[component]\nregistry_uri = file://" + core);
   CHECK(load_component_config(url)->registry_uri == core);
@@ -356,6 +357,7 @@ ComponentConfig rbac_config(std::string_view authorizations) {
       "[Authorizations]\n" +
       std::string(authorizations));
   c.tls = TlsFiles{};
+  c.access_control = true;
   return c;
 }
 
@@ -395,6 +397,9 @@ TEST_CASE("authorized: labels exactly, roles trimmed", "[conf][component][rbac]"
 TEST_CASE("authorized: everything is allowed without [TLS]", "[conf][component][rbac]") {
   ComponentConfig c = rbac_config("ping = admin\n");
   CHECK_FALSE(authorized(c, kClient, "ping"));
+  c.access_control = false;  // TLS from the command line only: the domain is the boundary
+  CHECK(authorized(c, kClient, "ping"));
+  c.access_control = true;
   c.tls.reset();
   CHECK(authorized(c, kClient, "ping"));
   CHECK(authorized(c, "anyone", "anything"));

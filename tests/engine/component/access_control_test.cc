@@ -43,6 +43,7 @@ transport::pki::IssuedFiles client_cert(const test::TlsDomain& d, const std::str
 conf::ComponentConfig rbac_config(const test::TlsDomain& d) {
   conf::ComponentConfig c;
   c.tls = conf::TlsFiles{d.component.cert_path, d.component.key_path, d.ca()};
+  c.access_control = true;  // as a [TLS] section in the file sets it
   const std::string id = "org.mplane.Access.Clients.";
   c.roles = {{id + "Client-1", {"guest"}}, {id + "Client-3", {"admin"}}};
   c.authorizations = {{"test-loopback", {"guest"}}, {"sleep", {"guest", "admin"}}};

@@ -15,6 +15,7 @@
 #include "parsers/json/message_writer.h"
 #include "tests/engine/component/component_fixture.h"
 #include "tests/test_support.h"
+#include "transport/http/http_client.h"
 #include "transport/http/http_parser.h"
 
 namespace mplane {
@@ -190,6 +191,26 @@ TEST_CASE("component: bad requests get 4xx and an mPlane exception", "[engine][c
     client.read(1, 1000);
     CHECK(client.closed());
   }
+}
+
+TEST_CASE("component: capability links over IPv6 put the address in brackets",
+          "[engine][component][net]") {
+  runtime::Engine engine(test::registries(), test::ComponentFixture::engine_options(1));
+  REQUIRE(engine.start().ok());
+  component::ComponentOptions o;
+  o.host = "::1";
+  o.port = 0;
+  component::ComponentServer server(engine, test::registries(), o);
+  REQUIRE(server.start().ok());
+  transport::HttpClient client("::1", server.port());
+  auto r = client.request("GET", "/capabilities", "", "", 5000);
+  REQUIRE(r.ok());
+  const std::string link = "http://[::1]:" + std::to_string(server.port()) + "/";
+  auto env = body_of(*r);
+  REQUIRE(!env->message.contents.empty());
+  CHECK(env->message.contents[0].link == link);
+  engine.stop();
+  engine.join();
 }
 
 TEST_CASE("component: invalid messages are refused as `mplane msg check` refuses them",
