@@ -18,9 +18,7 @@ using Run = test::CliRun;
 
 Run capture(std::vector<std::string> args) { return test::run_cli(cli::run_capture, args); }
 
-std::string pcap(const std::string& name) {
-  return std::string(MPLANE_SHARED_DIR) + "/pcaps/" + name;
-}
+std::string pcap(const std::string& name) { return (test::pcaps_dir() / name).string(); }
 
 TEST_CASE("mplane capture --format csv: the header contract and one line per flow",
           "[engine][cli][capture]") {
@@ -69,8 +67,7 @@ TEST_CASE("mplane capture --shards: the same records, split over threads",
     std::sort(lines.begin(), lines.end());
     return lines;
   };
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(MPLANE_SHARED_DIR) + "/pcaps")) {
+  for (const auto& entry : std::filesystem::directory_iterator(test::pcaps_dir())) {
     const std::string path = entry.path().string();
     if (!path.ends_with(".pcap") && !path.ends_with(".pcapng")) continue;
     CAPTURE(path);

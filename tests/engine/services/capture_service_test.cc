@@ -26,8 +26,7 @@ namespace {
 using model::MessageKind;
 
 std::vector<sched::ServicePtr> capture_services(
-    const std::string& interface,
-    const std::string& files = std::string(MPLANE_SHARED_DIR) + "/pcaps") {
+    const std::string& interface, const std::string& files = test::pcaps_dir().string()) {
   services::CaptureConfig cfg;
   cfg.files = files;
   cfg.interface = interface;
