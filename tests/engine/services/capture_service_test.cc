@@ -18,6 +18,7 @@
 #include "engine/services/capture_service.h"
 #include "tests/capture/udp_flows_pcap.h"
 #include "tests/net_support.h"
+#include "tests/skip_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -156,10 +157,7 @@ std::uint16_t connect_once() {
 
 TEST_CASE("live capture capability on lo, then the query capability",
           "[engine][services][capture][live][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: live capture needs root (CAP_NET_RAW)");
-    return;
-  }
+  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
   sched::Scheduler s(capture_services("lo"), {}, nullptr, nullptr);
   const model::MicrosSinceEpoch t0 = wall_now();
   auto live = spec_for(s, "capture-flows-lo", "now ... future", "");
