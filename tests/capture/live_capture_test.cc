@@ -1,6 +1,9 @@
 // Live capture on the loopback interface (needs root; skipped with a message otherwise): the
 // test makes TCP connections with known byte counts while capturing, and the records must say
 // exactly what was sent; with one source, and with two in a kernel fanout group (live shards).
+// The [live] test cases run one at a time (RESOURCE_LOCK loopback_live, tests/CMakeLists.txt),
+// but beside other tests: a loaded loopback may retransmit, so only what stays exact under load
+// is checked exactly (unique bytes, the handshake and the end of each connection).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -132,15 +135,16 @@ void check_records(const LiveRun& run) {
     REQUIRE(run.records.count(client_port));
     const FlowRecord& r = run.records.at(client_port);
     CHECK(r.server_port == run.port);
-    CHECK(r.c2s.payload_bytes == bytes.first);
-    CHECK(r.s2c.payload_bytes == bytes.second);
+    // Each byte sent counted once; a retransmission adds payload (and packets), never unique
+    // bytes, and may repeat a SYN or a FIN.
     CHECK(r.c2s.unique_bytes == bytes.first);
     CHECK(r.s2c.unique_bytes == bytes.second);
-    CHECK(r.c2s.retrans_packets + r.s2c.retrans_packets == 0);
-    CHECK(r.c2s.syn == 1);
-    CHECK(r.s2c.syn == 1);
-    CHECK(r.c2s.fin == 1);
-    CHECK(r.s2c.fin == 1);
+    CHECK(r.c2s.payload_bytes >= bytes.first);
+    CHECK(r.s2c.payload_bytes >= bytes.second);
+    CHECK(r.c2s.syn >= 1);
+    CHECK(r.s2c.syn >= 1);
+    CHECK(r.c2s.fin >= 1);
+    CHECK(r.s2c.fin >= 1);
     CHECK(r.end == EndState::kComplete);
     CHECK(r.handshake_rtt >= 0);
     // IP lengths: payload plus 40 to 60 bytes of IPv4 and TCP headers per packet.

@@ -174,12 +174,17 @@ TEST_CASE("live capture capability on lo, then the query capability",
   REQUIRE(r->kind == MessageKind::kResult);
   const model::Column* server = column(*r, "destination.port");
   const model::Column* payload = column(*r, "flow.c2s.payload.bytes");
+  const model::Column* unique = column(*r, "flow.c2s.unique.bytes");
   REQUIRE(server);
+  REQUIRE(payload);
+  REQUIRE(unique);
   bool found = false;
   for (std::size_t i = 0; i < r->row_count; ++i) {
     if (server->values[i].as_natural() != port) continue;
     found = true;
-    CHECK(payload->values[i].as_natural() == 5);
+    // Exact under load: a retransmission on a busy loopback adds payload, not unique bytes.
+    CHECK(unique->values[i].as_natural() == 5);
+    CHECK(payload->values[i].as_natural() >= 5);
   }
   CHECK(found);
 
