@@ -1,5 +1,5 @@
-// Helpers shared by the unit tests: reading files, the shared/ folder, parsing with the core
-// (and loopback) registries.
+// Helpers shared by the unit tests: reading files, the test data (tests/data), the shared/ folder
+// beside the repository (test peers only), parsing with the core (and loopback) registries.
 #pragma once
 
 #include <unistd.h>
@@ -43,10 +43,20 @@ struct TempFile {
 // A fixed "now" for tests on a manual clock: 2030-01-01 12:00 UTC.
 inline constexpr model::MicrosSinceEpoch kT0 = 1893499200LL * model::kMicrosPerSecond;
 
-inline std::filesystem::path shared_dir() { return MPLANE_SHARED_DIR; }
 inline std::filesystem::path source_dir() { return MPLANE_SOURCE_DIR; }
+// Everything the tests read is in the repository (tests/data/README.md says where it comes from).
+inline std::filesystem::path data_dir() { return source_dir() / "tests" / "data"; }
+// The protocol test vectors emitted by the Python RI.
 inline std::filesystem::path vector_path(const std::string& name) {
-  return shared_dir() / "mplane" / "vectors" / name;
+  return data_dir() / "mplane" / "vectors" / name;
+}
+// The 18 correctness captures (tests/data/capture/pcaps/README.md).
+inline std::filesystem::path pcaps_dir() { return data_dir() / "capture" / "pcaps"; }
+// The project's shared/ folder beside the repository (MPLANE_SHARED_DIR, default ../shared): only
+// test peers (programs, e.g. the Python RI in peers/ri) are taken from it; tests using one skip
+// when it is absent (tests/skip_support.h).
+inline std::filesystem::path shared_dir() {
+  return std::filesystem::path(MPLANE_SHARED_DIR).lexically_normal();
 }
 
 // The built-in registries (core, loopback), loaded once for the whole test binary.

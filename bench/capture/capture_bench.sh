@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Passive capture benchmark (issue 5): builds the large trace if it is missing (the shared
-# captures replicated COPIES times with rewritten addresses; kept out of git, in
+# captures, tests/data/capture/pcaps, replicated COPIES times with rewritten addresses; kept out of git, in
 # BUILD_DIR/bench-data), runs capture_bench on it (pcap_next_ex floor, decode, full analysis on
 # one core and on 2 shards, memory), tcptrace on the same trace for scale when installed, and
 # the live capture on lo (root only).
@@ -10,11 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-release}
 copies=${2:-200}
-shared=${MPLANE_SHARED_DIR:-../shared}
 trace=$build/bench-data/trace-$copies.pcap
 mkdir -p "$build/bench-data"
 if [ ! -f "$trace" ]; then
-  "$build/bench/make_trace" "$trace" "$copies" "$shared"/pcaps/*.pcap*
+  "$build/bench/make_trace" "$trace" "$copies" tests/data/capture/pcaps/*.pcap*
 fi
 echo "== $(basename "$trace"): $(stat -c %s "$trace") bytes"
 "$build/bench/capture_bench" "$trace" --shards 2

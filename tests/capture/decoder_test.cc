@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "capture/packet/decoder.h"
+#include "tests/test_support.h"
 
 namespace mplane::capture {
 namespace {
@@ -874,11 +875,8 @@ PcapFile read_pcap(const std::filesystem::path& path) {
   return out;
 }
 
-std::filesystem::path pcaps_dir() { return std::filesystem::path(MPLANE_SHARED_DIR) / "pcaps"; }
-
 TEST_CASE("mixed-vlan-mpls.pcap: untagged MPLS and VLAN frames", "[capture][decoder][pcap]") {
-  const auto path = pcaps_dir() / "zeek__mixed-vlan-mpls.pcap";
-  if (!std::filesystem::exists(path)) return;  // the shared folder is optional
+  const auto path = test::pcaps_dir() / "zeek__mixed-vlan-mpls.pcap";
   const PcapFile file = read_pcap(path);
   REQUIRE(file.link_type == 1);
   REQUIRE(file.records.size() == 47);
@@ -902,7 +900,7 @@ struct Tally {
 };
 
 Tally tally(const std::string& name) {
-  const PcapFile file = read_pcap(pcaps_dir() / name);
+  const PcapFile file = read_pcap(test::pcaps_dir() / name);
   LinkType link{};
   REQUIRE(link_type_from_dlt(file.link_type, link));
   Tally t;
@@ -928,7 +926,6 @@ Tally tally(const std::string& name) {
 }
 
 TEST_CASE("the shared captures decode", "[capture][decoder][pcap]") {
-  if (!std::filesystem::exists(pcaps_dir() / "zeek__truncated-header.pcap")) return;
   // Every frame cut at 54-68 bytes still has its TCP header.
   const Tally truncated = tally("zeek__truncated-header.pcap");
   CHECK(truncated.ok == 24);

@@ -136,12 +136,8 @@ std::vector<std::string> listed(const std::string& text) {
 
 TEST_CASE("golden: every shared capture against tshark and the reviewed expectations",
           "[capture][golden]") {
-  const fs::path pcaps = fs::path(MPLANE_SHARED_DIR) / "pcaps";
-  const fs::path data = test::source_dir() / "tests/data/capture";
-  if (!fs::exists(pcaps)) {
-    WARN("skipped: no shared captures at " + pcaps.string());
-    return;
-  }
+  const fs::path pcaps = test::pcaps_dir();
+  const fs::path data = test::data_dir() / "capture";
   const bool update = std::getenv("MPLANE_UPDATE_GOLDEN") != nullptr;
   int files = 0;
   for (const auto& entry : fs::directory_iterator(pcaps)) {

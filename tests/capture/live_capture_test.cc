@@ -1,6 +1,9 @@
 // Live capture on the loopback interface (needs root; skipped with a message otherwise): the
 // test makes TCP connections with known byte counts while capturing, and the records must say
 // exactly what was sent; with one source, and with two in a kernel fanout group (live shards).
+// The [live] test cases run one at a time (RESOURCE_LOCK loopback_live, tests/CMakeLists.txt),
+// but beside other tests: a loaded loopback may retransmit, so only what stays exact under load
+// is checked exactly (unique bytes, the handshake and the end of each connection).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -19,6 +22,7 @@
 #include "capture/analyzer.h"
 #include "capture/source/pcap_source.h"
 #include "tests/net_support.h"
+#include "tests/skip_support.h"
 
 namespace mplane::capture {
 namespace {
@@ -131,15 +135,16 @@ void check_records(const LiveRun& run) {
     REQUIRE(run.records.count(client_port));
     const FlowRecord& r = run.records.at(client_port);
     CHECK(r.server_port == run.port);
-    CHECK(r.c2s.payload_bytes == bytes.first);
-    CHECK(r.s2c.payload_bytes == bytes.second);
+    // Each byte sent counted once; a retransmission adds payload (and packets), never unique
+    // bytes, and may repeat a SYN or a FIN.
     CHECK(r.c2s.unique_bytes == bytes.first);
     CHECK(r.s2c.unique_bytes == bytes.second);
-    CHECK(r.c2s.retrans_packets + r.s2c.retrans_packets == 0);
-    CHECK(r.c2s.syn == 1);
-    CHECK(r.s2c.syn == 1);
-    CHECK(r.c2s.fin == 1);
-    CHECK(r.s2c.fin == 1);
+    CHECK(r.c2s.payload_bytes >= bytes.first);
+    CHECK(r.s2c.payload_bytes >= bytes.second);
+    CHECK(r.c2s.syn >= 1);
+    CHECK(r.s2c.syn >= 1);
+    CHECK(r.c2s.fin >= 1);
+    CHECK(r.s2c.fin >= 1);
     CHECK(r.end == EndState::kComplete);
     CHECK(r.handshake_rtt >= 0);
     // IP lengths: payload plus 40 to 60 bytes of IPv4 and TCP headers per packet.
@@ -153,10 +158,7 @@ void check_records(const LiveRun& run) {
 }
 
 TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: live capture needs root (CAP_NET_RAW)");
-    return;
-  }
+  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
   check_records(capture_exchanges(1, {{100, 2000}, {1, 1}, {70'000, 5}, {1'000'000, 300'000}}));
 }
 
@@ -164,10 +166,7 @@ TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][r
 // connections (a split one would show as two half records), and both shards get some.
 TEST_CASE("live capture on lo: a fanout group splits whole flows between shards",
           "[capture][live][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: live capture needs root (CAP_NET_RAW)");
-    return;
-  }
+  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
   std::vector<std::pair<std::size_t, std::size_t>> sizes = {{70'000, 5}, {1'000'000, 300'000}};
   for (std::size_t i = 0; i < 18; ++i) sizes.emplace_back(100 + i, 2000 + i);
   const LiveRun run = capture_exchanges(2, sizes);

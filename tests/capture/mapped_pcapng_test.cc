@@ -72,7 +72,7 @@ Mapped by_map(const std::string& path) {
 TEST_CASE("pcapng: the shared captures give libpcap's frames", "[capture][pcapng]") {
   for (const char* name : {"ndpi__alexa-app.pcapng", "ndpi__rtsp.pcap"}) {
     CAPTURE(name);
-    const std::string path = std::string(MPLANE_SHARED_DIR) + "/pcaps/" + name;
+    const std::string path = (test::pcaps_dir() / name).string();
     const Mapped m = by_map(path);
     CHECK(m.error.empty());
     const std::vector<Seen> reference = by_libpcap(path);

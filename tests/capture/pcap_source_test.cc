@@ -121,7 +121,7 @@ TEST_CASE("pcap source: a truncated last record is an error after the frames bef
 
 TEST_CASE("pcap source: pcapng goes through libpcap, unreadable files are named",
           "[capture][source]") {
-  const std::string rtsp = std::string(MPLANE_SHARED_DIR) + "/pcaps/ndpi__rtsp.pcap";
+  const std::string rtsp = (test::pcaps_dir() / "ndpi__rtsp.pcap").string();
   if (fs::exists(rtsp)) CHECK(read_all(rtsp).stamps.size() == 568);  // pcapng despite its name
   CHECK_THAT(read_all("/nonexistent.pcap").error, Catch::Contains("/nonexistent.pcap"));
   test::TempFile junk("this is not a capture file at all");

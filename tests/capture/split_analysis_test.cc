@@ -117,7 +117,7 @@ void check_same(const Outcome& a, const Outcome& b) {
 
 std::vector<std::string> shared_captures() {  // pcap and pcapng
   std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(std::string(MPLANE_SHARED_DIR) + "/pcaps")) {
+  for (const auto& e : fs::directory_iterator(test::pcaps_dir())) {
     const std::string path = e.path().string();
     if (path.ends_with(".pcap") || path.ends_with(".pcapng")) out.push_back(path);
   }
@@ -181,7 +181,7 @@ TEST_CASE("split analysis: the records and counters of one reader, over the shar
 }
 
 TEST_CASE("split analysis: a BPF filter runs before the split", "[capture][split]") {
-  const std::string path = std::string(MPLANE_SHARED_DIR) + "/pcaps/zeek__mixed-vlan-mpls.pcap";
+  const std::string path = (test::pcaps_dir() / "zeek__mixed-vlan-mpls.pcap").string();
   const Outcome one = alone(path, "vlan");
   REQUIRE(one.rows.size() == 1);
   check_same(split(path, 2, 256, "vlan"), one);
@@ -256,7 +256,7 @@ TEST_CASE("split analysis: a broken last record ends every shard after the frame
 
 TEST_CASE("split analysis: a stop set before the run ends it at once", "[capture][split]") {
   const std::string path =
-      std::string(MPLANE_SHARED_DIR) + "/pcaps/suricata-verify__tls-subjectaltname.pcap";
+      (test::pcaps_dir() / "suricata-verify__tls-subjectaltname.pcap").string();
   SourceOptions o;
   o.file = path;
   auto mapped = open_mapped_source(o);

@@ -9,6 +9,7 @@
 
 #include "engine/cli/command.h"
 #include "tests/engine/cli_support.h"
+#include "tests/skip_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -18,9 +19,7 @@ using Run = test::CliRun;
 
 Run capture(std::vector<std::string> args) { return test::run_cli(cli::run_capture, args); }
 
-std::string pcap(const std::string& name) {
-  return std::string(MPLANE_SHARED_DIR) + "/pcaps/" + name;
-}
+std::string pcap(const std::string& name) { return (test::pcaps_dir() / name).string(); }
 
 TEST_CASE("mplane capture --format csv: the header contract and one line per flow",
           "[engine][cli][capture]") {
@@ -69,8 +68,7 @@ TEST_CASE("mplane capture --shards: the same records, split over threads",
     std::sort(lines.begin(), lines.end());
     return lines;
   };
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(MPLANE_SHARED_DIR) + "/pcaps")) {
+  for (const auto& entry : std::filesystem::directory_iterator(test::pcaps_dir())) {
     const std::string path = entry.path().string();
     if (!path.ends_with(".pcap") && !path.ends_with(".pcapng")) continue;
     CAPTURE(path);
@@ -113,10 +111,7 @@ TEST_CASE("mplane capture --active-timeout splits long flows", "[engine][cli][ca
 // Live shards: one kernel fanout group, the summary adds up the shards' packets and drops.
 TEST_CASE("mplane capture -i lo --shards 2 --duration: runs and ends",
           "[engine][cli][capture][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: live capture needs root (CAP_NET_RAW)");
-    return;
-  }
+  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
   const Run r = capture({"-i", "lo", "--shards", "2", "--duration", "0.3", "--format", "csv"});
   CHECK(r.status == 0);
   CHECK(r.out.starts_with("proto,client_ip,"));

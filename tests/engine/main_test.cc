@@ -72,7 +72,7 @@ TEST_CASE("mplane: output to a closed pipe exits 1 with one line, not by SIGPIPE
 
 TEST_CASE("mplane capture: a closed stdout stops it with one line, not by SIGPIPE",
           "[engine][cli][sigpipe][capture]") {
-  const std::string pcap = (test::shared_dir() / "pcaps" / "ndpi__netflix.pcap").string();
+  const std::string pcap = (test::pcaps_dir() / "ndpi__netflix.pcap").string();
   auto [status, err] = run_with_closed_stdout({"capture", "-r", pcap, "--format", "csv"});
   CHECK(status == 1);
   CHECK_THAT(err, Catch::Contains(" packets (") && Catch::Contains("standard output"));

@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # Regenerates the per-connection reference CSVs in reference/ from the shared
-# captures with tshark and tcptrace (Debian bookworm: tshark 4.0.17,
+# captures (pcaps/, a copy of shared/pcaps) with tshark and tcptrace (Debian bookworm: tshark 4.0.17,
 # tcptrace 6.6.7). See README.md beside this script.
 #
-#   make_references.sh [PCAP_DIR]      (default: ../../../../shared/pcaps
-#                                       relative to this script)
+#   make_references.sh [PCAP_DIR]      (default: pcaps/ beside this script)
 #
 # Needs: apt-get install -y --no-install-recommends tshark tcptrace
 # (tshark brings editcap/capinfos via wireshark-common), python3.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-pcaps="${1:-$here/../../../../shared/pcaps}"
+pcaps="${1:-$here/pcaps}"
 pcaps="$(cd "$pcaps" && pwd)"
 out="$here/reference"
 

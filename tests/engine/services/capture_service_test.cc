@@ -18,6 +18,7 @@
 #include "engine/services/capture_service.h"
 #include "tests/capture/udp_flows_pcap.h"
 #include "tests/net_support.h"
+#include "tests/skip_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -26,8 +27,7 @@ namespace {
 using model::MessageKind;
 
 std::vector<sched::ServicePtr> capture_services(
-    const std::string& interface,
-    const std::string& files = std::string(MPLANE_SHARED_DIR) + "/pcaps") {
+    const std::string& interface, const std::string& files = test::pcaps_dir().string()) {
   services::CaptureConfig cfg;
   cfg.files = files;
   cfg.interface = interface;
@@ -157,10 +157,7 @@ std::uint16_t connect_once() {
 
 TEST_CASE("live capture capability on lo, then the query capability",
           "[engine][services][capture][live][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: live capture needs root (CAP_NET_RAW)");
-    return;
-  }
+  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
   sched::Scheduler s(capture_services("lo"), {}, nullptr, nullptr);
   const model::MicrosSinceEpoch t0 = wall_now();
   auto live = spec_for(s, "capture-flows-lo", "now ... future", "");
@@ -177,12 +174,17 @@ TEST_CASE("live capture capability on lo, then the query capability",
   REQUIRE(r->kind == MessageKind::kResult);
   const model::Column* server = column(*r, "destination.port");
   const model::Column* payload = column(*r, "flow.c2s.payload.bytes");
+  const model::Column* unique = column(*r, "flow.c2s.unique.bytes");
   REQUIRE(server);
+  REQUIRE(payload);
+  REQUIRE(unique);
   bool found = false;
   for (std::size_t i = 0; i < r->row_count; ++i) {
     if (server->values[i].as_natural() != port) continue;
     found = true;
-    CHECK(payload->values[i].as_natural() == 5);
+    // Exact under load: a retransmission on a busy loopback adds payload, not unique bytes.
+    CHECK(unique->values[i].as_natural() == 5);
+    CHECK(payload->values[i].as_natural() >= 5);
   }
   CHECK(found);
 

@@ -2,7 +2,7 @@
 // destination, malformed packets, an injected clock, and clean closing.
 //
 // Needs an unprivileged ICMP datagram socket (net.ipv4.ping_group_range) or root/CAP_NET_RAW;
-// without either, the network tests are skipped with a warning (Catch2 v2 has no SKIP).
+// without either, the network tests are skipped (tests/skip_support.h).
 #include "engine/services/icmp_pinger.h"
 
 #include <netinet/in.h>
@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "tests/skip_support.h"
 
 namespace {
 
@@ -81,12 +83,13 @@ class PingFixture {
     if (!shut_down_) shutdown();
   }
 
-  // Opens the pinger; false (with a warning) when the system allows no ICMP socket to us.
+  // Opens the pinger; false (the test case is then skipped) when the system allows no ICMP
+  // socket to us.
   bool open_or_skip(const Address& dest, const std::optional<Address>& source = std::nullopt) {
     auto s = pinger->open(dest, source);
     if (!s && s.error().find("refused") != std::string::npos && ::geteuid() != 0) {
-      WARN("SKIPPED: no ICMP socket allowed (not root, ping_group_range excludes us): "
-           << s.error());
+      mplane::test::note_skip("no ICMP socket allowed (not root, ping_group_range excludes us): " +
+                              s.error());
       return false;
     }
     if (!s) FAIL("open: " << s.error());
@@ -186,10 +189,7 @@ TEST_CASE("IcmpPinger gets five replies from 127.0.0.1", "[services][icmp][net]"
 }
 
 TEST_CASE("IcmpPinger gets five replies from ::1", "[services][icmp][net]") {
-  if (!ipv6_loopback_present()) {
-    WARN("SKIPPED: no IPv6 loopback address ::1 on this machine");
-    return;
-  }
+  if (!ipv6_loopback_present()) MPLANE_SKIP("no IPv6 loopback address ::1 on this machine");
   PingFixture f;
   if (!f.open_or_skip(addr("::1"))) return;
   INFO("socket kind: " << mplane::services::to_string(f.pinger->socket_kind()));

@@ -6,6 +6,7 @@
 
 #include "engine/runtime/scheduler_driver.h"
 #include "engine/services/builtin_services.h"
+#include "tests/skip_support.h"
 #include "tests/test_support.h"
 
 namespace mplane {
@@ -105,10 +106,7 @@ std::vector<std::pair<int, std::string>> loopback_targets() {
 
 TEST_CASE("ping-average and ping-detail measure loopback RTTs, for real",
           "[engine][services][net]") {
-  if (!icmp_allowed()) {
-    WARN("skipped: ICMP sockets need root or net.ipv4.ping_group_range");
-    return;
-  }
+  if (!icmp_allowed()) MPLANE_SKIP("ICMP sockets need root or net.ipv4.ping_group_range");
   for (const auto& [family, destination] : loopback_targets()) {
     CAPTURE(destination);
     sched::Reply avg = run_to_completion(ping_spec("average", family, destination, kAverage));
@@ -137,10 +135,7 @@ TEST_CASE("ping needs a period at least the capability's", "[engine][services][n
 
 TEST_CASE("ping max-rate: a measurement that would exceed it is refused at start",
           "[engine][services][net]") {
-  if (!icmp_allowed()) {
-    WARN("skipped: ICMP sockets need root or net.ipv4.ping_group_range");
-    return;
-  }
+  if (!icmp_allowed()) MPLANE_SKIP("ICMP sockets need root or net.ipv4.ping_group_range");
   auto first = test::parse(ping_spec("average", 4, "127.0.0.1", kAverage, "now + 2s / 1s"));
   // Another destination: another job (the same specification would share the first's job).
   auto second = test::parse(ping_spec("average", 4, "127.0.0.2", kAverage, "now + 2s / 1s"));

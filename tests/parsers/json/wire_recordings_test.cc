@@ -1,4 +1,4 @@
-// The message bodies of the recorded RI exchanges (shared/mplane/wire) parse, re-serialise byte
+// The message bodies of the recorded RI exchanges (tests/data/mplane/wire) parse, re-serialise byte
 // for byte, and RI-computed capability tokens equal our default tokens.
 #include <catch2/catch.hpp>
 
@@ -39,8 +39,7 @@ bool is_md5_hex(std::string_view s) {
 TEST_CASE("recorded RI message bodies re-serialise byte for byte", "[parsers][wire]") {
   std::size_t messages = 0;
   std::size_t capability_tokens = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(test::shared_dir() / "mplane/wire")) {
+  for (const auto& entry : std::filesystem::directory_iterator(test::data_dir() / "mplane/wire")) {
     for (const std::string& body : bodies(test::read_file(entry.path()))) {
       CAPTURE(entry.path().filename().string(), body);
       auto m = test::parse(body);
