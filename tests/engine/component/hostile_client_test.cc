@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/engine/component/tls_domain.h"
 #include "tests/net_support.h"
 #include "tests/process_support.h"
 #include "transport/http/http_client.h"
@@ -45,10 +46,14 @@ struct ComponentProcess {
         port(test::free_loopback_port()) {
     fs::create_directories(dir);
     std::ofstream(dir / "component.conf") << "[engine]\nshards = 1\n" << engine_lines;
-    std::vector<std::string> args = {"component", "--insecure",
-                                     "--config",  (dir / "component.conf").string(),
-                                     "--listen",  "127.0.0.1:" + std::to_string(port),
-                                     "--service", "loopback"};
+    std::vector<std::string> args = {"component",
+                                     "--config",
+                                     (dir / "component.conf").string(),
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--service",
+                                     "loopback"};
+    if (extra.empty()) args.push_back("--insecure");  // else TLS flags
     args.insert(args.end(), extra.begin(), extra.end());
     process = std::make_unique<test::Process>(args, (dir / "component").string());
     REQUIRE(process->wait_for_err("listening on"));
@@ -251,6 +256,77 @@ TEST_CASE("a second component on the same port refuses to start", "[engine][comp
   CHECK_THAT(err, Catch::EndsWith("the port is in use by another process (is another component "
                                   "running?)\n"));
   CHECK(first.serves());
+}
+
+}  // namespace
+}  // namespace mplane
+
+namespace mplane {
+namespace {
+
+TEST_CASE("hostile: limits on connections and on slow bodies, each logged",
+          "[engine][component][hostile][net]") {
+  ComponentProcess c("limits", "max-connections = 4\nlog-level = info\n");
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(connect_from("127.0.0.1", c.port));
+  const int fifth = connect_from("127.0.0.1", c.port);  // over max-connections: closed at once
+  bool refused = false;
+  for (int i = 0; i < 250 && !refused; ++i) {
+    refused = peer_closed(fifth);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(refused);
+  ::close(fifth);
+  // A body announced as 1 MiB that comes at 10 bytes a second: 408 once the grace (10 s) is
+  // over, while the other connections are served.
+  const std::string head =
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-mplane+json\r\n"
+      "Content-Length: 1048576\r\n\r\n";
+  REQUIRE(send(fds[0], head.data(), head.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(head.size()));
+  ::close(fds[1]);  // a slot for the legitimate client below
+  bool slow_closed = false;
+  for (int second = 0; second < 20 && !slow_closed; ++second) {
+    (void)send(fds[0], "          ", 10, MSG_NOSIGNAL);
+    if (second == 1) CHECK(c.serves());
+    for (int i = 0; i < 10 && !slow_closed; ++i) {
+      slow_closed = peer_closed(fds[0]);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  CHECK(slow_closed);
+  for (int fd : fds) ::close(fd);
+  const std::string log = c.process->err();
+  CHECK_THAT(log, Catch::Contains("refused: too many connections (4, max-connections)"));
+  CHECK_THAT(log, Catch::Contains("408 request body slower than 16384 bytes/s"));
+  // the access log (info): peer, identity, request, status, bytes, time
+  CHECK_THAT(log, Catch::Contains(" info  access 127.0.0.1:"));
+  CHECK_THAT(log, Catch::Contains(" Identity.Unauthenticated.Default \"POST /\" 200 "));
+}
+
+TEST_CASE("hostile: a TLS handshake must complete within the header timeout; refusals logged",
+          "[engine][component][hostile][tls][net]") {
+  test::TlsDomain domain("Hostile");
+  test::TlsDomain other("Stranger");
+  ComponentProcess c("tls", "header-timeout = 1s\n",
+                     {"--ca", domain.ca(), "--cert", domain.component.cert_path, "--key",
+                      domain.component.key_path});
+  // A client that starts a handshake and stops: closed when the deadline passes.
+  const int stalled = connect_from("127.0.0.1", c.port);
+  REQUIRE(send(stalled, "\x16\x03\x01", 3, MSG_NOSIGNAL) == 3);
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    closed = peer_closed(stalled);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(closed);
+  ::close(stalled);
+  // A client of another domain: refused during the handshake, and logged with the reason.
+  auto tls = test::tls_context(transport::TlsRole::kClient, domain.ca(), &other.client);
+  transport::HttpClient stranger("127.0.0.1", c.port, tls.get());
+  CHECK(!stranger.request("GET", "/capabilities", "", "", 5000).ok());
+  CHECK(c.process->wait_for_err("TLS handshake not complete within 1000 ms"));
+  CHECK(c.process->wait_for_err("tls: handshake from 127.0.0.1:"));
 }
 
 }  // namespace
