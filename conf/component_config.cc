@@ -333,6 +333,10 @@ constexpr KeyRule kEngineKeys[] = {
        return store(natural(f, 1, kNoLimit),
                     [&](auto n) { c.engine.max_connections_per_peer = n; });
      }},
+    {"max-request-bytes",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_request_bytes = n; });
+     }},
     {"max-output-bytes",
      [](const Field& f, ComponentConfig& c) {
        return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_output_bytes = n; });

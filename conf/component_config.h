@@ -61,6 +61,7 @@ struct EngineConfig {
   std::uint64_t max_connections = 4096;                         // open, all peers
   std::uint64_t max_connections_per_peer = 256;                 // open, one IP address
   std::uint64_t max_output_bytes = 4 * 1024 * 1024;             // unwritten replies, per connection
+  std::uint64_t max_request_bytes = 256 * 1024 * 1024;  // request bodies in progress, in all
   log::Level log_level = log::Level::kWarn;
 };
 

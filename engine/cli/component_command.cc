@@ -174,7 +174,8 @@ int run_component(const std::vector<std::string>& raw, Io io) {
   options.http.max_output_bytes = config->engine.max_output_bytes;
   options.http.connection_limits = std::make_shared<transport::ConnectionLimits>(
       transport::ConnectionLimitOptions{.max_connections = config->engine.max_connections,
-                                        .max_per_peer = config->engine.max_connections_per_peer});
+                                        .max_per_peer = config->engine.max_connections_per_peer,
+                                        .max_body_bytes = config->engine.max_request_bytes});
   options.export_tls = export_tls.get();
   options.scheme = tls ? "https" : "http";
   component::ComponentServer server(engine, *registries, options);

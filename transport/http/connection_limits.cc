@@ -29,6 +29,14 @@ void ConnectionLimits::leave(std::string_view peer_ip) {
   if (it != per_peer_.end() && --it->second == 0) per_peer_.erase(it);
 }
 
+bool ConnectionLimits::take_body(std::size_t bytes) {
+  std::size_t now = body_.load(std::memory_order_relaxed);
+  do {
+    if (now + bytes > options_.max_body_bytes) return false;
+  } while (!body_.compare_exchange_weak(now, now + bytes, std::memory_order_relaxed));
+  return true;
+}
+
 std::size_t ConnectionLimits::connections() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return connections_;

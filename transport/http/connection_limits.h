@@ -21,6 +21,9 @@ struct ConnectionLimitOptions {
   // Response bytes queued for sockets, all connections: past it every connection stops
   // reading new requests until the queues drain below half of it.
   std::size_t max_output_bytes = 128 * 1024 * 1024;
+  // Request bodies being received, all connections (announced lengths, or what has come of a
+  // chunked body): a request that would go past it is answered 503 at once.
+  std::size_t max_body_bytes = 256 * 1024 * 1024;
 };
 
 class ConnectionLimits {
@@ -38,6 +41,11 @@ class ConnectionLimits {
   bool output_low() const { return output() < options_.max_output_bytes / 2; }
   std::size_t output() const { return output_.load(std::memory_order_relaxed); }
 
+  // Counts `bytes` more of request bodies in progress; false (nothing counted) past the bound.
+  bool take_body(std::size_t bytes);
+  void give_body(std::size_t bytes) { body_.fetch_sub(bytes, std::memory_order_relaxed); }
+  std::size_t body_bytes() const { return body_.load(std::memory_order_relaxed); }
+
   std::size_t connections() const;
   const ConnectionLimitOptions& options() const { return options_; }
 
@@ -47,6 +55,7 @@ class ConnectionLimits {
   std::size_t connections_ = 0;
   std::unordered_map<std::string, std::size_t> per_peer_;
   std::atomic<std::size_t> output_{0};
+  std::atomic<std::size_t> body_{0};
 };
 
 }  // namespace mplane::transport

@@ -120,9 +120,7 @@ int HttpParser::on_headers_complete() {
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > limits_.max_body_bytes) {
     return fail_with(413, "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
   }
-  // The body is stored once, in a string of its announced size: growing it by doubling would
-  // cost up to three times the body at the last reallocation.
-  if (parser_.flags & F_CONTENT_LENGTH) current_.body.reserve(parser_.content_length);
+  announced_body_ = (parser_.flags & F_CONTENT_LENGTH) ? parser_.content_length : 0;
   if (kind_ == Kind::kRequest) {
     const std::string* expect = current_.header("Expect");
     expect_continue_ = expect && iequals(*expect, "100-continue");
@@ -136,6 +134,12 @@ int HttpParser::on_body(const char* at, std::size_t n) {
   }
   current_.body.append(at, n);
   return 0;
+}
+
+void HttpParser::reserve_body() {
+  if (in_message_ && head_complete_ && current_.body.capacity() < announced_body_) {
+    current_.body.reserve(announced_body_);
+  }
 }
 
 int HttpParser::on_message_complete() {

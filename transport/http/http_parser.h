@@ -60,8 +60,13 @@ class HttpParser {
   // A message has begun and is not complete (for header/idle timeouts).
   bool in_message() const { return in_message_; }
   bool head_complete() const { return head_complete_; }
-  // Body bytes received so far of the message in progress.
+  // Body bytes received so far of the message in progress, and its Content-Length (0 if none).
   std::size_t body_bytes() const { return current_.body.size(); }
+  std::size_t announced_body_bytes() const { return announced_body_; }
+  // Makes room for the whole announced body at once: stored once at its size, it never costs
+  // the up to three times the body of growing by doubling. (Separate from the head, so that
+  // the caller may first check the size against its budget.)
+  void reserve_body();
   // True once after the head of a request with `Expect: 100-continue` (RFC 9110 §10.1.1): the
   // server answers `100 Continue` so that the client sends the body without waiting.
   bool take_expect_continue() { return std::exchange(expect_continue_, false); }
@@ -86,6 +91,7 @@ class HttpParser {
   bool in_message_ = false;
   bool head_complete_ = false;
   bool expect_continue_ = false;
+  std::size_t announced_body_ = 0;
   std::string status_text_;
   std::optional<HttpParseError> error_;
 };

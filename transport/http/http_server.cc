@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "parsers/base/log.h"
@@ -64,6 +65,8 @@ class HttpConnection {
   bool output_full() const;
   void count_output(std::size_t bytes, bool add);
   void drop(std::string_view why);
+  bool admit_body();
+  void release_body();
   void log_access(const Responder::Slot& slot) const;
   std::uint64_t now_ms() const { return uv_now(server_.loop_); }
 
@@ -77,6 +80,7 @@ class HttpConnection {
   std::deque<std::shared_ptr<Responder::Slot>> pending_;
   std::size_t writes_in_flight_ = 0;
   std::size_t output_bytes_ = 0;  // handed to uv_write, not yet written
+  std::size_t body_counted_ = 0;  // of the request in progress, in the shared body budget
   std::string peer_ip_;           // counted in the shared limits while open
   std::string peer_;              // "ip:port", for the log
   bool admitted_ = false;
@@ -279,6 +283,12 @@ void HttpConnection::handle_bytes(std::string_view bytes) {
     if (closing_) return;  // a handler may have closed us (STYLE C7)
   }
   if (!st) return reject(st.error());
+  if (parser_.in_message() && parser_.head_complete() && !admit_body()) {
+    return reject(HttpParseError{
+        503, "request bodies in progress exceed " +
+                 std::to_string(server_.options_.connection_limits->options().max_body_bytes) +
+                 " bytes in all; retry later"});
+  }
   // The client waits for our word before it sends the body; it is written at once only when
   // no earlier response is due (it must not overtake them).
   if (parser_.take_expect_continue() && pending_.empty() && !close_after_flush_) {
@@ -290,7 +300,26 @@ void HttpConnection::handle_bytes(std::string_view bytes) {
   rearm_timer();
 }
 
+// Counts the body in progress (its announced length, or what has come of a chunked one) in
+// the process-wide budget, then lets the parser store it at its full size. False: over budget.
+bool HttpConnection::admit_body() {
+  const std::size_t want = std::max(parser_.announced_body_bytes(), parser_.body_bytes());
+  const auto& limits = server_.options_.connection_limits;
+  if (limits && want > body_counted_) {
+    if (!limits->take_body(want - body_counted_)) return false;
+    body_counted_ = want;
+  }
+  parser_.reserve_body();
+  return true;
+}
+
+void HttpConnection::release_body() {
+  if (body_counted_ > 0) server_.options_.connection_limits->give_body(body_counted_);
+  body_counted_ = 0;
+}
+
 void HttpConnection::dispatch(HttpMessage&& request) {
+  release_body();                  // the handler has it now
   if (close_after_flush_) return;  // pipelined after `Connection: close` (or EOF): ignored
   any_request_ = true;
   request.peer_identity = transport_->peer_identity();
@@ -495,6 +524,7 @@ void HttpConnection::close() {
   closing_ = true;
   drop_pending();
   server_.forget(this);
+  release_body();
   if (admitted_) server_.options_.connection_limits->leave(peer_ip_);
   admitted_ = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &on_closed);

@@ -331,3 +331,47 @@ TEST_CASE("hostile: a TLS handshake must complete within the header timeout; ref
 
 }  // namespace
 }  // namespace mplane
+
+namespace mplane {
+namespace {
+
+TEST_CASE("hostile: request bodies in progress are bounded in all (503 past the budget)",
+          "[engine][component][hostile][net]") {
+  ComponentProcess c("bodies", "max-request-bytes = 2097152\n");
+  const std::string first = post(loopback_spec(1500 * 1024, 1));
+  const int a = connect_from("127.0.0.1", c.port);
+  // Everything of the first request but its last byte: 1.5 MiB of the budget held.
+  std::size_t off = 0;
+  for (int tries = 0; off + 1 < first.size() && tries < 5000; ++tries) {
+    const ssize_t n = send(a, first.data() + off, first.size() - 1 - off, MSG_NOSIGNAL);
+    if (n > 0)
+      off += static_cast<std::size_t>(n);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(off + 1 == first.size());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the component has read it
+  transport::HttpClient b("127.0.0.1", c.port);
+  auto refused =
+      b.request("POST", "/", "application/x-mplane+json", loopback_spec(1024 * 1024, 2), 10'000);
+  REQUIRE(refused.ok());
+  CHECK(refused->status == 503);
+  CHECK_THAT(refused->body, Catch::Contains("request bodies in progress exceed 2097152 bytes"));
+  REQUIRE(send(a, first.data() + off, 1, MSG_NOSIGNAL) == 1);  // the first completes
+  bool answered = false;
+  char buf[4096];
+  for (int i = 0; i < 500 && !answered; ++i) {
+    answered = recv(a, buf, sizeof buf, MSG_DONTWAIT) > 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(answered);
+  ::close(a);
+  transport::HttpClient retry("127.0.0.1", c.port);
+  auto later = retry.request("POST", "/", "application/x-mplane+json",
+                             loopback_spec(1024 * 1024, 3), 10'000);
+  REQUIRE(later.ok());
+  CHECK(later->status == 200);
+}
+
+}  // namespace
+}  // namespace mplane
