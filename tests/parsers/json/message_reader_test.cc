@@ -164,5 +164,64 @@ TEST_CASE("native JSON values are accepted where the RI accepts them", "[parsers
   CHECK(bad.error().where == "parameters.source.ip4");
 }
 
+// Issue 10, item 9: an RI result with u64 counters was rejected whole (naturals were int64).
+constexpr std::string_view kCounters = R"({
+  "result": "measure", "version": 1, "registry": "http://ict-mplane.eu/registry/core",
+  "label": "counters", "token": "t9",
+  "when": "2030-01-01 12:00:00.000000 ... 2030-01-01 12:01:00.000000",
+  "parameters": {"destination.ip4": "198.51.100.7"},
+  "results": ["octets.ip", "packets.ip"],
+  "resultvalues": [["18446744073709551615", "9223372036854775808"], [18446744073709551615, 9223372036854775808]]
+})";
+
+TEST_CASE("naturals span 0 ... 2^64-1 and survive a round trip", "[parsers][reader]") {
+  auto m = test::parse(kCounters);
+  REQUIRE(m.ok());
+  const model::Message& msg = (*m)->message;
+  REQUIRE(msg.row_count == 2);
+  for (std::size_t row = 0; row < 2; ++row) {  // as RI strings, then as JSON numbers
+    CHECK(msg.columns[0].values[row].as_natural() == 18446744073709551615ULL);
+    CHECK(msg.columns[1].values[row].as_natural() == 9223372036854775808ULL);
+  }
+  const std::string out = json::to_json(msg, {.pretty = false});
+  CHECK_THAT(out,
+             Catch::Contains(R"("resultvalues":[["18446744073709551615","9223372036854775808"],)"
+                             R"(["18446744073709551615","9223372036854775808"]])"));
+  auto again = test::parse(out);
+  REQUIRE(again.ok());
+  CHECK(json::to_json((*again)->message, {.pretty = false}) == out);
+}
+
+TEST_CASE("a natural past 2^64-1 or negative is refused, naming the value", "[parsers][reader]") {
+  auto [cell, text] = GENERATE(table<std::string_view, std::string_view>({
+      {R"("18446744073709551616")", "18446744073709551616"},
+      {"18446744073709551616", "18446744073709551616"},
+      {"1.8446744073709552e19", "1.8446744073709552e19"},
+      {R"("-1")", "-1"},
+      {"-1", "-1"},
+      {"-4.7", "-4.7"},
+  }));
+  const std::string json =
+      R"({"result": "measure", "registry": "http://ict-mplane.eu/registry/core",
+    "when": "2030-01-01 ... 2030-01-02", "results": ["octets.ip"], "resultvalues": [[)" +
+      std::string(cell) + "]]}";
+  CAPTURE(json);
+  auto m = test::parse(json);
+  REQUIRE(!m.ok());
+  CHECK(m.error().where == "resultvalues[0][0]");
+  CHECK(m.error().message ==
+        "'" + std::string(text) +
+            "' is not a valid natural (out of range 0 ... 18446744073709551615)");
+  CHECK(json.substr(m.error().offset, cell.size()) == cell);
+}
+
+TEST_CASE("a JSON float or negative integer stays a real for a real element", "[parsers][reader]") {
+  auto m = test::parse(R"({"specification": "m", "registry": "http://ict-mplane.eu/registry/core",
+    "when": "now", "parameters": {"snr": -3, "destination.port": 0.5}})");
+  REQUIRE(m.ok());
+  CHECK((*m)->message.find_parameter("snr")->value.as_real() == -3.0);
+  CHECK((*m)->message.find_parameter("destination.port")->value.as_natural() == 0);
+}
+
 }  // namespace
 }  // namespace mplane
