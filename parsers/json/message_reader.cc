@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "parsers/json/syntax_error.h"
+
 namespace mplane::json {
 namespace {
 
@@ -614,11 +616,13 @@ std::string ParseError::describe(std::string_view input) const {
   return s + ": " + message;
 }
 
-Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view input,
-                                                 model::Arena& arena) & {
+namespace {
+
+R<Message> read_document(const model::RegistrySet& registries, od::parser& parser,
+                         simdjson::padded_string_view input, model::Arena& arena) {
   od::document doc;
-  Ctx c{registries_, arena, parser_, doc, input.data(), input.size()};
-  if (auto e = parser_.iterate(input).get(doc)) {
+  Ctx c{registries, arena, parser, doc, input.data(), input.size()};
+  if (auto e = parser.iterate(input).get(doc)) {
     return error_at(c, input.data(), "",
                     std::string("invalid JSON: ") + simdjson::error_message(e));
   }
@@ -638,6 +642,21 @@ Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view in
     return error_at(c, rest, "", "invalid JSON: trailing content after the message");
   }
   return m;
+}
+
+}  // namespace
+
+// Invalid JSON is reported first, at its first bad byte, whatever else is wrong and wherever
+// simdjson noticed it (as the RI, whose json.loads() runs before the model sees anything).
+Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view input,
+                                                 model::Arena& arena) & {
+  auto m = read_document(registries_, parser_, input, arena);
+  if (m) return m;
+  auto syntax = find_syntax_error(std::string_view(input.data(), input.size()));
+  if (!syntax) return m;
+  std::string why = "invalid JSON: " + std::string(syntax->what);
+  if (syntax->offset == input.size()) why += " (the text ends)";
+  return fail(ParseError{std::move(why), "", syntax->offset});
 }
 
 Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned(MessageReader& reader,

@@ -123,6 +123,41 @@ TEST_CASE("error text gives line and column", "[parsers][reader]") {
   CHECK(m.error().describe(text) == "line 3 column 14 (byte 42), version: Version mismatch");
 }
 
+// Issue 10, item 11: JSON syntax errors said "line 1 column 1 (byte 0)" whatever the place.
+// The positions are Python's json module's (the RI's json.loads() reports the same place).
+TEST_CASE("JSON syntax errors give the line and column of the first bad byte",
+          "[parsers][reader]") {
+  auto [text, described] = GENERATE(table<std::string_view, std::string_view>({
+      // a truncated object
+      {"{\n  \"capability\": \"measure\",\n  \"version\": 1",
+       "line 3 column 15 (byte 43): invalid JSON: expected ',' or '}' (the text ends)"},
+      // a missing comma on line 3, and at the end of line 3
+      {"{\n  \"capability\": \"measure\",\n  \"version\": 1 \"label\": \"x\"\n}",
+       "line 3 column 16 (byte 44): invalid JSON: expected ',' or '}'"},
+      {"{\n  \"capability\": \"measure\",\n  \"version\": 1\n  \"label\": \"x\"\n}",
+       "line 4 column 3 (byte 46): invalid JSON: expected ',' or '}'"},
+      // bad literals
+      {"{\"capability\": \"measure\", \"label\": tru}",
+       "line 1 column 36 (byte 35): invalid JSON: invalid literal"},
+      {"{\"capability\": \"measure\",\n \"parameters\": {\"connectivity.ip\": True}}",
+       "line 2 column 36 (byte 61): invalid JSON: expected a value"},
+      // a trailing comma inside a section the reader would otherwise read
+      {"{\"capability\": \"measure\",\n \"parameters\": {\"source.ip4\": \"*\",}}",
+       "line 2 column 35 (byte 60): invalid JSON: expected a string key"},
+      // an unterminated string: where it starts
+      {"{\"capability\": \"measure\",\n \"label\": \"x}",
+       "line 2 column 11 (byte 36): invalid JSON: unterminated string"},
+      // a syntax error after a model error: invalid JSON comes first, as in the RI
+      {"{\"capability\": \"measure\", \"version\": 7,\n \"label\": \"x\" \"when\": \"now\"}",
+       "line 2 column 15 (byte 54): invalid JSON: expected ',' or '}'"},
+      {"", "line 1 column 1 (byte 0): invalid JSON: expected a value (the text ends)"},
+  }));
+  CAPTURE(text);
+  auto m = test::parse(text);
+  REQUIRE(!m.ok());
+  CHECK(m.error().describe(text) == described);
+}
+
 TEST_CASE("envelopes nest, within a depth limit", "[parsers][reader]") {
   std::string deep = R"({"exception": null, "message": "x"})";
   for (int i = 0; i < json::kMaxEnvelopeDepth + 2; ++i) {
