@@ -213,8 +213,10 @@ class CaptureServiceBase : public CapabilityService {
   bool read(sched::JobContext& ctx, CaptureJob& job, std::size_t budget) {
     const capture::PcapSource::PacketFn fn = [&job](std::int64_t ts, auto frame,
                                                     std::uint32_t len) {
-      if (!job.first) job.first = ts;
-      job.last = std::max(job.last, ts);
+      if (ts != capture::kBadTimestamp) {  // counted by the analyser, and no time of the job's
+        if (!job.first) job.first = ts;
+        job.last = std::max(job.last, ts);
+      }
       job.analyzer->packet(ts, frame, len);
     };
     auto n = job.source->read(budget, fn);
