@@ -136,13 +136,25 @@ case "${1:-}" in
     secs=${2:-60}
     build_in build-fuzz -DMPLANE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DMPLANE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    # A finding (crash, any sanitizer report, timeout, leak) stops that fuzzer with a non-zero
+    # status and saves its input in build-fuzz/findings/; the other fuzzers still run, and the
+    # script then fails naming the fuzzers that found something.
+    failed=()
+    mkdir -p build-fuzz/findings
     for f in message_fuzz when_fuzz http_request_fuzz packet_fuzz capture_file_fuzz; do
       corpus=build-fuzz/corpus/${f%_fuzz}
       mkdir -p "$corpus"
       log "fuzzing $f for ${secs}s (seeds: tests/fuzz/corpus/${f%_fuzz})"
-      ./build-fuzz/tests/$f -max_total_time="$secs" -print_final_stats=1 "$corpus" \
-        "tests/fuzz/corpus/${f%_fuzz}"
-    done ;;
+      if ! ./build-fuzz/tests/$f -max_total_time="$secs" -print_final_stats=1 \
+          -artifact_prefix="build-fuzz/findings/$f-" "$corpus" "tests/fuzz/corpus/${f%_fuzz}"; then
+        log "$f FAILED: see its report above; the input is build-fuzz/findings/$f-*"
+        failed+=("$f")
+      fi
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+      log "fuzzers with findings: ${failed[*]}"
+      exit 1
+    fi ;;
   *)
     sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;

@@ -59,11 +59,23 @@ std::optional<std::size_t> quick_partition(LinkType link, std::span<const std::u
   return flow_partition(hash, count);
 }
 
+namespace {
+
+// A frame whose timestamp its reader could not represent: counted, never decoded.
+void count_bad_timestamp(std::uint32_t wire_len, CaptureCounters& c, std::uint64_t one) {
+  c.packets += one;
+  c.wire_bytes += one * wire_len;
+  c.malformed[static_cast<std::size_t>(Malformed::kBadTimestamp)] += one;
+}
+
+}  // namespace
+
 void Analyzer::packet(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len) {
   // A frame is counted by the partition that owns it: by its quick hash when it has one (the
   // others skip it at once), else by partition 0 (see Partition).
-  advance(ts);
   std::uint64_t one = part_.index == 0 ? 1 : 0;
+  if (ts == kBadTimestamp) return count_bad_timestamp(wire_len, counters_, one);
+  advance(ts);
   std::uint64_t hash = 0;
   const bool hashed = quick_flow_hash(link_, frame, hash);
   if (hashed && part_.count > 1) {
@@ -78,9 +90,13 @@ void Analyzer::packet(Micros ts, std::span<const std::uint8_t> frame, std::uint3
   add(ts, decoded_, hash);
 }
 
-bool Analyzer::decode(std::span<const std::uint8_t> frame, std::uint32_t wire_len,
+bool Analyzer::decode(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len,
                       DecodedPacket& out, std::uint64_t& hash, CaptureCounters* counters) const {
   CaptureCounters uncounted;
+  if (ts == kBadTimestamp) {
+    count_bad_timestamp(wire_len, counters ? *counters : uncounted, counters ? 1 : 0);
+    return false;
+  }
   if (!classify(frame, wire_len, out, counters ? *counters : uncounted, counters ? 1 : 0)) {
     return false;
   }
@@ -122,6 +138,7 @@ void Analyzer::add(Micros ts, const DecodedPacket& p, std::uint64_t hash) {
 }
 
 void Analyzer::advance(Micros ts) {
+  if (ts == kBadTimestamp) return;
   // Timestamps may step back (merged traces): expiry follows the latest time seen.
   latest_ = std::max(latest_, ts);
   if (latest_ >= next_expiry_) {

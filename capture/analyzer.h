@@ -10,6 +10,7 @@
 
 #include "capture/flow/flow_table.h"
 #include "capture/packet/decoder.h"
+#include "capture/source/frame_file.h"
 
 namespace mplane::capture {
 
@@ -47,19 +48,22 @@ class Analyzer {
       : link_(link), table_(options, std::move(sink)), part_(part) {}
 
   // One captured frame; `ts` is its timestamp. Expires idle flows once a second of packet time.
+  // A frame with kBadTimestamp is counted (malformed: bad_timestamp) and nothing more.
   void packet(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len);
 
   // The two halves of packet(), for readers that decode on one thread and analyse on another
   // (SplitAnalysis). decode() decodes a frame into `out`, counts it in `counters` (if not
   // null: the caller's, e.g. a chunk's), and says whether it goes to a flow table (TCP or
-  // UDP), with its flow hash; add() runs this analyser's table on such a packet.
-  bool decode(std::span<const std::uint8_t> frame, std::uint32_t wire_len, DecodedPacket& out,
-              std::uint64_t& hash, CaptureCounters* counters) const;
+  // UDP), with its flow hash (never for a frame with kBadTimestamp, only counted); add() runs
+  // this analyser's table on such a packet.
+  bool decode(Micros ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len,
+              DecodedPacket& out, std::uint64_t& hash, CaptureCounters* counters) const;
   void add(Micros ts, const DecodedPacket& p, std::uint64_t hash);
   // Expires idle flows at `now` (a live capture calls it on a timer when no packet comes).
   void expire(Micros now) { table_.expire(now); }
   // The capture's clock: the latest timestamp of any frame given so far (packet() advances it
-  // with every frame, its shard's or not). Expires idle flows once a second of it.
+  // with every frame, its shard's or not). Expires idle flows once a second of it. Ignores
+  // kBadTimestamp.
   void advance(Micros ts);
   // The end of the capture: flows idle past their timeout at the capture's last time are
   // reported as timed out, every other one as open.

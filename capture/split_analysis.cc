@@ -110,7 +110,7 @@ void SplitAnalysis::decode_chunk(std::uint64_t number, std::size_t shard, Chunk&
     if (record == Record::kSkip) continue;
     if (filter_ && !filter_->accepts(f.bytes, f.wire_len)) continue;
     chunk.latest = std::max(chunk.latest, f.ts_us);
-    if (!analyzer.decode(f.bytes, f.wire_len, decoded, hash, &chunk.counted)) continue;
+    if (!analyzer.decode(f.ts_us, f.bytes, f.wire_len, decoded, hash, &chunk.counted)) continue;
     chunk.packets[flow_partition(hash, shards_.size())].push_back({f.ts_us, hash, decoded});
   }
   chunk.end = at;
@@ -147,7 +147,7 @@ SplitAnalysis::Walk SplitAnalysis::walk(Position& at, std::uint64_t until,
     if (filter_ && !filter_->accepts(f.bytes, f.wire_len)) continue;
     analyzer.advance(f.ts_us);
     CaptureCounters* counted = shard == 0 ? &analyzer.counters() : nullptr;
-    if (!analyzer.decode(f.bytes, f.wire_len, decoded, hash, counted)) continue;
+    if (!analyzer.decode(f.ts_us, f.bytes, f.wire_len, decoded, hash, counted)) continue;
     if (flow_partition(hash, shards_.size()) == shard) analyzer.add(f.ts_us, decoded, hash);
   }
   at.expected = w.end;

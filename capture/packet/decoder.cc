@@ -550,6 +550,8 @@ std::string_view malformed_name(Malformed m) {
       return "bad_tcp_header";
     case Malformed::kBadTcpOption:
       return "bad_tcp_option";
+    case Malformed::kBadTimestamp:
+      return "bad_timestamp";
     case Malformed::kCount:
       break;
   }

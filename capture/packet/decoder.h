@@ -42,6 +42,8 @@ enum class Malformed : std::uint8_t {
   kBadTcpHeader,        // TCP data offset < 5, or past the IP payload
   kBadTcpOption,        // reserved, never reported: a TCP option whose length is < 2 or runs
                         // past the header ends the option parsing; the packet is kept (kOk)
+  kBadTimestamp,        // not from the decoder: the Analyzer's, for a frame whose reader found
+                        // its timestamp out of range (kBadTimestamp, source/frame_file.h)
   kCount
 };
 std::string_view malformed_name(Malformed m);

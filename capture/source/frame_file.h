@@ -3,15 +3,39 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 
 namespace mplane::capture {
 
+// The packet timestamps the capture represents: microseconds since the epoch within years 1 to
+// 9999 (Python's datetime: every mPlane time). Far from the int64 limits, so that the flow table
+// adds timeouts to them and subtracts them from each other without overflow.
+constexpr std::int64_t kMinTimestamp = -62'135'596'800LL * 1'000'000;
+constexpr std::int64_t kMaxTimestamp = 253'402'300'799LL * 1'000'000 + 999'999;
+
+// The timestamp a reader gives a frame whose own lies outside [kMinTimestamp, kMaxTimestamp]
+// (a corrupt or hostile file, where seconds x 10^6 would overflow int64): the Analyzer counts
+// such a frame as malformed (`bad_timestamp`) and analyses nothing of it; any other user of
+// frame timestamps must skip it too.
+constexpr std::int64_t kBadTimestamp = std::numeric_limits<std::int64_t>::min();
+
+// `seconds` x 10^6 + `micros` (of any values a reader can hold), or kBadTimestamp when that is
+// outside [kMinTimestamp, kMaxTimestamp]. Computed in 128 bits: never overflows.
+constexpr std::int64_t checked_timestamp(__int128 seconds, __int128 micros) noexcept {
+  // Bound the seconds first: then the product cannot overflow 128 bits either.
+  if (seconds < kMinTimestamp / 1'000'000 - 1 || seconds > kMaxTimestamp / 1'000'000 + 1) {
+    return kBadTimestamp;
+  }
+  const __int128 t = seconds * 1'000'000 + micros;
+  return t < kMinTimestamp || t > kMaxTimestamp ? kBadTimestamp : static_cast<std::int64_t>(t);
+}
+
 class FrameFile {
  public:
   struct Frame {
-    std::int64_t ts_us;
+    std::int64_t ts_us;  // in [kMinTimestamp, kMaxTimestamp], or kBadTimestamp
     std::span<const std::uint8_t> bytes;
     std::uint32_t wire_len;
   };

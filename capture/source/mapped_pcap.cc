@@ -72,6 +72,7 @@ MappedPcap::Record MappedPcap::record_at(ReadState& /*state*/, std::uint64_t off
                                  : " runs past the end of the file");
     return Record::kBroken;
   }
+  // 32-bit seconds and fraction: at most the year 2106, always in range (frame_file.h).
   const std::int64_t sec = u32(offset), frac = u32(offset + 4);
   out.ts_us = sec * 1'000'000 + (nanoseconds_ ? frac / 1000 : frac);
   out.wire_len = std::max(u32(offset + 12), caplen);

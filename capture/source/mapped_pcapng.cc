@@ -18,14 +18,15 @@ std::uint32_t raw32(const std::uint8_t* p) {
   return v;
 }
 
-// As libpcap: whole seconds plus the fraction scaled to microseconds, truncated.
+// As libpcap: whole seconds plus the fraction scaled to microseconds, truncated; but
+// kBadTimestamp out of range, where libpcap wraps around (any 64-bit count of units is legal
+// pcapng: at 1 unit per second, seconds x 10^6 overflows int64 from 2^63 / 10^6 seconds on).
 std::int64_t micros(const ReadState::Interface& i, std::uint64_t units) {
   const std::uint64_t per = i.units_per_second;
   const std::uint64_t seconds = units / per, fraction = units % per;
   const auto us =
       static_cast<std::uint64_t>(static_cast<unsigned __int128>(fraction) * 1'000'000 / per);
-  return (static_cast<std::int64_t>(seconds) + i.offset_seconds) * 1'000'000 +
-         static_cast<std::int64_t>(us);
+  return checked_timestamp(__int128{seconds} + i.offset_seconds, us);
 }
 
 }  // namespace

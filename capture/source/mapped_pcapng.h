@@ -3,7 +3,8 @@
 // order; interfaces with their timestamp resolution (if_tsresol) and offset (if_tsoffset);
 // enhanced, simple and obsolete packet blocks; other blocks skipped. As libpcap, every
 // interface must have the link type of the first, and a packet's timestamp is truncated to
-// microseconds. Blocks can be read from any block boundary with a ReadState (SplitAnalysis).
+// microseconds; one outside the years 1 to 9999 (if_tsoffset included) is kBadTimestamp. Blocks can
+// be read from any block boundary with a ReadState (SplitAnalysis).
 #pragma once
 
 #include <cstdint>

@@ -165,7 +165,8 @@ PcapSource::~PcapSource() {
 // A C callback: nothing may throw through it (STYLE); the packet function does not.
 void PcapSource::on_packet(u_char* user, const pcap_pkthdr* h, const u_char* bytes) noexcept {
   auto* self = reinterpret_cast<PcapSource*>(user);
-  const std::int64_t ts = std::int64_t{h->ts.tv_sec} * 1'000'000 + h->ts.tv_usec;
+  // libpcap reads pcapng timestamps of any size into tv_sec (wrapped): kBadTimestamp then.
+  const std::int64_t ts = checked_timestamp(h->ts.tv_sec, h->ts.tv_usec);
   (*self->fn_)(ts, std::span<const std::uint8_t>(bytes, h->caplen), h->len);
 }
 

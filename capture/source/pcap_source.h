@@ -49,6 +49,9 @@ Result<MappedSource> open_mapped_source(const SourceOptions& options);
 
 class PcapSource {
  public:
+  // `ts_us` is kBadTimestamp for a frame whose timestamp is out of range (frame_file.h):
+  // Analyzer::packet() counts it and does nothing else; a function that uses `ts_us` itself
+  // must skip it.
   using PacketFn = std::function<void(std::int64_t ts_us, std::span<const std::uint8_t> frame,
                                       std::uint32_t wire_len)>;
 

@@ -107,10 +107,11 @@ class RowMaker {
     switch (c.kind) {
       case Kind::kNone:
         return model::Value::none();
-      case Kind::kCount:
-        return model::Value::natural(c.number);
+      case Kind::kCount:  // never negative
+        return model::Value::natural(static_cast<std::uint64_t>(c.number));
       case Kind::kSigned:  // natural elements: a negative (no option) is not measured
-        return c.number >= 0 ? model::Value::natural(c.number) : model::Value::none();
+        return c.number >= 0 ? model::Value::natural(static_cast<std::uint64_t>(c.number))
+                             : model::Value::none();
       case Kind::kMillis:
         return model::Value::real(capture::round_ms(c.millis));
       case Kind::kTime:
@@ -160,9 +161,7 @@ struct QualityElements {
   }
   void report(sched::JobContext& ctx, const std::string& what, const capture::Analyzer& a) const {
     const capture::CaptureCounters& c = a.counters();
-    const auto n = [](std::uint64_t v) {
-      return model::Value::natural(static_cast<std::int64_t>(v));
-    };
+    const auto n = [](std::uint64_t v) { return model::Value::natural(v); };
     ctx.set_metadata(source, model::Value::string(what));
     ctx.set_metadata(packets, n(c.packets));
     ctx.set_metadata(kernel, n(c.kernel_dropped));
@@ -214,8 +213,10 @@ class CaptureServiceBase : public CapabilityService {
   bool read(sched::JobContext& ctx, CaptureJob& job, std::size_t budget) {
     const capture::PcapSource::PacketFn fn = [&job](std::int64_t ts, auto frame,
                                                     std::uint32_t len) {
-      if (!job.first) job.first = ts;
-      job.last = std::max(job.last, ts);
+      if (ts != capture::kBadTimestamp) {  // counted by the analyser, and no time of the job's
+        if (!job.first) job.first = ts;
+        job.last = std::max(job.last, ts);
+      }
       job.analyzer->packet(ts, frame, len);
     };
     auto n = job.source->read(budget, fn);
@@ -324,7 +325,7 @@ class FlowQueryService final : public CapabilityService {
       if (!a) return ctx.fail("flow.query.host: " + a.error());
       host = *a;
     }
-    std::optional<std::int64_t> port;
+    std::optional<std::uint64_t> port;
     if (const model::Parameter* p = spec.find_parameter("flow.query.port");
         p && !p->value.is_none() && p->value.as_natural() != 0) {
       port = p->value.as_natural();
@@ -333,7 +334,8 @@ class FlowQueryService final : public CapabilityService {
     FlowStore::instance().each([&](const FlowRecord& r) {
       if (r.last < from || r.last > to) return;
       if (host && !matches(*host, r.client_ip) && !matches(*host, r.server_ip)) return;
-      if (port && r.client_port != *port && r.server_port != *port) return;
+      if (port && std::uint64_t{r.client_port} != *port && std::uint64_t{r.server_port} != *port)
+        return;
       rows.add(ctx, r);
     });
     ctx.finish(range(from, to));

@@ -20,7 +20,7 @@ void CounterService::produce(sched::JobContext& ctx) {
   const model::Value text = input ? input->value : model::Value::none();
   std::size_t next = ctx.row_count();
   for (std::size_t budget = kRowsPerBatch; budget > 0 && next < total; --budget, ++next) {
-    const model::Value row[] = {model::Value::natural(static_cast<std::int64_t>(next)), text};
+    const model::Value row[] = {model::Value::natural(next), text};
     ctx.add_row(row);
   }
   if (next >= total) return ctx.finish();

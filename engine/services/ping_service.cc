@@ -137,7 +137,7 @@ void PingService::start(sched::JobContext& ctx) {
     r.sum_us += us;
     if (form_ == Form::kDetail) {
       const model::Value row[] = {model::Value::time(model::TimePoint::absolute(ctx.now())),
-                                  model::Value::natural(us)};
+                                  model::Value::natural(static_cast<std::uint64_t>(us))};
       ctx.add_row(row);
     }
   });
@@ -167,12 +167,15 @@ void PingService::complete(sched::JobContext& ctx) {
   if (form_ == Form::kAverage) {
     const bool any = run->received > 0;
     const auto n = static_cast<std::int64_t>(run->received);
+    const auto us = [](std::int64_t v) {  // a measured time is never negative (IcmpPinger)
+      return model::Value::natural(static_cast<std::uint64_t>(v));
+    };
     const model::Value row[] = {
-        any ? model::Value::natural(run->min_us) : model::Value::none(),
-        any ? model::Value::natural(run->sum_us / n) : model::Value::none(),
-        any ? model::Value::natural(run->max_us) : model::Value::none(),
-        model::Value::natural(n),
-        model::Value::natural(static_cast<std::int64_t>(run->sent - run->received)),
+        any ? us(run->min_us) : model::Value::none(),
+        any ? us(run->sum_us / n) : model::Value::none(),
+        any ? us(run->max_us) : model::Value::none(),
+        model::Value::natural(run->received),
+        model::Value::natural(run->sent - run->received),
     };
     ctx.add_row(row);
   }

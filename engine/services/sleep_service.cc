@@ -24,7 +24,8 @@ void SleepService::interrupt(sched::JobContext& ctx) { complete(ctx); }
 void SleepService::complete(sched::JobContext& ctx) {
   const model::MicrosSinceEpoch began = ctx.started_at();
   const model::MicrosSinceEpoch now = std::max(ctx.now(), began);
-  const model::Value row[] = {model::Value::natural((now - began) / 1000)};
+  const model::Value row[] = {
+      model::Value::natural(static_cast<std::uint64_t>((now - began) / 1000))};
   ctx.add_row(row);
   ctx.finish(
       model::When::range(model::TimePoint::absolute(began), model::TimePoint::absolute(now)));

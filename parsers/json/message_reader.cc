@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "parsers/json/syntax_error.h"
+
 namespace mplane::json {
 namespace {
 
@@ -64,7 +66,7 @@ Failure<ParseError> json_error(Ctx& c, simdjson::error_code e, const Where& wher
 // A JSON scalar: text (a JSON string) or an already typed value (number, boolean, null).
 struct Scalar {
   bool is_text = true;
-  std::string_view text;
+  std::string_view text;  // a JSON string's contents, or a JSON number's text
   Value typed;
   const char* pos = nullptr;
 };
@@ -119,19 +121,20 @@ Status<ParseError> for_each_field(Ctx& c, od::object& obj, const Where& where, F
   return Ok{};
 }
 
-R<Value> read_number(Ctx& c, od::value& v, const char* pos, const Where& where) {
+// A JSON number: a natural when it is an integer in 0 … 2^64-1, else a real (a float, a
+// negative integer, an integer past 2^64-1), which a natural element reads again from its text
+// (to_value). A failed get_uint64() leaves the value unread.
+R<Value> read_number(Ctx& c, od::value& v, const Where& where) {
   od::number_type type;
   if (auto e = v.get_number_type().get(type)) return json_error(c, e, where);
-  if (type == od::number_type::floating_point_number) {
-    double d = 0;
-    if (auto e = v.get_double().get(d)) return json_error(c, e, where);
-    return Value::real(d);
+  std::uint64_t u = 0;
+  if (type != od::number_type::floating_point_number &&
+      v.get_uint64().get(u) == simdjson::SUCCESS) {
+    return Value::natural(u);
   }
-  std::int64_t i = 0;
-  if (v.get_int64().get(i) != simdjson::SUCCESS) {
-    return error_at(c, pos, where, "number out of range for a natural");
-  }
-  return Value::natural(i);
+  double d = 0;
+  if (auto e = v.get_double().get(d)) return json_error(c, e, where);
+  return Value::real(d);
 }
 
 R<Scalar> read_scalar(Ctx& c, od::value& v, const Where& where) {
@@ -161,20 +164,21 @@ R<Scalar> read_scalar(Ctx& c, od::value& v, const Where& where) {
   }
   if (first == '{' || first == '[')
     return error_at(c, s.pos, where, "expected a value, found a container");
-  auto number = read_number(c, v, s.pos, where);
+  auto number = read_number(c, v, where);
   if (!number) return fail(std::move(number).error());
   s.typed = *number;
+  s.text = raw.substr(0, raw.find_first_of(" \t\n\r"));  // the token has the spaces after it
   return s;
 }
 
-// A JSON float for a natural element is truncated, as the RI's int(float(s)) does for text.
-// (The RI keeps the float and re-emits "80.0", which then reads back as 80: we give the
-// stable value at once.)
-R<Value> natural_from_real(Ctx& c, const Scalar& s, const Where& where) {
-  const double d = s.typed.as_real();
-  if (!(d > -9.2e18 && d < 9.2e18))
-    return error_at(c, s.pos, where, "number out of range for a natural");
-  return Value::natural(static_cast<std::int64_t>(d));
+// A JSON number that is no natural as it stands (a float, a negative or huge integer) for a
+// natural element is read from its text as the RI's int(float(s)) reads text: floats are
+// truncated, negative results and results past 2^64-1 refused. (The RI keeps the float and
+// re-emits "80.0", which then reads back as 80: we give the stable value at once.)
+R<Value> natural_from_number(Ctx& c, const Scalar& s, const Where& where) {
+  auto v = model::parse_value(model::Prim::kNatural, s.text);
+  if (!v) return error_at(c, s.pos, where, std::move(v).error());
+  return *v;
 }
 
 // Typed value of an element from a scalar. Native JSON values are kept as given where the
@@ -190,7 +194,7 @@ R<Value> to_value(Ctx& c, const Element& e, const Scalar& s, const Where& where)
   switch (e.prim) {
     case model::Prim::kNatural:
       if (k == model::ValueKind::kNatural) return s.typed;
-      if (k == model::ValueKind::kReal) return natural_from_real(c, s, where);
+      if (k == model::ValueKind::kReal) return natural_from_number(c, s, where);
       break;
     case model::Prim::kReal:
       if (k == model::ValueKind::kReal) return s.typed;
@@ -414,17 +418,19 @@ Status<ParseError> read_kind(Ctx& c, od::value& v, MessageKind kind, Message& m,
 Status<ParseError> read_version(Ctx& c, od::value& v, Message& m) {
   auto s = read_scalar(c, v, "version");
   if (!s) return fail(std::move(s).error());
+  std::uint64_t version = 0;
   if (s->is_text) {
     auto n = model::parse_value(model::Prim::kNatural, s->text);
     if (!n || n->kind() != model::ValueKind::kNatural)
       return error_at(c, s->pos, "version", "version must be an integer");
-    m.version = n->as_natural();
+    version = n->as_natural();
   } else if (s->typed.kind() == model::ValueKind::kNatural) {
-    m.version = s->typed.as_natural();
+    version = s->typed.as_natural();
   } else {
     return error_at(c, s->pos, "version", "version must be an integer");
   }
-  if (m.version > 1) return error_at(c, s->pos, "version", "Version mismatch");
+  if (version > 1) return error_at(c, s->pos, "version", "Version mismatch");
+  m.version = static_cast<std::int64_t>(version);
   return Ok{};
 }
 
@@ -610,11 +616,13 @@ std::string ParseError::describe(std::string_view input) const {
   return s + ": " + message;
 }
 
-Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view input,
-                                                 model::Arena& arena) & {
+namespace {
+
+R<Message> read_document(const model::RegistrySet& registries, od::parser& parser,
+                         simdjson::padded_string_view input, model::Arena& arena) {
   od::document doc;
-  Ctx c{registries_, arena, parser_, doc, input.data(), input.size()};
-  if (auto e = parser_.iterate(input).get(doc)) {
+  Ctx c{registries, arena, parser, doc, input.data(), input.size()};
+  if (auto e = parser.iterate(input).get(doc)) {
     return error_at(c, input.data(), "",
                     std::string("invalid JSON: ") + simdjson::error_message(e));
   }
@@ -634,6 +642,21 @@ Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view in
     return error_at(c, rest, "", "invalid JSON: trailing content after the message");
   }
   return m;
+}
+
+}  // namespace
+
+// Invalid JSON is reported first, at its first bad byte, whatever else is wrong and wherever
+// simdjson noticed it (as the RI, whose json.loads() runs before the model sees anything).
+Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view input,
+                                                 model::Arena& arena) & {
+  auto m = read_document(registries_, parser_, input, arena);
+  if (m) return m;
+  auto syntax = find_syntax_error(std::string_view(input.data(), input.size()));
+  if (!syntax) return m;
+  std::string why = "invalid JSON: " + std::string(syntax->what);
+  if (syntax->offset == input.size()) why += " (the text ends)";
+  return fail(ParseError{std::move(why), "", syntax->offset});
 }
 
 Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned(MessageReader& reader,

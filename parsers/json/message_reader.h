@@ -40,7 +40,8 @@ class MessageReader {
 
   // Parses one message. The result borrows `input` and `arena` (see message.h): keep both
   // alive and unchanged as long as the message. Reusing the reader for the next parse does
-  // not invalidate earlier messages. Never throws.
+  // not invalidate earlier messages. Never throws. Invalid JSON is the error whatever else is
+  // wrong, at its first bad byte (find_syntax_error), "where" empty.
   Result<model::Message, ParseError> parse(simdjson::padded_string_view input,
                                            model::Arena& arena) &;
   Result<model::Message, ParseError> parse(simdjson::padded_string_view, model::Arena&) && = delete;

@@ -27,7 +27,7 @@ constexpr std::string_view kPrimNames[] = {"string", "natural", "real", "boolean
 constexpr std::size_t kStackNumberChars = 128;
 // Past this, the decimal exponent of an out-of-range literal only needs its sign.
 constexpr long kExponentClamp = 1'000'000;
-constexpr double kTwoPow63 = 9223372036854775808.0;
+constexpr double kTwoPow64 = 18446744073709551616.0;
 constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                              1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 constexpr double kFewDecimalsLimit = 562949953421312.0;  // 2^49, see few_decimals()
@@ -186,18 +186,18 @@ std::optional<double> python_float(std::string_view text) noexcept {
   return without_underscores(span, decimal_to_double);
 }
 
-// An integer literal (`[+-]digits`, maybe with `_`), exactly; nullopt when out of int64.
-std::optional<std::int64_t> exact_integer(std::string_view span) noexcept {
-  std::int64_t v = 0;
-  auto r = std::from_chars(span.data(), span.data() + span.size(), v);
+// The digits of an integer literal (its sign removed, `_` too), exactly; nullopt past 2^64-1.
+std::optional<std::uint64_t> exact_unsigned(std::string_view digits) noexcept {
+  std::uint64_t v = 0;
+  auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v);
   if (r.ec != std::errc()) return std::nullopt;
   return v;
 }
 
-// Up to 18 plain digits (no int64 overflow possible): almost every natural on the wire.
-bool plain_digits(std::string_view s, std::int64_t& out) noexcept {
-  if (s.empty() || s.size() > 18) return false;
-  std::int64_t v = 0;
+// Up to 19 plain digits (no uint64 overflow possible): almost every natural on the wire.
+bool plain_digits(std::string_view s, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 19) return false;
+  std::uint64_t v = 0;
   for (char c : s) {
     auto d = static_cast<unsigned char>(c - '0');
     if (d > 9) return false;
@@ -216,24 +216,27 @@ bool simple_float(std::string_view s, double& out) noexcept {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+std::string natural_out_of_range(std::string_view text) {
+  return invalid(text, "natural (out of range 0 ... 18446744073709551615)");
+}
+
+// int(float(s)) within 0 … 2^64-1 (see parse_value).
 Result<Value> parse_natural(std::string_view text) {
-  std::int64_t plain = 0;
+  std::uint64_t plain = 0;
   if (plain_digits(text, plain)) return Value::natural(plain);
-  std::string_view stripped = strip(text);
-  std::string_view s = stripped;
-  take_sign(s);
+  std::string_view s = strip(text);
+  const bool negative = take_sign(s);
   DecimalShape shape = scan_decimal(s);
   if (shape.ok && shape.integer) {  // `int(float(s))` would round past 2^53: be exact
-    std::string_view span = signed_span(stripped, s);
-    auto v = shape.underscores ? without_underscores(span, exact_integer) : exact_integer(span);
-    if (v) return Value::natural(*v);
-    return fail(invalid(text, "natural (out of range)"));
+    auto v = shape.underscores ? without_underscores(s, exact_unsigned) : exact_unsigned(s);
+    if (!v || (negative && *v != 0)) return fail(natural_out_of_range(text));
+    return Value::natural(*v);
   }
   std::optional<double> d = python_float(text);
   if (!d || !std::isfinite(*d)) return fail(invalid(text, "natural"));  // as int(inf), int(nan)
-  double t = std::trunc(*d);
-  if (!(t >= -kTwoPow63 && t < kTwoPow63)) return fail(invalid(text, "natural (out of range)"));
-  return Value::natural(static_cast<std::int64_t>(t));
+  double t = std::trunc(*d);  // -0.5 gives -0.0, which is 0
+  if (!(t >= 0 && t < kTwoPow64)) return fail(natural_out_of_range(text));
+  return Value::natural(static_cast<std::uint64_t>(t));
 }
 
 Result<Value> parse_real(std::string_view text) {
@@ -367,14 +370,14 @@ std::size_t format_time_value(char* out, TimePoint t) noexcept {
   return 0;
 }
 
-// Exact comparison of an integer with a double (no rounding of either side).
-std::partial_ordering compare_int_double(std::int64_t i, double d) noexcept {
+// Exact comparison of a natural with a double (no rounding of either side).
+std::partial_ordering compare_natural_double(std::uint64_t n, double d) noexcept {
   if (std::isnan(d)) return std::partial_ordering::unordered;
-  if (d >= kTwoPow63) return std::partial_ordering::less;
-  if (d < -kTwoPow63) return std::partial_ordering::greater;
+  if (d >= kTwoPow64) return std::partial_ordering::less;
+  if (d < 0) return std::partial_ordering::greater;
   double t = std::trunc(d);
-  auto ti = static_cast<std::int64_t>(t);
-  if (i != ti) return i <=> ti;
+  auto tn = static_cast<std::uint64_t>(t);
+  if (n != tn) return n <=> tn;
   return 0.0 <=> d - t;  // exact: t is d without its fraction
 }
 
@@ -382,9 +385,10 @@ std::partial_ordering compare_numbers(const Value& a, const Value& b) noexcept {
   bool a_int = a.kind() == ValueKind::kNatural;
   bool b_int = b.kind() == ValueKind::kNatural;
   if (a_int && b_int) return a.as_natural() <=> b.as_natural();
-  if (a_int) return compare_int_double(a.as_natural(), b.as_real());
+  if (a_int) return compare_natural_double(a.as_natural(), b.as_real());
   if (b_int)
-    return 0 <=> compare_int_double(b.as_natural(), a.as_real());  // NOLINT(modernize-use-nullptr)
+    return 0 <=> compare_natural_double(b.as_natural(),  // NOLINT(modernize-use-nullptr)
+                                        a.as_real());
   return a.as_real() <=> b.as_real();
 }
 
@@ -451,17 +455,11 @@ Result<Value> parse_value(Prim p, std::string_view text) {
 
 namespace {
 
-// Plain decimal digits (optionally one leading '-'), at most 18 of them: no overflow possible.
+// Plain decimal digits, at most 19 of them: no overflow possible.
 bool fast_natural(std::string_view t, Value& out) noexcept {
-  const bool neg = !t.empty() && t[0] == '-';
-  const std::size_t start = neg ? 1 : 0;
-  if (t.size() <= start || t.size() - start > 18) return false;
-  std::int64_t v = 0;
-  for (std::size_t i = start; i < t.size(); ++i) {
-    if (!is_digit(t[i])) return false;
-    v = v * 10 + (t[i] - '0');
-  }
-  out = Value::natural(neg ? -v : v);
+  std::uint64_t v = 0;
+  if (!plain_digits(t, v)) return false;
+  out = Value::natural(v);
   return true;
 }
 

@@ -51,10 +51,11 @@ class Value {
  public:
   Value() noexcept : i_(0) {}
   static Value none() noexcept { return {}; }
-  static Value natural(std::int64_t v) noexcept {
+  // A natural: 0 … 2^64-1 (parse_value() refuses negative and larger ones).
+  static Value natural(std::uint64_t v) noexcept {
     Value x;
     x.kind_ = ValueKind::kNatural;
-    x.i_ = v;
+    x.u_ = v;
     return x;
   }
   static Value real(double v) noexcept {
@@ -95,7 +96,7 @@ class Value {
 
   ValueKind kind() const noexcept { return kind_; }
   bool is_none() const noexcept { return kind_ == ValueKind::kNone; }
-  std::int64_t as_natural() const noexcept { return i_; }
+  std::uint64_t as_natural() const noexcept { return u_; }
   double as_real() const noexcept { return d_; }
   bool as_bool() const noexcept { return b_; }
   TimePoint as_time() const noexcept { return {time_kind_, i_}; }
@@ -115,7 +116,8 @@ class Value {
   TimeKind time_kind_ = TimeKind::kAbsolute;
   std::uint32_t len_ = 0;
   union {
-    std::int64_t i_;
+    std::int64_t i_;   // time
+    std::uint64_t u_;  // natural
     double d_;
     bool b_;
     const char* ptr_;
@@ -129,8 +131,11 @@ constexpr std::size_t kMaxScalarChars = 64;
 
 // Parses the text form of a value of primitive `p` the way the RI does (`*` → none):
 // natural `int(float(s))` (but exact for integer literals, where the RI loses precision past
-// 2^53), real `float(s)`, boolean `True`/`1`/`False`/`0`, time §2.2, address without prefix,
-// string/url unchanged (borrowing `text`). The error text names the value and the primitive.
+// 2^53) within 0 … 2^64-1: a negative result (`-5`, `-4.7`; `-0.5` is 0) or one above 2^64-1
+// (`18446744073709551616`, `2e19`) is an error naming the value and the range, where the RI
+// keeps any Python int; real `float(s)`, boolean `True`/`1`/`False`/`0`, time §2.2, address without
+// prefix, string/url unchanged (borrowing `text`). The error text names the value and the
+// primitive.
 Result<Value> parse_value(Prim p, std::string_view text);
 
 // Hot path of the result reader: parses the common canonical forms (plain decimal naturals,

@@ -18,7 +18,22 @@ void join(std::string& out, const std::vector<const T*>& items, F f) {
 
 void append_name(std::string& out, const auto& item) { out += item.element->name; }
 
-void append_value_or_star(std::string& out, const Parameter& p) { append_value(out, p.value); }
+// u(x) of PROTOCOL.md §2.7 as the RI writes it, with its element's primitive's unparse(): the
+// canonical text, and for no value `*` -- except for `time`, whose unparse() is str() of the
+// value and so gives `None` (a capability's time parameter, an unfilled one of a specification
+// derived from it). Values parsed from a specification or result are never none here: the RI
+// cannot parse `*` as a time, and validate() requires a value.
+void append_hashed(std::string& out, const Element& e, const Value& v) {
+  if (v.is_none() && e.prim == Prim::kTime) {
+    out += "None";
+    return;
+  }
+  append_value(out, v);
+}
+
+void append_param_value(std::string& out, const Parameter& p) {
+  append_hashed(out, *p.element, p.value);
+}
 
 void append_columns(std::string& out, const Message& m) {
   out += " r ";
@@ -61,7 +76,7 @@ std::string pv_hash_input(const Message& m) {
   s += " pk ";
   join(s, params, append_name<Parameter>);
   s += " pv ";
-  join(s, params, append_value_or_star);
+  join(s, params, append_param_value);
   append_columns(s, m);
   return s;
 }
@@ -82,16 +97,14 @@ std::string mpcv_hash_input(const Message& m) {
   });
   s += " pv ";
   join(s, params, [&](std::string& out, const Parameter& p) {
-    if (constrained)
-      out += '*';
-    else
-      append_value(out, p.value);
+    append_hashed(out, *p.element, constrained ? Value::none() : p.value);  // constraints: no value
   });
   auto meta = sorted_by_name(m.metadata);
   s += " mk ";
   join(s, meta, append_name<Metadatum>);
   s += " mv ";
-  join(s, meta, [](std::string& out, const Metadatum& md) { append_value(out, md.value); });
+  join(s, meta,
+       [](std::string& out, const Metadatum& md) { append_hashed(out, *md.element, md.value); });
   append_columns(s, m);
   s += " ex ";
   s += m.export_url ? *m.export_url : std::string_view("None");

@@ -1,5 +1,11 @@
 // Schema hashes and default tokens, computed exactly as the RI computes them (PROTOCOL.md §2.7).
 // MD5 comes from mbedTLS. These are pure functions of the message.
+//
+// One point where §2.7's u(x) ("`*` when absent") is not what the RI does: a `time` parameter
+// or metadatum without a value is hashed as `None` (the RI's time primitive unparses with
+// str(), so str(None)); every other primitive gives `*`. So a capability with a time-typed
+// parameter hashes `pv ... None ...`, as does a specification derived from it before it is
+// filled in. Constraints (`pc`) are unaffected: no constraint is `*` for every primitive.
 #pragma once
 
 #include <optional>

@@ -1,11 +1,13 @@
 // libFuzzer target for the capture file readers (capture/source/mapped_pcap.h,
 // mapped_pcapng.h) and the split of a classic pcap file between shards (capture/split_analysis.h).
 //
-// Input: a whole capture file. Properties: nothing is read outside the input (ASan); every
-// frame lies inside it and its wire length is at least its captured length; a broken file ends
-// with an error; the guess of a record boundary never reads past the end; and a file analysed
-// in 64-byte chunks by one shard of a SplitAnalysis (wrong guesses, pcapng sections in
-// mid-file) counts exactly the frames, and reports exactly the error, of a sequential read.
+// Input: a whole capture file. Properties: nothing is read outside the input (ASan), no
+// undefined behaviour (UBSan: absurd pcapng timestamps once overflowed int64); every frame lies
+// inside it, its wire length is at least its captured length, and its timestamp is in range or
+// kBadTimestamp; a broken file ends with an error; the guess of a record boundary never reads
+// past the end; and a file analysed in 64-byte chunks by one shard of a SplitAnalysis (wrong
+// guesses, pcapng sections in mid-file) counts exactly the frames, and reports exactly the
+// error, of a sequential read.
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +33,7 @@ std::pair<std::uint64_t, std::string> read_all(FrameFile& file, std::span<const 
   while (file.next(f)) {
     check(f.bytes.data() >= in.data() && f.bytes.data() + f.bytes.size() <= in.data() + in.size());
     check(f.wire_len >= f.bytes.size());
+    check(f.ts_us == kBadTimestamp || (f.ts_us >= kMinTimestamp && f.ts_us <= kMaxTimestamp));
     ++n;
   }
   return {n, file.error()};

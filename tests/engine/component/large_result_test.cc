@@ -83,7 +83,7 @@ TEST_CASE("component: a million-row result streams intact over TLS in bounded me
   REQUIRE(result.columns.size() == 2);
   std::size_t out_of_place = 0;
   for (std::size_t i = 0; i < rows; ++i) {
-    if (result.columns[0].values[i].as_natural() != static_cast<std::int64_t>(i) ||
+    if (result.columns[0].values[i].as_natural() != i ||
         result.columns[1].values[i].as_string() != input) {
       ++out_of_place;
     }

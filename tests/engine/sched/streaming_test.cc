@@ -24,7 +24,7 @@ struct RecordingSink final : sched::RowSink {
   }
   void row(std::span<const model::Value> r) override {
     REQUIRE(r.size() == 2);
-    CHECK(r[0].as_natural() == static_cast<std::int64_t>(rows));
+    CHECK(r[0].as_natural() == rows);
     ++rows;
   }
   bool backlogged() const override { return full; }

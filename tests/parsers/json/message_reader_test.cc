@@ -123,6 +123,41 @@ TEST_CASE("error text gives line and column", "[parsers][reader]") {
   CHECK(m.error().describe(text) == "line 3 column 14 (byte 42), version: Version mismatch");
 }
 
+// Issue 10, item 11: JSON syntax errors said "line 1 column 1 (byte 0)" whatever the place.
+// The positions are Python's json module's (the RI's json.loads() reports the same place).
+TEST_CASE("JSON syntax errors give the line and column of the first bad byte",
+          "[parsers][reader]") {
+  auto [text, described] = GENERATE(table<std::string_view, std::string_view>({
+      // a truncated object
+      {"{\n  \"capability\": \"measure\",\n  \"version\": 1",
+       "line 3 column 15 (byte 43): invalid JSON: expected ',' or '}' (the text ends)"},
+      // a missing comma on line 3, and at the end of line 3
+      {"{\n  \"capability\": \"measure\",\n  \"version\": 1 \"label\": \"x\"\n}",
+       "line 3 column 16 (byte 44): invalid JSON: expected ',' or '}'"},
+      {"{\n  \"capability\": \"measure\",\n  \"version\": 1\n  \"label\": \"x\"\n}",
+       "line 4 column 3 (byte 46): invalid JSON: expected ',' or '}'"},
+      // bad literals
+      {"{\"capability\": \"measure\", \"label\": tru}",
+       "line 1 column 36 (byte 35): invalid JSON: invalid literal"},
+      {"{\"capability\": \"measure\",\n \"parameters\": {\"connectivity.ip\": True}}",
+       "line 2 column 36 (byte 61): invalid JSON: expected a value"},
+      // a trailing comma inside a section the reader would otherwise read
+      {"{\"capability\": \"measure\",\n \"parameters\": {\"source.ip4\": \"*\",}}",
+       "line 2 column 35 (byte 60): invalid JSON: expected a string key"},
+      // an unterminated string: where it starts
+      {"{\"capability\": \"measure\",\n \"label\": \"x}",
+       "line 2 column 11 (byte 36): invalid JSON: unterminated string"},
+      // a syntax error after a model error: invalid JSON comes first, as in the RI
+      {"{\"capability\": \"measure\", \"version\": 7,\n \"label\": \"x\" \"when\": \"now\"}",
+       "line 2 column 15 (byte 54): invalid JSON: expected ',' or '}'"},
+      {"", "line 1 column 1 (byte 0): invalid JSON: expected a value (the text ends)"},
+  }));
+  CAPTURE(text);
+  auto m = test::parse(text);
+  REQUIRE(!m.ok());
+  CHECK(m.error().describe(text) == described);
+}
+
 TEST_CASE("envelopes nest, within a depth limit", "[parsers][reader]") {
   std::string deep = R"({"exception": null, "message": "x"})";
   for (int i = 0; i < json::kMaxEnvelopeDepth + 2; ++i) {
@@ -162,6 +197,65 @@ TEST_CASE("native JSON values are accepted where the RI accepts them", "[parsers
     "when": "now", "parameters": {"source.ip4": 5}})");
   REQUIRE(!bad.ok());
   CHECK(bad.error().where == "parameters.source.ip4");
+}
+
+// Issue 10, item 9: an RI result with u64 counters was rejected whole (naturals were int64).
+constexpr std::string_view kCounters = R"({
+  "result": "measure", "version": 1, "registry": "http://ict-mplane.eu/registry/core",
+  "label": "counters", "token": "t9",
+  "when": "2030-01-01 12:00:00.000000 ... 2030-01-01 12:01:00.000000",
+  "parameters": {"destination.ip4": "198.51.100.7"},
+  "results": ["octets.ip", "packets.ip"],
+  "resultvalues": [["18446744073709551615", "9223372036854775808"], [18446744073709551615, 9223372036854775808]]
+})";
+
+TEST_CASE("naturals span 0 ... 2^64-1 and survive a round trip", "[parsers][reader]") {
+  auto m = test::parse(kCounters);
+  REQUIRE(m.ok());
+  const model::Message& msg = (*m)->message;
+  REQUIRE(msg.row_count == 2);
+  for (std::size_t row = 0; row < 2; ++row) {  // as RI strings, then as JSON numbers
+    CHECK(msg.columns[0].values[row].as_natural() == 18446744073709551615ULL);
+    CHECK(msg.columns[1].values[row].as_natural() == 9223372036854775808ULL);
+  }
+  const std::string out = json::to_json(msg, {.pretty = false});
+  CHECK_THAT(out,
+             Catch::Contains(R"("resultvalues":[["18446744073709551615","9223372036854775808"],)"
+                             R"(["18446744073709551615","9223372036854775808"]])"));
+  auto again = test::parse(out);
+  REQUIRE(again.ok());
+  CHECK(json::to_json((*again)->message, {.pretty = false}) == out);
+}
+
+TEST_CASE("a natural past 2^64-1 or negative is refused, naming the value", "[parsers][reader]") {
+  auto [cell, text] = GENERATE(table<std::string_view, std::string_view>({
+      {R"("18446744073709551616")", "18446744073709551616"},
+      {"18446744073709551616", "18446744073709551616"},
+      {"1.8446744073709552e19", "1.8446744073709552e19"},
+      {R"("-1")", "-1"},
+      {"-1", "-1"},
+      {"-4.7", "-4.7"},
+  }));
+  const std::string json =
+      R"({"result": "measure", "registry": "http://ict-mplane.eu/registry/core",
+    "when": "2030-01-01 ... 2030-01-02", "results": ["octets.ip"], "resultvalues": [[)" +
+      std::string(cell) + "]]}";
+  CAPTURE(json);
+  auto m = test::parse(json);
+  REQUIRE(!m.ok());
+  CHECK(m.error().where == "resultvalues[0][0]");
+  CHECK(m.error().message ==
+        "'" + std::string(text) +
+            "' is not a valid natural (out of range 0 ... 18446744073709551615)");
+  CHECK(json.substr(m.error().offset, cell.size()) == cell);
+}
+
+TEST_CASE("a JSON float or negative integer stays a real for a real element", "[parsers][reader]") {
+  auto m = test::parse(R"({"specification": "m", "registry": "http://ict-mplane.eu/registry/core",
+    "when": "now", "parameters": {"snr": -3, "destination.port": 0.5}})");
+  REQUIRE(m.ok());
+  CHECK((*m)->message.find_parameter("snr")->value.as_real() == -3.0);
+  CHECK((*m)->message.find_parameter("destination.port")->value.as_natural() == 0);
 }
 
 }  // namespace

@@ -91,5 +91,31 @@ TEST_CASE("tokens: own, default, none", "[parsers][token]") {
   CHECK(tok_only->message.token_only());
 }
 
+// Issue 10, item 10: a time parameter without a value is hashed as the RI's str(None), `None`;
+// the other primitives give `*`. The expected tokens are the RI's own, from
+// /work/shared/peers/ri/protocol-ri with kTimeCapability saved as cap.json:
+//   PYTHONPATH=/work/shared/peers/ri/protocol-ri /usr/bin/python3 -c "import mplane.model as m;
+//   m.initialize_registry(); c = m.parse_json(open('cap.json').read()); print(c.get_token(),
+//   m.Specification(capability=c).get_token())"
+// which prints `912bbc71c671e74535b41eef04249bcf 743ea15d9e5858bb35bdefd52b9651c0`.
+constexpr std::string_view kTimeCapability =
+    R"({"capability": "query", "version": 1, "registry": "http://ict-mplane.eu/registry/core", "label": "query-times", "when": "past ... now", "parameters": {"start": "2014-01-01 00:00:00 ... 2030-01-01 00:00:00", "end": "*", "destination.ip4": "*", "source.port": "*"}, "results": ["octets.ip"]})";
+
+TEST_CASE("a time parameter without a value hashes as None, as in the RI", "[parsers][token]") {
+  auto cap = test::parse(kTimeCapability);
+  REQUIRE(cap.ok());
+  const model::Message& c = (*cap)->message;
+  CHECK(model::mpcv_hash_input(c) ==
+        "http://ict-mplane.eu/registry/corequery w past ... now pk destination.ip4 end "
+        "source.port start pc * * * 2014-01-01 00:00:00.000000 ... 2030-01-01 00:00:00.000000 "
+        "pv * None * None mk  mv  r octets.ip ex None");
+  CHECK(model::default_token(c) == "912bbc71c671e74535b41eef04249bcf");
+  const model::Message spec = model::specification_from(c);
+  CHECK(model::pv_hash_input(spec) ==
+        "http://ict-mplane.eu/registry/corequery w past ... now pk destination.ip4 end "
+        "source.port start pv * None * None r octets.ip");
+  CHECK(model::default_token(spec) == "743ea15d9e5858bb35bdefd52b9651c0");
+}
+
 }  // namespace
 }  // namespace mplane
