@@ -45,4 +45,16 @@ inline int connect_loopback(std::uint16_t port) {
   return fd;
 }
 
+// Whether something accepts TCP connections on 127.0.0.1:port now (a server has started).
+inline bool accepts(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
 }  // namespace mplane::test

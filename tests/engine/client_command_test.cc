@@ -155,17 +155,6 @@ std::string temp_path(const std::string& name) {
       .string();
 }
 
-bool accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // `mplane component` in its own process on 127.0.0.1:`port` with the loopback and sleep
 // services and receipts at once (immediate-wait 0), TLS when given a domain; restartable.
 struct ComponentProcess {
@@ -194,10 +183,10 @@ struct ComponentProcess {
   }
   void start() {
     process = std::make_unique<test::Process>(args, config);  // its output beside the config
-    for (int i = 0; i < 200 && !accepts(port); ++i) {
+    for (int i = 0; i < 200 && !test::accepts(port); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
-    REQUIRE(accepts(port));
+    REQUIRE(test::accepts(port));
   }
   std::uint16_t port;
   std::string config, url;

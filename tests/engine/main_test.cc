@@ -78,17 +78,6 @@ TEST_CASE("mplane capture: a closed stdout stops it with one line, not by SIGPIP
   CHECK_THAT(err, Catch::Contains(" packets (") && Catch::Contains("standard output"));
 }
 
-bool accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // A client that asks for a large streamed result and disconnects after its first bytes: the
 // component's next writes fail (EPIPE). It used to die of SIGPIPE; it must go on serving.
 TEST_CASE("mplane component: a client vanishing mid-response does not kill it",
@@ -97,10 +86,10 @@ TEST_CASE("mplane component: a client vanishing mid-response does not kill it",
   test::Process component({"component", "--insecure", "--listen",
                            "127.0.0.1:" + std::to_string(port), "--service", "counter", "--service",
                            "loopback", "--shards", "1"});
-  for (int i = 0; i < 200 && !accepts(port); ++i) {
+  for (int i = 0; i < 200 && !test::accepts(port); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  REQUIRE(accepts(port));
+  REQUIRE(test::accepts(port));
   const std::string spec = R"({"specification": "measure", "version": 1, "when": "now",
     "registry": "http://mplane-engine.org/registry/engine",
     "parameters": {"test.count": "1000000", "test.input": "vanishing"},

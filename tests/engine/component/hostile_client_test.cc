@@ -169,10 +169,10 @@ TEST_CASE("hostile: one large request costs a small multiple of its size",
   CHECK(r->body.size() > 2 * body);
   const std::size_t peak = c.process->peak_rss_kib();
   INFO("peak RSS " << peak << " KiB for a " << body / 1024 << " KiB request");
-  CHECK(peak < 10 * body / 1024);
+  CHECK(peak < 12 * body / 1024);  // the body, the parse, the job, the 2x reply
 }
 
-TEST_CASE("hostile: slowloris from many addresses; a legitimate client is served",
+TEST_CASE("hostile: slowloris from many addresses, a legitimate client is served",
           "[engine][component][hostile][net]") {
   ComponentProcess c(
       "slowloris", "header-timeout = 2s\nmax-connections-per-peer = 20\nmax-connections = 1000\n");
@@ -304,7 +304,7 @@ TEST_CASE("hostile: limits on connections and on slow bodies, each logged",
   CHECK_THAT(log, Catch::Contains(" Identity.Unauthenticated.Default \"POST /\" 200 "));
 }
 
-TEST_CASE("hostile: a TLS handshake must complete within the header timeout; refusals logged",
+TEST_CASE("hostile: a TLS handshake must complete within the header timeout, refusals logged",
           "[engine][component][hostile][tls][net]") {
   test::TlsDomain domain("Hostile");
   test::TlsDomain other("Stranger");

@@ -26,17 +26,6 @@
 namespace mplane {
 namespace {
 
-bool accepts(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 std::string counter_spec(std::size_t rows, const std::string& input) {
   return R"({"specification": "measure", "version": 1, "when": "now",
     "registry": "http://mplane-engine.org/registry/engine",
@@ -52,10 +41,10 @@ TEST_CASE("component: a million-row result streams intact over TLS in bounded me
   test::Process component({"component", "--listen", "127.0.0.1:" + std::to_string(port), "--ca",
                            domain.ca(), "--cert", domain.component.cert_path, "--key",
                            domain.component.key_path, "--service", "counter", "--shards", "2"});
-  for (int i = 0; i < 200 && !accepts(port); ++i) {
+  for (int i = 0; i < 200 && !test::accepts(port); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  REQUIRE(accepts(port));
+  REQUIRE(test::accepts(port));
   const std::size_t baseline = component.peak_rss_kib();
 
   auto tls = test::tls_context(transport::TlsRole::kClient, domain.ca(), &domain.client);
@@ -127,10 +116,10 @@ TEST_CASE("component: a streamed capture result carries the final capture qualit
   const std::uint16_t port = test::free_loopback_port();
   test::Process component({"component", "--config", config, "--listen",
                            "127.0.0.1:" + std::to_string(port), "--insecure"});
-  for (int i = 0; i < 200 && !accepts(port); ++i) {
+  for (int i = 0; i < 200 && !test::accepts(port); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  REQUIRE(accepts(port));
+  REQUIRE(test::accepts(port));
   std::string spec = R"({"specification": "measure", "version": 1, "when": "now",
     "registry": "http://mplane-engine.org/registry/engine",
     "parameters": {"flow.capture.file": "flows.pcap"}, "results": [)";

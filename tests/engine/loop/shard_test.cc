@@ -252,7 +252,7 @@ struct LoopLitter {
   int owned_closed = 0;
 };
 
-TEST_CASE("stop() runs hooks on the shard before closing every handle; the loop closes",
+TEST_CASE("stop() runs hooks on the shard before closing every handle, the loop closes",
           "[engine][loop][shard]") {
   Watchdog dog("shutdown order");
   Shard shard(0);
@@ -359,7 +359,7 @@ TEST_CASE("The wake-up budget lets a timer fire in the middle of a flood of post
   CHECK(shard.exit_status());
 }
 
-TEST_CASE("install_signal_handlers: SIGINT/SIGTERM stop and join every shard; process survives",
+TEST_CASE("install_signal_handlers: SIGINT/SIGTERM stop and join every shard, process survives",
           "[engine][loop][shard][signal]") {
   Watchdog dog("signal shutdown");
   const int signum = GENERATE(SIGTERM, SIGINT);
