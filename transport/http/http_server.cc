@@ -104,7 +104,11 @@ void Responder::send(std::string response_bytes, bool close_after) {
 
 void Responder::send_part(std::string bytes, Written written) {
   if (!slot_ || slot_->ready || !slot_->connection) return written(false);
-  slot_->bytes += bytes;
+  if (slot_->bytes.empty()) {
+    slot_->bytes = std::move(bytes);  // the usual case: the previous part has gone out
+  } else {
+    slot_->bytes += bytes;
+  }
   slot_->parts.push_back(std::move(written));
   slot_->connection->on_response_ready();
 }
