@@ -35,7 +35,12 @@ Reply make_exception(std::optional<std::string> token, std::string text) {
 
 Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
                      uv_loop_s* loop)
-    : services_(std::move(services)), options_(options), executor_(executor), loop_(loop) {
+    : services_(std::move(services)),
+      options_(options),
+      executor_(executor),
+      loop_(loop),
+      // This scheduler's own slots until the runtime shares one admission between shards.
+      admission_(std::make_shared<JobAdmission>(options.max_jobs, 0)) {
   for (const ServicePtr& s : services_)
     schemas_.push_back(model::schema_hash_input(s->capability()));
   withdrawn_.resize(services_.size());
@@ -174,13 +179,9 @@ Reply Scheduler::submit(const model::Message& spec, std::string_view identity, M
   return start_job(spec, *service, std::move(token), identity, now);
 }
 
-// Takes a job slot (the process-wide bounds, else this scheduler's max_jobs); the text of
-// the overload exception if none is free.
+// Takes a job slot; the text of the overload exception if none is free.
 std::optional<std::string> Scheduler::admit(std::string_view identity) {
-  if (admission_) return admission_->acquire(identity);
-  if (active_ < options_.max_jobs) return std::nullopt;
-  return "Overloaded: " + std::to_string(options_.max_jobs) +
-         " jobs are waiting or running (max-jobs); retry later";
+  return admission_->acquire(identity);
 }
 
 // A specification for a withdrawn capability gets the withdrawal (RI and spec).
@@ -335,7 +336,7 @@ void Scheduler::on_finished(Job& job) {
     return;
   }
   --active_;
-  if (admission_) admission_->release(job.owners_.front());
+  admission_->release(job.owners_.front());
   job.notify_waiters();
   retire(job.shared_from_this());
 }
