@@ -13,10 +13,8 @@ namespace mplane::runtime {
 // Everything one shard owns. Built and used on the shard's thread; destroyed by join() after
 // the thread has ended and its loop is closed.
 struct Engine::ShardState {
-  explicit ShardState(uv_loop_t* loop) : executor(loop) {}
   loop::SteadyMonoClock mono;
   loop::SystemWallClock wall;
-  UvExecutor executor;
   std::unique_ptr<sched::Scheduler> scheduler;
   std::unique_ptr<SchedulerDriver> driver;
 };
@@ -86,14 +84,14 @@ Status<> Engine::start() {
   group_.post_all([&](std::size_t i) {
     return loop::make_task([this, i, &barrier] {
       loop::Shard& shard = *loop::Shard::current();
-      auto state = std::make_unique<ShardState>(shard.loop());
+      auto state = std::make_unique<ShardState>();
       auto svcs = services::make_services(options_.services, registries_, state->mono);
       if (!svcs) {  // the same services on every shard: which shard failed only matters if many
         const std::string where = group_.size() > 1 ? "shard " + std::to_string(i) + ": " : "";
         return barrier.done(where + svcs.error());
       }
-      state->scheduler = std::make_unique<sched::Scheduler>(
-          std::move(svcs.value()), options_.scheduler, &state->executor, shard.loop());
+      state->scheduler = std::make_unique<sched::Scheduler>(std::move(svcs.value()),
+                                                            options_.scheduler, shard.loop());
       state->scheduler->set_access_hook(options_.access);
       state->scheduler->set_admission(admission_);
       state->driver =
