@@ -1,9 +1,6 @@
 #include "engine/runtime/engine.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-
+#include "engine/loop/start_barrier.h"
 #include "engine/runtime/scheduler_driver.h"
 #include "engine/services/builtin_services.h"
 #include "parsers/mplane/token.h"
@@ -55,33 +52,10 @@ Engine::~Engine() {
   join();
 }
 
-namespace {
-
-// Blocks until every shard has run its set-up task; collects the first error.
-struct StartBarrier {
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::size_t pending;
-  std::string error;
-  void done(const std::string& e) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!e.empty() && error.empty()) error = e;
-    --pending;
-    cv.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex);
-    cv.wait(lock, [this] { return pending == 0; });
-  }
-};
-
-}  // namespace
-
 Status<> Engine::start() {
   if (auto st = group_.start(); !st) return st;
-  StartBarrier barrier;
-  barrier.pending = group_.size();
-  group_.post_all([&](std::size_t i) {
+  loop::StartBarrier barrier(group_.size());
+  barrier.forget(group_.size() - group_.post_all([&](std::size_t i) {
     return loop::make_task([this, i, &barrier] {
       loop::Shard& shard = *loop::Shard::current();
       auto state = std::make_unique<ShardState>();
@@ -103,12 +77,10 @@ Status<> Engine::start() {
         raw->driver->close();
       });
       states_[i] = std::move(state);
-      barrier.done("");
+      barrier.done();
     });
-  });
-  barrier.wait();
-  if (!barrier.error.empty()) return fail(barrier.error);
-  return Ok{};
+  }));
+  return barrier.wait();
 }
 
 std::size_t Engine::shard_for(std::string_view token) const {
@@ -243,19 +215,15 @@ void Engine::stream_when_large(ShardState& state, const std::string& token, cons
 }
 
 void Engine::run_on_each_shard(const std::function<void(loop::Shard&)>& fn) {
-  StartBarrier barrier;
-  barrier.pending = group_.size();
+  loop::StartBarrier barrier(group_.size());
   const std::size_t posted = group_.post_all([&](std::size_t) {
     return loop::make_task([&fn, &barrier] {
       fn(*loop::Shard::current());
-      barrier.done("");
+      barrier.done();
     });
   });
-  {
-    std::lock_guard<std::mutex> lock(barrier.mutex);  // refused posts (stopping) never run
-    barrier.pending -= group_.size() - posted;
-  }
-  barrier.wait();
+  barrier.forget(group_.size() - posted);  // refused posts (stopping) never run
+  (void)barrier.wait();
 }
 
 std::vector<const model::Message*> Engine::capabilities() const {
