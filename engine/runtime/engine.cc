@@ -44,6 +44,10 @@ Engine::Engine(const model::RegistrySet& registries, EngineOptions options)
                                        ? options_.max_jobs_per_identity
                                        : std::max<std::size_t>(1, max_jobs / 4);
   admission_ = std::make_shared<sched::JobAdmission>(max_jobs, per_identity);
+  shares_.shards = group_.size();
+  // Its capacity comes from the capture service's options, if enabled (make_capture_services).
+  shares_.flows =
+      std::make_shared<services::FlowStore>(services::CaptureConfig{}.store, &group_.shard(0));
   states_.resize(group_.size());
 }
 
@@ -59,7 +63,7 @@ Status<> Engine::start() {
     return loop::make_task([this, i, &barrier] {
       loop::Shard& shard = *loop::Shard::current();
       auto state = std::make_unique<ShardState>();
-      auto svcs = services::make_services(options_.services, registries_, state->mono);
+      auto svcs = services::make_services(options_.services, registries_, state->mono, shares_);
       if (!svcs) {  // the same services on every shard: which shard failed only matters if many
         const std::string where = group_.size() > 1 ? "shard " + std::to_string(i) + ": " : "";
         return barrier.done(where + svcs.error());

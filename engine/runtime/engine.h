@@ -16,6 +16,7 @@
 #include "conf/component_config.h"
 #include "engine/loop/shard_group.h"
 #include "engine/sched/scheduler.h"
+#include "engine/services/builtin_services.h"
 #include "parsers/json/message_reader.h"
 
 namespace mplane::runtime {
@@ -113,6 +114,7 @@ class Engine {
   EngineOptions options_;
   loop::ShardGroup group_;
   std::shared_ptr<sched::JobAdmission> admission_;   // shared by every shard's scheduler
+  services::ShardShares shares_;                     // what the shards' services share
   std::vector<std::unique_ptr<ShardState>> states_;  // one per shard, used on its shard only
 };
 

@@ -68,7 +68,7 @@ Result<std::optional<model::Address>> address_option(const conf::ServiceConfig& 
 }
 
 Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
-                  std::vector<sched::ServicePtr>& out) {
+                  const ShardShares& shares, std::vector<sched::ServicePtr>& out) {
   auto v4 = address_option(c, "source-ip4");
   if (!v4) return fail(v4.error());
   auto v6 = address_option(c, "source-ip6");
@@ -79,13 +79,15 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
     if (!n || n->as_natural() < 1) return fail(c.origin + ": max-rate: not a rate: " + text);
     max_rate = static_cast<double>(n->as_natural());
   }
+  auto budget = std::make_shared<ProbeBudget>(
+      max_rate / static_cast<double>(std::max<std::size_t>(1, shares.shards)));
   const bool only6 = *v6 && !*v4, only4 = *v4 && !*v6;
   for (int family : {4, 6}) {
     if ((family == 4 && only6) || (family == 6 && only4)) continue;
     const std::optional<model::Address>& configured = family == 4 ? *v4 : *v6;
     const model::Address source = configured ? *configured : auto_source(family);
     for (auto form : {PingService::Form::kAverage, PingService::Form::kDetail}) {
-      auto s = PingService::create(regs, form, family, source, clock, max_rate);
+      auto s = PingService::create(regs, form, family, source, clock, budget);
       if (!s) return fail(c.origin + ": " + s.error());
       out.push_back(std::move(s.value()));
     }
@@ -94,12 +96,12 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
 }
 
 Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
-                     std::vector<sched::ServicePtr>& out) {
-  if (c.name == "ping") return add_ping(c, regs, clock, out);
+                     const ShardShares& shares, std::vector<sched::ServicePtr>& out) {
+  if (c.name == "ping") return add_ping(c, regs, clock, shares, out);
   if (c.name == "capture") {
     auto cfg = capture_config(c);
     if (!cfg) return fail(cfg.error());
-    auto services = make_capture_services(*cfg, regs);
+    auto services = make_capture_services(*cfg, regs, shares.flows);
     if (!services) return fail(c.origin + ": " + services.error());
     for (auto& s : services.value()) out.push_back(std::move(s));
     return Ok{};
@@ -140,10 +142,10 @@ std::vector<conf::ServiceConfig> default_service_configs() {
 
 Result<std::vector<sched::ServicePtr>> make_services(
     const std::vector<conf::ServiceConfig>& configs, const model::RegistrySet& registries,
-    MonoClock& clock) {
+    MonoClock& clock, const ShardShares& shares) {
   std::vector<sched::ServicePtr> out;
   for (const conf::ServiceConfig& c : configs) {
-    if (auto st = add_service(c, registries, clock, out); !st) return fail(st.error());
+    if (auto st = add_service(c, registries, clock, shares, out); !st) return fail(st.error());
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include "conf/component_config.h"
 #include "engine/sched/service.h"
+#include "engine/services/capture_service.h"
 #include "engine/services/icmp_pinger.h"
 
 namespace mplane::services {
@@ -15,11 +16,21 @@ const std::vector<std::string>& builtin_service_names();
 // (what `mplane run` uses without --config).
 std::vector<conf::ServiceConfig> default_service_configs();
 
+// What the services of one shard share with the other shards' (the same for every shard).
+struct ShardShares {
+  // The shards of the process: [service_ping] max-rate is split evenly between them (each
+  // shard's ping services share one ProbeBudget of max-rate / shards).
+  std::size_t shards = 1;
+  // Finished flows of the live captures (FlowStore, owned by one shard). Null: the capture
+  // services of this call share a store of their own (one shard, or tests).
+  std::shared_ptr<FlowStore> flows;
+};
+
 // `ping` yields four services (ping-average-ip4, ping-detail-ip4, ping-average-ip6,
 // ping-detail-ip6; an IPv4-only source address drops the IPv6 ones and vice versa). The
 // error names the configuration line (ServiceConfig::origin).
 Result<std::vector<sched::ServicePtr>> make_services(
     const std::vector<conf::ServiceConfig>& configs, const model::RegistrySet& registries,
-    MonoClock& clock);
+    MonoClock& clock, const ShardShares& shares = {});
 
 }  // namespace mplane::services
