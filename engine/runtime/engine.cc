@@ -218,16 +218,16 @@ void Engine::stream_when_large(ShardState& state, const std::string& token, cons
                 });
 }
 
-void Engine::run_on_each_shard(const std::function<void(loop::Shard&)>& fn) {
+Status<> Engine::run_on_each_shard(const std::function<Status<>(loop::Shard&)>& fn) {
   loop::StartBarrier barrier(group_.size());
   const std::size_t posted = group_.post_all([&](std::size_t) {
     return loop::make_task([&fn, &barrier] {
-      fn(*loop::Shard::current());
-      barrier.done();
+      const Status<> st = fn(*loop::Shard::current());
+      barrier.done(st ? std::string_view() : std::string_view(st.error()));
     });
   });
   barrier.forget(group_.size() - posted);  // refused posts (stopping) never run
-  (void)barrier.wait();
+  return barrier.wait();
 }
 
 std::vector<const model::Message*> Engine::capabilities() const {

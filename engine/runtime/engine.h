@@ -88,8 +88,8 @@ class Engine {
   }
 
   // Runs fn(shard) on every shard's thread and waits until all have run (start-up wiring,
-  // e.g. one HTTP listener per shard). Call after start().
-  void run_on_each_shard(const std::function<void(loop::Shard&)>& fn);
+  // e.g. one HTTP listener per shard); the first error any returned. Call after start().
+  Status<> run_on_each_shard(const std::function<Status<>(loop::Shard&)>& fn);
 
   Status<> install_signal_handlers() { return group_.install_signal_handlers(); }
   void stop();
