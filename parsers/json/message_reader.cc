@@ -659,6 +659,19 @@ Result<Message, ParseError> MessageReader::parse(simdjson::padded_string_view in
   return fail(ParseError{std::move(why), "", syntax->offset});
 }
 
+Status<ParseError> MessageReader::parse_rows(simdjson::padded_string_view rows, Message& m,
+                                             model::Arena& arena) & {
+  od::document doc;
+  Ctx c{registries_, arena, parser_, doc, rows.data(), rows.size()};
+  if (auto e = parser_.iterate(rows).get(doc)) {
+    return error_at(c, rows.data(), "resultvalues",
+                    std::string("invalid JSON: ") + simdjson::error_message(e));
+  }
+  od::value v;
+  if (auto e = doc.get_value().get(v)) return json_error(c, e, "resultvalues");
+  return read_rows(c, v, m);
+}
+
 Result<std::unique_ptr<OwnedMessage>, ParseError> parse_owned(MessageReader& reader,
                                                               std::string_view json) {
   auto owned = std::make_unique<OwnedMessage>();

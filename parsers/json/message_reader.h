@@ -45,6 +45,13 @@ class MessageReader {
   Result<model::Message, ParseError> parse(simdjson::padded_string_view input,
                                            model::Arena& arena) &;
   Result<model::Message, ParseError> parse(simdjson::padded_string_view, model::Arena&) && = delete;
+  // Reads `rows`, the text of a `resultvalues` array, into the columns of `m` (whose elements
+  // type the cells), appending; m.row_count counts the rows. For the streaming reader, which
+  // cuts a result's rows out of the stream. On error the rows before the bad one are complete in
+  // `m` (m.row_count of them; a column may hold a value more, of the bad row) and the error's
+  // `where` is "resultvalues[I]" or "resultvalues[I][J]" with I relative to `rows`.
+  Status<ParseError> parse_rows(simdjson::padded_string_view rows, model::Message& m,
+                                model::Arena& arena) &;
   const model::RegistrySet& registries() const { return registries_; }
 
  private:

@@ -99,6 +99,94 @@ TEST_CASE("http client: errors", "[transport][http]") {
   }
 }
 
+// A body of `size` bytes whose every byte depends on its offset (a misplaced piece shows).
+std::string patterned(std::size_t size) {
+  std::string body(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) body[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  return body;
+}
+
+std::string chunked_reply(std::string_view body, std::size_t chunk) {
+  std::string out;
+  append_chunked_head(out, 200, "text/plain", true);
+  for (std::size_t at = 0; at < body.size(); at += chunk) append_chunk(out, body.substr(at, chunk));
+  append_last_chunk(out);
+  return out;
+}
+
+// Checks each piece against the expected body as it arrives, without keeping the pieces.
+struct CheckingSink {
+  std::string_view expected;
+  std::size_t received = 0;
+  int pieces = 0;
+  int heads = 0;
+  bool mismatch = false;
+  ResponseSink sink{[this](const HttpMessage& head) -> Status<> {
+                      ++heads;
+                      if (!head.body.empty() || received != 0) mismatch = true;
+                      return Ok{};
+                    },
+                    [this](std::string_view piece) -> Status<> {
+                      ++pieces;
+                      if (expected.substr(received, piece.size()) != piece) mismatch = true;
+                      received += piece.size();
+                      return Ok{};
+                    }};
+};
+
+TEST_CASE("http client: a large response streamed to a sink", "[transport][http]") {
+  const std::string body = patterned(40u << 20);
+  const bool chunked = GENERATE(false, true);
+  const std::string bytes = chunked ? chunked_reply(body, 1u << 20) : reply(200, body);
+  ServerThread server([&bytes](HttpMessage&&, Responder resp) { resp.send(bytes); });
+  HttpClient client("127.0.0.1", server.port());
+  HttpLimits small;
+  small.max_body_bytes = 1u << 20;  // does not apply to a streamed body
+  client.set_limits(small);
+  CheckingSink check{body};
+  auto r = client.request("GET", "/big", "", "", 30'000, check.sink);
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+  CHECK(r->body.empty());
+  CHECK(*r->header("Content-Type") == "text/plain");
+  CHECK(check.heads == 1);
+  CHECK(check.received == body.size());
+  CHECK_FALSE(check.mismatch);
+  CHECK(check.pieces > 1);  // delivered as it arrived, not at the end
+  // The connection stays usable, and a plain request keeps its body again.
+  auto again = client.request("GET", "/big", "", "");
+  REQUIRE_FALSE(again.ok());  // 40 MiB over the 1 MiB limit
+  CHECK_THAT(again.error(), Catch::Contains("body larger than"));
+}
+
+TEST_CASE("http client: an error from the sink aborts the request", "[transport][http]") {
+  const std::string body = patterned(8u << 20);
+  ServerThread server([&body](HttpMessage&&, Responder resp) { resp.send(reply(200, body)); });
+  HttpClient client("127.0.0.1", server.port());
+  std::size_t received = 0;
+  ResponseSink sink{[](const HttpMessage&) -> Status<> { return Ok{}; },
+                    [&received](std::string_view piece) -> Status<> {
+                      received += piece.size();
+                      if (received > 100000) return fail("enough: stopped by the sink");
+                      return Ok{};
+                    }};
+  auto r = client.request("GET", "/", "", "", 30'000, sink);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "enough: stopped by the sink");
+  CHECK_FALSE(client.connected());
+  CHECK(received < body.size());
+  SECTION("an error from the head callback") {
+    ResponseSink refuse{[](const HttpMessage& head) -> Status<> {
+                          return fail("status " + std::to_string(head.status) + " refused");
+                        },
+                        [](std::string_view) -> Status<> { return Ok{}; }};
+    auto h = client.request("GET", "/", "", "", 30'000, refuse);
+    REQUIRE_FALSE(h.ok());
+    CHECK(h.error() == "status 200 refused");
+    CHECK(client.connections_opened() == 2);
+  }
+}
+
 TEST_CASE("http client: URLs", "[transport][http]") {
   auto a = parse_http_url("https://[::1]:1228/capability");
   REQUIRE(a.ok());

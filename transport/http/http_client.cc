@@ -235,6 +235,7 @@ void HttpClient::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcep
   const std::string app = std::move(c->app_in_);
   c->app_in_.clear();
   if (auto st = c->parser_->feed(app, c->responses_); !st) {
+    if (st.error().from_sink) return c->fail_connection(st.error().reason);
     c->fail_connection("malformed response from " + c->authority_ + ": " + st.error().reason);
   }
 }
@@ -273,6 +274,7 @@ HttpClient::Outcome HttpClient::exchange(const std::string& request, std::uint64
     error = "TLS with " + authority_ + ": " + st.error();
     return Outcome::kFailed;
   }
+  parser_->stream_to(sink_);
   write_wire();
   awaiting_response_ = true;  // each byte received restarts the timer (streamed responses)
   const bool finished =
@@ -300,6 +302,21 @@ HttpClient::Outcome HttpClient::exchange(const std::string& request, std::uint64
 Result<HttpMessage> HttpClient::request(std::string_view method, std::string_view target,
                                         std::string_view content_type, std::string_view body,
                                         std::uint64_t timeout_ms) {
+  return request_with(method, target, content_type, body, timeout_ms, nullptr);
+}
+
+Result<HttpMessage> HttpClient::request(std::string_view method, std::string_view target,
+                                        std::string_view content_type, std::string_view body,
+                                        std::uint64_t timeout_ms, ResponseSink& sink) {
+  auto r = request_with(method, target, content_type, body, timeout_ms, &sink);
+  if (parser_) parser_->stream_to(nullptr);
+  return r;
+}
+
+Result<HttpMessage> HttpClient::request_with(std::string_view method, std::string_view target,
+                                             std::string_view content_type, std::string_view body,
+                                             std::uint64_t timeout_ms, ResponseSink* sink) {
+  sink_ = sink;
   std::string bytes;
   append_request(bytes, method, target, authority_, content_type, body);
   uv_update_time(&loop_);

@@ -61,6 +61,15 @@ class HttpClient {
   Result<HttpMessage> request(std::string_view method, std::string_view target,
                               std::string_view content_type, std::string_view body,
                               std::uint64_t timeout_ms = 30'000);
+  // As request(), handing the body to `sink` (transport/http/http_parser.h) piece by piece
+  // instead of keeping it (the returned message has status and headers, body empty): memory
+  // stays bounded by one read whatever the response size, and the body-size limit does not
+  // apply. `timeout_ms` bounds the wait for the response to begin and every pause within it.
+  // An error returned by the sink aborts the request (the connection is dropped) and request()
+  // returns that error.
+  Result<HttpMessage> request(std::string_view method, std::string_view target,
+                              std::string_view content_type, std::string_view body,
+                              std::uint64_t timeout_ms, ResponseSink& sink);
 
   // Limits on responses (from the next connection on); the default body limit is 64 MiB.
   void set_limits(const HttpLimits& limits) { limits_ = limits; }
@@ -79,6 +88,9 @@ class HttpClient {
 
   Status<> resolve();
   Status<> connect(std::uint64_t deadline);
+  Result<HttpMessage> request_with(std::string_view method, std::string_view target,
+                                   std::string_view content_type, std::string_view body,
+                                   std::uint64_t timeout_ms, ResponseSink* sink);
   Outcome exchange(const std::string& request, std::uint64_t deadline, HttpMessage& response,
                    std::string& error);
   // Runs the loop until `done()` or the deadline (uv_now ms). False on timeout.
@@ -120,6 +132,7 @@ class HttpClient {
   HttpLimits limits_;
   std::uint64_t timeout_ms_ = 30'000;  // of the request under way
   bool awaiting_response_ = false;
+  ResponseSink* sink_ = nullptr;  // of the request under way, if it streams
   std::string app_in_;
   std::vector<HttpMessage> responses_;
   char read_buf_[65536];

@@ -18,8 +18,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // The llhttp callbacks: capture-less trampolines to the HttpParser in parser->data (STYLE C6).
 struct HttpCallbacks {
-  static HttpParser& self(llhttp_t* p) { return *static_cast<HttpParser*>(p->data); }
-  static int message_begin(llhttp_t* p) {
+  static HttpParser& self(llhttp_t* p) noexcept { return *static_cast<HttpParser*>(p->data); }
+  static int message_begin(llhttp_t* p) noexcept {
     HttpParser& s = self(p);
     s.current_ = HttpMessage{};
     s.head_bytes_ = 0;
@@ -28,24 +28,26 @@ struct HttpCallbacks {
     s.head_complete_ = false;
     return 0;
   }
-  static int url(llhttp_t* p, const char* at, std::size_t n) {
+  static int url(llhttp_t* p, const char* at, std::size_t n) noexcept {
     return self(p).on_data(&self(p).current_.target, at, n, true);
   }
-  static int method(llhttp_t* p, const char* at, std::size_t n) {
+  static int method(llhttp_t* p, const char* at, std::size_t n) noexcept {
     return self(p).on_data(&self(p).current_.method, at, n, true);
   }
-  static int status(llhttp_t* p, const char* at, std::size_t n) {
+  static int status(llhttp_t* p, const char* at, std::size_t n) noexcept {
     return self(p).on_data(&self(p).status_text_, at, n, true);
   }
-  static int header_field(llhttp_t* p, const char* at, std::size_t n) {
+  static int header_field(llhttp_t* p, const char* at, std::size_t n) noexcept {
     return self(p).on_header_field(at, n);
   }
-  static int header_value(llhttp_t* p, const char* at, std::size_t n) {
+  static int header_value(llhttp_t* p, const char* at, std::size_t n) noexcept {
     return self(p).on_header_value(at, n);
   }
-  static int headers_complete(llhttp_t* p) { return self(p).on_headers_complete(); }
-  static int body(llhttp_t* p, const char* at, std::size_t n) { return self(p).on_body(at, n); }
-  static int message_complete(llhttp_t* p) { return self(p).on_message_complete(); }
+  static int headers_complete(llhttp_t* p) noexcept { return self(p).on_headers_complete(); }
+  static int body(llhttp_t* p, const char* at, std::size_t n) noexcept {
+    return self(p).on_body(at, n);
+  }
+  static int message_complete(llhttp_t* p) noexcept { return self(p).on_message_complete(); }
 
   static const llhttp_settings_t& settings() {
     static const llhttp_settings_t kSettings = [] {
@@ -113,10 +115,21 @@ int HttpParser::on_header_value(const char* at, std::size_t n) {
   return on_data(&current_.headers.back().second, at, n, true);
 }
 
+int HttpParser::sink_failed(Status<> st) {
+  error_ = HttpParseError{0, std::move(st).error(), true};
+  return -1;
+}
+
 int HttpParser::on_headers_complete() {
   head_complete_ = true;
   current_.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
   if (kind_ == Kind::kResponse) current_.status = parser_.status_code;
+  if (sink_ != nullptr) {
+    announced_body_ = 0;
+    if (!sink_->on_head) return 0;
+    if (auto st = sink_->on_head(current_); !st) return sink_failed(std::move(st));
+    return 0;
+  }
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > limits_.max_body_bytes) {
     return fail_with(413, "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
   }
@@ -129,6 +142,11 @@ int HttpParser::on_headers_complete() {
 }
 
 int HttpParser::on_body(const char* at, std::size_t n) {
+  if (sink_ != nullptr) {
+    if (!sink_->on_body) return 0;
+    if (auto st = sink_->on_body(std::string_view(at, n)); !st) return sink_failed(std::move(st));
+    return 0;
+  }
   if (current_.body.size() + n > limits_.max_body_bytes) {
     return fail_with(413, "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
   }

@@ -9,6 +9,7 @@
 #include <llhttp.h>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,8 +41,17 @@ struct HttpMessage {
 };
 
 struct HttpParseError {
-  int status = 400;    // what a server answers: 400, 413 (body), 431 (head, header count)
-  std::string reason;  // e.g. "header section larger than 16384 bytes"
+  int status = 400;        // what a server answers: 400, 413 (body), 431 (head, header count)
+  std::string reason;      // e.g. "header section larger than 16384 bytes"
+  bool from_sink = false;  // a ResponseSink returned this error; `reason` is its message
+};
+
+// Receives a response as it arrives instead of keeping its body.
+struct ResponseSink {
+  // The status line and headers (HttpMessage with an empty body), once, before any body byte.
+  std::function<Status<>(const HttpMessage& head)> on_head;
+  // Each piece of the decoded body (chunked transfer coding removed), in order, as it arrives.
+  std::function<Status<>(std::string_view piece)> on_body;
 };
 
 class HttpParser {
@@ -71,6 +81,12 @@ class HttpParser {
   // server answers `100 Continue` so that the client sends the body without waiting.
   bool take_expect_continue() { return std::exchange(expect_continue_, false); }
 
+  // Streaming: while `sink` is set, each message's head and body pieces go to it as they are
+  // parsed, the message appended to `out` keeps an empty body, and the body-size limit does not
+  // apply. An error returned by the sink is the parser's (sticky) error, with from_sink set.
+  // Null: bodies are kept again. `sink` must outlive its use.
+  void stream_to(ResponseSink* sink) { sink_ = sink; }
+
  private:
   friend struct HttpCallbacks;
   int on_data(std::string* target, const char* at, std::size_t n, bool head);
@@ -80,6 +96,7 @@ class HttpParser {
   int on_body(const char* at, std::size_t n);
   int on_message_complete();
   int fail_with(int status, std::string reason);
+  int sink_failed(Status<> st);
 
   Kind kind_;
   HttpLimits limits_;
@@ -94,6 +111,7 @@ class HttpParser {
   std::size_t announced_body_ = 0;
   std::string status_text_;
   std::optional<HttpParseError> error_;
+  ResponseSink* sink_ = nullptr;
 };
 
 // Serialisation. Header names/values are written as given (no validation: callers use
