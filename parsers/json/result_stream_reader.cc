@@ -18,7 +18,7 @@
 namespace mplane::json {
 namespace {
 
-constexpr std::size_t kBatchBytes = 256 * 1024;
+constexpr std::size_t kBatchBytes = std::size_t{256} * 1024;
 
 // A message object is the top-level object or a member of a message object's `contents`.
 enum class Role : std::uint8_t { kOther, kMessage, kContents, kColumns, kRows };
