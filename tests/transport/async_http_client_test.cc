@@ -245,7 +245,7 @@ TEST_CASE("async http client: refused and unresolvable", "[transport][http][asyn
   CHECK_THAT(n.error(), Catch::Contains("cannot resolve no-such-host.invalid"));
 }
 
-TEST_CASE("async http client: one request at a time; the owner may leave mid-request",
+TEST_CASE("async http client: one request at a time, and the owner may leave mid-request",
           "[transport][http][async]") {
   std::vector<Responder> held;
   Bench bench([&held](HttpMessage&&, Responder resp) { held.push_back(resp); });
