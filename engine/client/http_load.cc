@@ -43,7 +43,7 @@ class Worker {
     const std::string body = load_.body.make();
     sent_at_ = uv_hrtime();
     client_.request("POST", load_.options.target.path, load_.options.content_type, body,
-                    [this](Result<transport::HttpMessage> r) { on_response(r); });
+                    [this](const Result<transport::HttpMessage>& r) { on_response(r); });
   }
 
  private:

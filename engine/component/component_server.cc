@@ -318,7 +318,7 @@ class ExportJob {
     // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): OOM aborts
     auto* job = new ExportJob(loop, target, tls, std::move(token));
     job->client_.request("POST", target.path, kMplaneJson, body,
-                         [job](Result<transport::HttpMessage> res) {
+                         [job](const Result<transport::HttpMessage>& res) {
                            job->report(res);
                            delete job;  // the client's last step: nothing touches it after
                          });

@@ -138,7 +138,7 @@ TEST_CASE("async http client: a chunked response delivered in pieces", "[transpo
   std::string body;
   for (int i = 0; body.size() < (4u << 20); ++i) body += "row " + std::to_string(i) + "\n";
   // The server streams the body in parts of 64 KiB, each sent once the previous has left.
-  Bench bench([&body](HttpMessage&&, Responder resp) { Streamer::start(resp, body); });
+  Bench bench([&body](HttpMessage&&, Responder resp) { Streamer::start(std::move(resp), body); });
   auto client = bench.client();
   SECTION("to a sink") {
     std::string got;
@@ -174,7 +174,7 @@ TEST_CASE("async http client: a chunked response delivered in pieces", "[transpo
 
 TEST_CASE("async http client: a server that never answers", "[transport][http][async]") {
   std::vector<Responder> held;
-  Bench bench([&held](HttpMessage&&, Responder resp) { held.push_back(resp); });
+  Bench bench([&held](HttpMessage&&, Responder resp) { held.push_back(std::move(resp)); });
   AsyncHttpClientOptions o;
   o.response_timeout_ms = 200;
   auto client = bench.client(o);
@@ -248,11 +248,11 @@ TEST_CASE("async http client: refused and unresolvable", "[transport][http][asyn
 TEST_CASE("async http client: one request at a time, and the owner may leave mid-request",
           "[transport][http][async]") {
   std::vector<Responder> held;
-  Bench bench([&held](HttpMessage&&, Responder resp) { held.push_back(resp); });
+  Bench bench([&held](HttpMessage&&, Responder resp) { held.push_back(std::move(resp)); });
   auto client = bench.client();
   bool first_called = false;
   client->request("GET", "/", "", "",
-                  [&first_called](Result<HttpMessage>) { first_called = true; });
+                  [&first_called](const Result<HttpMessage>&) { first_called = true; });
   std::optional<Result<HttpMessage>> second;
   client->request("GET", "/", "", "",
                   [&second](Result<HttpMessage> r) { second.emplace(std::move(r)); });
