@@ -8,6 +8,8 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <unordered_set>
+#include <utility>
 
 #include "engine/component/streamed_result.h"
 #include "parsers/json/message_writer.h"
@@ -310,16 +312,19 @@ Result<transport::HttpUrl> export_target(std::string_view url) {
 
 // One result on its way to an export URL, on the shard's loop (the asynchronous client: no
 // thread, no blocking). Deletes itself when the POST is answered or has failed; a failure is
-// reported on stderr with the token.
+// reported on stderr with the token. Exports still in flight when the shard stops are
+// abandoned (and reported) by a shutdown hook, so that their connections close with the loop.
 class ExportJob {
  public:
   static void start(uv_loop_t* loop, const transport::HttpUrl& target, transport::TlsContext* tls,
                     const std::string& body, std::string token) {
     // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): OOM aborts
     auto* job = new ExportJob(loop, target, tls, std::move(token));
+    track(job);
     job->client_.request("POST", target.path, kMplaneJson, body,
                          [job](const Result<transport::HttpMessage>& res) {
                            job->report(res);
+                           in_flight().erase(job);
                            delete job;  // the client's last step: nothing touches it after
                          });
   }
@@ -328,6 +333,25 @@ class ExportJob {
   ExportJob(uv_loop_t* loop, const transport::HttpUrl& target, transport::TlsContext* tls,
             std::string token)
       : target_(target), token_(std::move(token)), client_(loop, options(target, tls)) {}
+
+  // This shard's exports in flight (one set per shard thread).
+  static std::unordered_set<ExportJob*>& in_flight() {
+    thread_local std::unordered_set<ExportJob*> jobs;
+    return jobs;
+  }
+  static void track(ExportJob* job) {
+    thread_local bool hooked = false;
+    if (!std::exchange(hooked, true)) loop::Shard::current()->add_shutdown_hook(&abandon_all);
+    in_flight().insert(job);
+  }
+  static void abandon_all() {
+    auto jobs = std::move(in_flight());
+    in_flight().clear();
+    for (ExportJob* job : jobs) {
+      job->report(fail(std::string("abandoned: the component is stopping")));
+      delete job;  // closes its connection (the loop runs once more to finish closing)
+    }
+  }
 
   static transport::AsyncHttpClientOptions options(const transport::HttpUrl& target,
                                                    transport::TlsContext* tls) {
