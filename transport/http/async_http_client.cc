@@ -180,12 +180,12 @@ void AsyncHttpClient::on_connected(int status) {
     transport = std::make_unique<PlainTransport>();
   }
   parser_ = std::make_unique<HttpParser>(HttpParser::Kind::kResponse, options_.limits);
-  if (auto st = conn_->start(std::move(transport)); !st) {
+  Connection* conn = conn_;
+  if (auto st = conn->start(std::move(transport)); !st) {
     return fail_request("TLS with " + authority_ + ": " + st.error());
   }
-  if (!conn_ || !conn_->set_reading(true)) {
-    return connection_lost("connection to " + authority_ + " failed");
-  }
+  if (conn_ != conn) return;  // lost while writing the first flight (already handled)
+  if (!conn->set_reading(true)) return connection_lost("connection to " + authority_ + " failed");
   send_request();
 }
 
