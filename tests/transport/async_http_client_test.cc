@@ -172,6 +172,25 @@ TEST_CASE("async http client: a chunked response delivered in pieces", "[transpo
   }
 }
 
+TEST_CASE("async http client: a connection the server closed while idle is replaced",
+          "[transport][http][async]") {
+  int n = 0;
+  // The first response says keep-alive, but the server closes right after it.
+  Bench bench([&n](HttpMessage&&, Responder resp) {
+    const int i = n++;
+    resp.send(reply(200, std::to_string(i)), /*close_after=*/i == 0);
+  });
+  auto client = bench.client();
+  auto a = bench.run(*client, "GET", "/");
+  REQUIRE(a.ok());
+  CHECK(a->body == "0");
+  while (client->connected()) REQUIRE(uv_run(bench.loop(), UV_RUN_ONCE) != 0);  // sees the EOF
+  auto b = bench.run(*client, "GET", "/");
+  REQUIRE(b.ok());
+  CHECK(b->body == "1");
+  CHECK(client->connections_opened() == 2);
+}
+
 TEST_CASE("async http client: a server that never answers", "[transport][http][async]") {
   std::vector<Responder> held;
   Bench bench([&held](HttpMessage&&, Responder resp) { held.push_back(std::move(resp)); });
