@@ -17,6 +17,8 @@
 // Names resolve with uv_getaddrinfo (on the loop's thread pool; the answer is kept for later
 // connections). Never throws. Destroying the client (or close()) abandons a request in progress:
 // its `done` is not called and no callback runs afterwards. `done` may destroy the client.
+// Close or destroy the client before its loop is torn down (on a shard: in a shutdown hook):
+// handles closed by someone else's uv_walk never give their connection back.
 //
 // libuv writes with write(2): the process must ignore SIGPIPE (engine/main.cc does).
 #pragma once
