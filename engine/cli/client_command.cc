@@ -7,15 +7,8 @@
 //   mplane client --url URL interrupt TOKEN            stop it, print what was measured
 //   mplane client [--url URL]                          the mpcli-style shell
 //
-// Capability discovery follows the RI: GET the URL; an application/x-mplane+json answer is a
-// capability, withdrawal or envelope of them; a text/html answer is followed link by link on
-// the same connection (only the href's path is used). A URL without a path first tries
-// GET /capabilities (our component's envelope) and then GET / (the RI's index page).
-//
-// Specifications go to the capability's link (or the URL when it has none); redemptions and
-// interrupts go where their specification went (the RI sends them to its default URL; for our
-// component and the RI's both are the same server). `redeem` and `interrupt` of a bare token
-// send the token-only form (§3.4) to --url itself.
+// The talking (discovery, specifications, redemptions) is engine/client/mplane_client.h; this
+// file parses options and prints.
 //
 // TLS: an https URL needs --ca/--cert/--key (or [TLS] in --config). A plain http URL works
 // without flags but prints a warning on stderr (no authentication, no privacy); --insecure
@@ -26,39 +19,31 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <limits>
 #include <map>
-#include <optional>
-#include <set>
 #include <sstream>
-#include <thread>
 #include <tuple>
 
 #include "conf/builtin.h"
-#include "conf/ini.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
 #include "engine/cli/result_table.h"
-#include "parsers/json/message_reader.h"
+#include "engine/client/client_config.h"
+#include "engine/client/mplane_client.h"
 #include "parsers/json/message_writer.h"
-#include "parsers/mplane/token.h"
-#include "transport/http/http_client.h"
-#include "transport/tls/tls_context.h"
 
 namespace mplane::cli {
 namespace {
 
-using json::OwnedMessage;
+using client::Client;
+using client::label_of;
+using client::Measurement;
+using client::PostError;
+using client::token_of;
+using client::wall_now_us;
 using model::Message;
 using model::MessageKind;
-using OwnedPtr = std::unique_ptr<OwnedMessage>;
-
-constexpr std::string_view kMplaneJson = "application/x-mplane+json";
-constexpr std::int64_t kPollMicros = 500'000;  // redemption polling interval
-constexpr std::int64_t kDefaultRepeatedSpan = 5 * model::kMicrosPerSecond;
 
 const std::vector<OptionSpec> kOptions = {
     {"url", "URL", "the component, http(s)://HOST[:PORT][/PATH]; capabilities are fetched from it"},
@@ -117,37 +102,7 @@ constexpr std::string_view kShellHelp =
     "  help                        this text\n"
     "  exit, quit, EOF             leave\n";
 
-std::int64_t wall_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// --- RI client configuration ------------------------------------------------------------
-
-struct ClientConfig {
-  std::string default_url, ca, cert, key;
-};
-
-Result<ClientConfig> load_client_config(const std::string& path) {
-  auto ini = conf::load_ini(path);
-  if (!ini) return fail(ini.error());
-  ClientConfig c;
-  if (const conf::IniSection* s = ini->find("client")) {
-    if (const conf::IniEntry* e = s->find("default-url")) c.default_url = e->value;
-  }
-  if (const conf::IniSection* s = ini->find("TLS")) {
-    if (const conf::IniEntry* e = s->find("cert")) c.cert = e->value;
-    if (const conf::IniEntry* e = s->find("key")) c.key = e->value;
-    if (const conf::IniEntry* e = s->find("ca-chain")) c.ca = e->value;
-  }
-  return c;
-}
-
 // --- Presentation -----------------------------------------------------------------------
-
-std::string label_of(const Message& m) { return m.label ? std::string(*m.label) : ""; }
-std::string token_of(const Message& m) { return model::effective_token(m).value_or(""); }
 
 void describe_capability(std::ostream& out, const Message& cap) {
   out << (cap.label ? std::string(*cap.label) : "(no label)") << "  token " << token_of(cap) << "  "
@@ -216,400 +171,50 @@ void print_result(std::ostream& out, const Message& m, Format f) {
   }
 }
 
-// --- The client state (shared by the one-shot commands and the shell) ----------------------
+// --- Setup ---------------------------------------------------------------------------------
 
-struct Measurement {
-  std::string label;
-  std::string token;
-  transport::HttpUrl url;  // where the specification went: redemptions go there too
-  OwnedPtr reply;          // the latest receipt or result
+// What one `mplane client` invocation talks through (members in construction order: the
+// client borrows the exchange, the exchange borrows the TLS context).
+struct Session {
+  std::unique_ptr<transport::TlsContext> tls;
+  std::unique_ptr<client::BlockingHttpExchange> exchange;
+  std::unique_ptr<Client> client;
 };
 
-// A request that failed. `lost`: no HTTP response came at all (the connection failed, also
-// after the one reconnection the HTTP client makes, or timed out): the component may still
-// have the measurement.
-struct PostError {
-  PostError(std::string t, bool l = false) : text(std::move(t)), lost(l) {}  // NOLINT: implicit
-  std::string text;
-  bool lost;
-};
-
-// How wait_for_result() waits: until a wall-clock time (microseconds; the last redemption is
-// made then), whether Ctrl-C interrupts the measurement (`run`) or just ends the program, and
-// whether to sleep until the receipt's end of scope first (only for a receipt that has just
-// answered the specification: a relative scope is dated from now).
-struct WaitOptions {
-  std::int64_t until = std::numeric_limits<std::int64_t>::max();
-  bool ctrl_c_interrupts = true;
-  bool until_scope_end = true;
-};
-
-class Client {
- public:
-  Client(model::RegistrySet registries, std::unique_ptr<transport::TlsContext> tls, bool insecure,
-         std::uint64_t timeout_ms, Io io)
-      : registries_(std::move(registries)),
-        reader_(registries_),
-        tls_(std::move(tls)),
-        insecure_(insecure),
-        timeout_ms_(timeout_ms),
-        io_(io) {}
-
-  const std::optional<transport::HttpUrl>& default_url() const { return default_url_; }
-  Status<> set_url(const std::string& text) {
-    auto u = transport::parse_http_url(text);
-    if (!u) return fail(u.error());
-    default_url_ = *u;
-    return Ok{};
-  }
-
-  // Fetches capabilities from `text` (or the last URL); the first URL becomes the default URL.
-  Result<std::size_t> get_capabilities(const std::string& text);
-  const std::vector<const Message*>& capabilities() const { return caps_; }
-  Result<const Message*> find_capability(std::string_view label_or_token) const;
-
-  // Builds and sends a specification; returns the reply (result, receipt, exception…).
-  Result<Measurement*> run(const Message& cap, const std::string& when_text,
-                           const std::map<std::string, std::string>& params, std::string label);
-  // A measurement known only by its token, at `url` (`redeem TOKEN`): its reply is a
-  // token-only receipt until redeemed.
-  Measurement& adopt(const std::string& token, const transport::HttpUrl& url);
-  // Redeems a receipt once (result: stored in `m`). `interrupt` sends an interrupt instead.
-  Status<PostError> redeem(Measurement& m, bool interrupt = false);
-  // Redeems until a result (or an exception) arrives, or `o.until` has passed (the reply is
-  // then still the receipt).
-  Status<PostError> wait_for_result(Measurement& m, const WaitOptions& o = {});
-
-  std::vector<std::unique_ptr<Measurement>>& measurements() { return measurements_; }
-  Result<Measurement*> find_measurement(std::string_view label_or_token);
-  int next_serial() { return serial_++; }
-
- private:
-  Result<transport::HttpClient*> client_for(const transport::HttpUrl& url);
-  Result<transport::HttpMessage> http(const transport::HttpUrl& url, std::string_view method,
-                                      const std::string& path, std::string_view body = {});
-  Result<OwnedPtr, PostError> post(const transport::HttpUrl& url, const std::string& json);
-  Status<> add_capabilities(OwnedPtr doc);
-  Status<> discover(const transport::HttpUrl& base, const std::string& path,
-                    std::set<std::string>& visited, bool& found, int depth);
-
-  model::RegistrySet registries_;
-  json::MessageReader reader_;
-  std::unique_ptr<transport::TlsContext> tls_;
-  bool insecure_;
-  bool warned_ = false;
-  std::uint64_t timeout_ms_;
-  Io io_;
-  std::map<std::string, std::unique_ptr<transport::HttpClient>> clients_;  // by scheme+authority
-  std::optional<transport::HttpUrl> default_url_;
-  std::optional<transport::HttpUrl> last_getcap_;
-  std::vector<OwnedPtr> docs_;        // every capability document received (kept: caps_ borrow)
-  std::vector<const Message*> caps_;  // by effective token, latest wins
-  std::vector<std::unique_ptr<Measurement>> measurements_;
-  int serial_ = 0;
-};
-
-// The largest reply the client takes (a result of tens of millions of rows).
-constexpr std::size_t kMaxResultBytes = std::size_t{4} << 30;
-constexpr std::size_t kHandOverBytes = std::size_t{16} << 20;  // parse_owned_consuming
-
-Result<transport::HttpClient*> Client::client_for(const transport::HttpUrl& url) {
-  const std::string key = url.str().substr(0, url.str().size() - url.path.size());
-  auto it = clients_.find(key);
-  if (it != clients_.end()) return it->second.get();
-  if (url.tls && !tls_) {
-    return fail(url.str() + ": an https URL needs --ca, --cert and --key (or [TLS] in --config)");
-  }
-  if (!url.tls && !insecure_ && !warned_) {
-    io_.err << "mplane client: warning: plain http to " << url.authority()
-            << ": no TLS, no authentication (--insecure silences this)\n";
-    warned_ = true;
-  }
-  auto c =
-      std::make_unique<transport::HttpClient>(url.host, url.port, url.tls ? tls_.get() : nullptr);
-  transport::HttpLimits limits;
-  limits.max_body_bytes = kMaxResultBytes;  // large results arrive streamed, whole
-  c->set_limits(limits);
-  auto* raw = c.get();
-  clients_.emplace(key, std::move(c));
-  return raw;
+Result<std::unique_ptr<transport::TlsContext>> tls_of(const ParsedArgs& args,
+                                                      const client::ClientConfig& cfg) {
+  return client::client_tls(args.get("ca", cfg.ca), args.get("cert", cfg.cert),
+                            args.get("key", cfg.key));
 }
 
-Result<transport::HttpMessage> Client::http(const transport::HttpUrl& url, std::string_view method,
-                                            const std::string& path, std::string_view body) {
-  auto c = client_for(url);
-  if (!c) return fail(c.error());
-  return (*c)->request(method, path, body.empty() ? "" : kMplaneJson, body, timeout_ms_);
+Result<std::unique_ptr<Session>> make_session(const ParsedArgs& args, Io io) {
+  client::ClientConfig cfg;
+  if (args.has("config")) {
+    auto c = client::load_client_config(args.get("config"));
+    if (!c) return fail(c.error());
+    cfg = *c;
+  }
+  auto session = std::make_unique<Session>();
+  auto tls = tls_of(args, cfg);
+  if (!tls) return fail(tls.error());
+  session->tls = std::move(tls.value());
+  auto regs = conf::load_registries(args.all("registry"));
+  if (!regs) return fail(regs.error());
+  auto timeout = number_option(args, "timeout", 30, 0.001, 86400);
+  if (!timeout) return fail(timeout.error());
+  session->exchange =
+      std::make_unique<client::BlockingHttpExchange>(client::BlockingExchangeOptions{
+          .tls = session->tls.get(),
+          .insecure = args.has("insecure"),
+          .warn = [err = &io.err](std::string_view w) { *err << "mplane client: " << w << "\n"; }});
+  session->client = std::make_unique<Client>(std::move(regs.value()), *session->exchange,
+                                             static_cast<std::uint64_t>(*timeout * 1000));
+  const std::string url = args.get("url", cfg.default_url);
+  if (!url.empty()) {
+    if (auto st = session->client->set_url(url); !st) return fail(st.error());
+  }
+  return session;
 }
-
-Result<OwnedPtr, PostError> Client::post(const transport::HttpUrl& url, const std::string& body) {
-  auto r = http(url, "POST", url.path, body);
-  if (!r) return fail(PostError(r.error(), true));
-  const std::string* type = r->header("Content-Type");
-  const bool mplane = r->status == 200 && type && *type == kMplaneJson;
-  // A large result is handed over, not copied: the reply text is released before the values
-  // are built (an error in it is then described by its byte offset only).
-  auto parsed = mplane && r->body.size() > kHandOverBytes
-                    ? json::parse_owned_consuming(reader_, std::move(r->body))
-                    : json::parse_owned(reader_, r->body);
-  if (!parsed) {
-    if (r->status != 200 || !type || *type != kMplaneJson) {
-      std::string first = r->body.substr(0, r->body.find('\n')).substr(0, 200);
-      return fail("POST " + url.str() + ": HTTP " + std::to_string(r->status) +
-                  (first.empty() ? "" : ": " + first));
-    }
-    return fail("POST " + url.str() + ": bad reply: " + parsed.error().describe(r->body));
-  }
-  return std::move(parsed.value());
-}
-
-Status<> Client::add_capabilities(OwnedPtr doc) {
-  std::vector<const Message*> members;
-  const Message& m = doc->message;
-  if (m.kind == MessageKind::kEnvelope) {
-    for (const Message& c : m.contents) members.push_back(&c);
-  } else {
-    members.push_back(&m);
-  }
-  for (const Message* c : members) {
-    const std::string token = token_of(*c);
-    std::erase_if(caps_, [&](const Message* old) { return token_of(*old) == token; });
-    if (c->kind == MessageKind::kCapability) caps_.push_back(c);
-    // A withdrawal just removes the capability (done above).
-  }
-  docs_.push_back(std::move(doc));
-  return Ok{};
-}
-
-// The href values of <a href=…> elements (single, double or no quotes).
-std::vector<std::string> html_links(std::string_view html) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while ((at = html.find("href", at)) != std::string_view::npos) {
-    at += 4;
-    while (at < html.size() && html[at] == ' ') ++at;
-    if (at >= html.size() || html[at] != '=') continue;
-    ++at;
-    while (at < html.size() && html[at] == ' ') ++at;
-    if (at >= html.size()) break;
-    std::size_t end;
-    if (html[at] == '\'' || html[at] == '"') {
-      const char q = html[at++];
-      end = html.find(q, at);
-    } else {
-      end = html.find_first_of(" >", at);
-    }
-    if (end == std::string_view::npos) break;
-    out.emplace_back(html.substr(at, end - at));
-    at = end;
-  }
-  return out;
-}
-
-Status<> Client::discover(const transport::HttpUrl& base, const std::string& path,
-                          std::set<std::string>& visited, bool& found, int depth) {
-  if (!visited.insert(path).second || depth > 8) return Ok{};
-  auto r = http(base, "GET", path);
-  if (!r) return fail(r.error());
-  if (r->status != 200) {
-    return depth == 0
-               ? fail("GET " + base.authority() + path + ": HTTP " + std::to_string(r->status))
-               : Status<>(Ok{});
-  }
-  const std::string* type = r->header("Content-Type");
-  const std::string content_type = type ? type->substr(0, type->find(';')) : "";
-  if (content_type == kMplaneJson) {
-    auto parsed = json::parse_owned(reader_, r->body);
-    if (!parsed) {
-      return fail("GET " + base.authority() + path + ": " + parsed.error().describe(r->body));
-    }
-    found = true;
-    return add_capabilities(std::move(parsed.value()));
-  }
-  if (content_type != "text/html") return Ok{};
-  for (const std::string& href : html_links(r->body)) {
-    std::string next;
-    if (href.starts_with("http://") || href.starts_with("https://")) {
-      auto u = transport::parse_http_url(href);  // the RI ignores the host: same connection
-      if (!u) continue;
-      next = u->path;
-    } else if (href.starts_with("/")) {
-      next = href;
-    } else {
-      next = path.substr(0, path.rfind('/') + 1) + href;
-    }
-    if (auto st = discover(base, next, visited, found, depth + 1); !st) return st;
-  }
-  return Ok{};
-}
-
-Result<std::size_t> Client::get_capabilities(const std::string& text) {
-  transport::HttpUrl url;
-  if (text.empty()) {
-    if (!last_getcap_ && !default_url_) return fail("no URL: give one (or seturl URL first)");
-    url = last_getcap_ ? *last_getcap_ : *default_url_;
-  } else {
-    auto u = transport::parse_http_url(text);
-    if (!u) return fail(u.error());
-    url = *u;
-  }
-  if (!default_url_) default_url_ = url;
-  last_getcap_ = url;
-  const std::size_t before = docs_.size();
-  std::set<std::string> visited;
-  bool found = false;
-  if (!url.has_path) {
-    // Our component serves an envelope here; the RI does not (404/500): fall back to `/`.
-    auto r = http(url, "GET", "/capabilities");
-    if (!r) return fail(r.error());
-    const std::string* type = r->header("Content-Type");
-    if (r->status == 200 && type && *type == kMplaneJson) {
-      auto parsed = json::parse_owned(reader_, r->body);
-      if (parsed) {
-        found = true;
-        (void)add_capabilities(std::move(parsed.value()));
-      }
-    }
-  }
-  if (!found) {
-    if (auto st = discover(url, url.path, visited, found, 0); !st) return fail(st.error());
-  }
-  if (!found) return fail("no capabilities at " + url.str());
-  std::size_t n = 0;
-  for (std::size_t i = before; i < docs_.size(); ++i) {
-    const Message& m = docs_[i]->message;
-    n += m.kind == MessageKind::kEnvelope ? m.contents.size() : 1;
-  }
-  return n;
-}
-
-Result<const Message*> Client::find_capability(std::string_view key) const {
-  for (const Message* c : caps_) {
-    if (c->label && *c->label == key) return c;
-  }
-  for (const Message* c : caps_) {
-    if (token_of(*c) == key) return c;
-  }
-  std::string known;
-  for (const Message* c : caps_) known += (known.empty() ? "" : ", ") + label_of(*c);
-  return fail("no capability '" + std::string(key) + "'" +
-              (caps_.empty() ? " (no capabilities fetched)" : " (known: " + known + ")"));
-}
-
-// The default scope: `now` (a single measurement as soon as possible), or `now + 5s / PERIOD`
-// for a capability that measures periodically (a few samples at the capability's rate).
-std::string default_when(const Message& cap) {
-  if (cap.when && cap.when->period()) {
-    return "now + " + model::format_duration(kDefaultRepeatedSpan) + " / " +
-           model::format_duration(*cap.when->period());
-  }
-  return "now";
-}
-
-Result<Measurement*> Client::run(const Message& cap, const std::string& when_text,
-                                 const std::map<std::string, std::string>& params,
-                                 std::string label) {
-  model::Arena arena;
-  Message spec = model::specification_from(cap);
-  const std::string scope = when_text.empty() ? default_when(cap) : when_text;
-  auto when = model::When::parse(scope);
-  if (!when) return fail("--when: " + when.error());
-  if (cap.when && !when->follows(*cap.when, wall_now_us())) {
-    return fail("when " + when->canonical() + " is not within the capability's scope " +
-                cap.when->canonical());
-  }
-  spec.when = *when;
-  if (label.empty()) label = label_of(cap) + "-" + std::to_string(next_serial());
-  spec.label = arena.keep(label);
-  for (const auto& [name, text] : params) {
-    model::Parameter* p = nullptr;
-    for (auto& candidate : spec.parameters) {
-      if (candidate.element->name == name) p = &candidate;
-    }
-    if (!p) {
-      std::string names;
-      for (const auto& q : spec.parameters) names += (names.empty() ? "" : ", ") + q.element->name;
-      return fail("capability '" + label_of(cap) + "' has no parameter " + name +
-                  (names.empty() ? " (it takes none)" : " (it takes " + names + ")"));
-    }
-    auto v = model::parse_value(p->element->prim, arena.keep(text));
-    if (!v) return fail("parameter " + name + ": " + v.error());
-    const model::Parameter* cp = cap.find_parameter(name);
-    if (cp && !cp->constraint.matches(*v)) {
-      return fail("parameter " + name + "=" + text + " is not allowed by the capability (" +
-                  cp->constraint.canonical() + ")");
-    }
-    p->value = *v;
-  }
-  std::string missing;
-  for (const auto* p : model::sorted_by_name(spec.parameters)) {
-    if (p->value.is_none()) missing += (missing.empty() ? "" : ", ") + p->element->name;
-  }
-  if (!missing.empty()) {
-    return fail("missing parameter " + missing +
-                " (give --param NAME=VALUE, or `set` in the shell)");
-  }
-  if (auto st = model::validate(spec); !st) return fail("specification: " + st.error());
-  const std::string body = json::to_json(spec, {.pretty = false, .add_default_token = true});
-
-  transport::HttpUrl url;
-  if (cap.link && !cap.link->empty()) {
-    auto u = transport::parse_http_url(*cap.link);
-    if (!u) return fail("capability link: " + u.error());
-    url = *u;
-  } else if (default_url_) {
-    url = *default_url_;
-  } else {
-    return fail("the capability has no link and there is no default URL (seturl)");
-  }
-  auto reply = post(url, body);
-  if (!reply) return fail(reply.error().text);
-  auto m = std::make_unique<Measurement>();
-  m->label = label;
-  m->token = model::effective_token(spec).value_or("");
-  m->url = url;
-  m->reply = std::move(reply.value());
-  if (m->reply->message.token) m->token = std::string(*m->reply->message.token);
-  measurements_.push_back(std::move(m));
-  return measurements_.back().get();
-}
-
-Measurement& Client::adopt(const std::string& token, const transport::HttpUrl& url) {
-  auto m = std::make_unique<Measurement>();
-  m->label = token;
-  m->token = token;
-  m->url = url;
-  m->reply = std::make_unique<OwnedMessage>();
-  Message& receipt = m->reply->message;
-  receipt.kind = MessageKind::kReceipt;
-  receipt.verb = "measure";  // components look at the token only (§3.4)
-  receipt.token = m->reply->arena.keep(token);
-  measurements_.push_back(std::move(m));
-  return *measurements_.back();
-}
-
-Status<PostError> Client::redeem(Measurement& m, bool interrupt) {
-  const Message& current = m.reply->message;
-  if (current.kind != MessageKind::kReceipt && !interrupt) return Ok{};
-  model::Arena arena;
-  Message note = model::copy_message(current, arena);
-  if (current.kind == MessageKind::kReceipt || current.kind == MessageKind::kResult) {
-    note.kind = interrupt ? MessageKind::kInterrupt : MessageKind::kRedemption;
-    note.columns.clear();  // a result's rows do not belong in an interrupt
-    note.row_count = 0;
-    for (const auto& c : current.columns) note.columns.push_back({c.element, {}});
-  } else {
-    return fail("cannot " + std::string(interrupt ? "interrupt" : "redeem") + " a " +
-                std::string(model::kind_key(current.kind)));
-  }
-  if (!note.token) note.token = arena.keep(m.token);
-  auto reply = post(m.url, json::to_json(note, {.pretty = false}));
-  if (!reply) return fail(reply.error());
-  m.reply = std::move(reply.value());
-  return Ok{};
-}
-
-namespace {
 
 // Ctrl-C while waiting for a result: the first one interrupts the measurement (what was measured
 // is then redeemed and printed, as `mplane run` does); a second one ends the program.
@@ -633,94 +238,6 @@ class SigintWatch {
  private:
   void (*previous_)(int);
 };
-
-// Sleeps up to `micros`, in slices, returning early on Ctrl-C.
-void sleep_unless_interrupted(std::int64_t micros) {
-  constexpr std::int64_t kSlice = 50'000;
-  for (std::int64_t left = micros; left > 0 && !g_interrupted; left -= kSlice) {
-    std::this_thread::sleep_for(std::chrono::microseconds(std::min(left, kSlice)));
-  }
-}
-
-// The first wait lasts until the end of the receipt's scope (when the result can be ready),
-// later ones kPollMicros; never past `until`.
-std::int64_t poll_delay(const Message& receipt, bool first, std::int64_t now, std::int64_t until) {
-  std::int64_t delay = kPollMicros;
-  if (first && receipt.when) {
-    const auto end = receipt.when->resolve(now).end;
-    if (end && *end > now) delay = std::max(delay, *end - now + 100'000);
-  }
-  return std::min(delay, until - now);
-}
-
-}  // namespace
-
-Status<PostError> Client::wait_for_result(Measurement& m, const WaitOptions& o) {
-  g_interrupted = 0;
-  std::optional<SigintWatch> watch;
-  if (o.ctrl_c_interrupts) watch.emplace();
-  bool first = o.until_scope_end;
-  bool interrupted = false;
-  while (m.reply->message.kind == MessageKind::kReceipt) {
-    const std::int64_t now = wall_now_us();
-    if (now >= o.until) return Ok{};
-    sleep_unless_interrupted(poll_delay(m.reply->message, first, now, o.until));
-    first = false;
-    if (watch && g_interrupted && !interrupted) {
-      interrupted = true;
-      io_.err << "mplane client: interrupting " << m.label << " (Ctrl-C again to quit)\n";
-      if (auto st = redeem(m, true); !st) return st;
-      continue;  // the interrupt's reply: the result, or the receipt until it is ready
-    }
-    if (auto st = redeem(m); !st) return st;
-  }
-  return Ok{};
-}
-
-Result<Measurement*> Client::find_measurement(std::string_view key) {
-  for (auto& m : measurements_) {
-    if (m->label == key || m->token == key) return m.get();
-  }
-  return fail("no measurement '" + std::string(key) + "' (listmeas shows them)");
-}
-
-// --- Setup ---------------------------------------------------------------------------------
-
-Result<std::unique_ptr<Client>> make_client(const ParsedArgs& args, Io io) {
-  ClientConfig cfg;
-  if (args.has("config")) {
-    auto c = load_client_config(args.get("config"));
-    if (!c) return fail(c.error());
-    cfg = *c;
-  }
-  const std::string ca = args.get("ca", cfg.ca), cert = args.get("cert", cfg.cert),
-                    key = args.get("key", cfg.key);
-  std::unique_ptr<transport::TlsContext> tls;
-  if (!ca.empty() || !cert.empty() || !key.empty()) {
-    if (ca.empty() || cert.empty() || key.empty())
-      return fail("TLS needs all of --ca, --cert and --key");
-    transport::TlsOptions t;
-    t.role = transport::TlsRole::kClient;
-    t.ca_file = ca;
-    t.cert_file = cert;
-    t.key_file = key;
-    auto ctx = transport::TlsContext::create(t);
-    if (!ctx) return fail(ctx.error());
-    tls = std::move(ctx.value());
-  }
-  auto regs = conf::load_registries(args.all("registry"));
-  if (!regs) return fail(regs.error());
-  auto timeout = number_option(args, "timeout", 30, 0.001, 86400);
-  if (!timeout) return fail(timeout.error());
-  const auto timeout_ms = static_cast<std::uint64_t>(*timeout * 1000);
-  auto client = std::make_unique<Client>(std::move(regs.value()), std::move(tls),
-                                         args.has("insecure"), timeout_ms, io);
-  const std::string url = args.get("url", cfg.default_url);
-  if (!url.empty()) {
-    if (auto st = client->set_url(url); !st) return fail(st.error());
-  }
-  return client;
-}
 
 Result<std::map<std::string, std::string>> params_of(const std::vector<std::string>& given) {
   std::map<std::string, std::string> out;
@@ -830,7 +347,13 @@ std::string wait_failure(const Measurement& m, const PostError& e) {
 // token.
 int wait_and_print(Client& client, Measurement& m, Format format, Io io) {
   announce_receipt(m, io);
-  if (auto st = client.wait_for_result(m); !st) {
+  SigintWatch watch;
+  client::WaitOptions o;
+  o.interrupt_requested = [] { return g_interrupted != 0; };
+  o.on_interrupting = [&io](const Measurement& which) {
+    io.err << "mplane client: interrupting " << which.label << " (Ctrl-C again to quit)\n";
+  };
+  if (auto st = client.wait_for_result(m, o); !st) {
     io.err << "mplane client: " << wait_failure(m, st.error()) << "\n";
     return kExitInvalid;
   }
@@ -887,9 +410,8 @@ int send_specification(Client& client, const ParsedArgs& args, Io io) {
 int by_token(Client& client, const ParsedArgs& args, Io io) {
   const bool interrupt = args.positional[0] == "interrupt";
   Measurement& m = client.adopt(args.positional[1], *client.default_url());
-  WaitOptions o;
-  o.ctrl_c_interrupts = false;  // Ctrl-C just quits: `interrupt` is the verb for stopping
-  o.until_scope_end = false;    // a relative scope in the receipt is not dated from now
+  client::WaitOptions o;      // Ctrl-C just quits: `interrupt` is the verb for stopping
+  o.until_scope_end = false;  // a relative scope in the receipt is not dated from now
   const double seconds =
       number_option(args, interrupt ? "timeout" : "wait", interrupt ? 30 : 0, 0, 365 * 86400.0)
           .value();
@@ -1084,13 +606,14 @@ int run_client(const std::vector<std::string>& raw, Io io, std::istream& in) {
     io.err << "mplane client: " << st.error() << "\n";
     return kExitUsage;
   }
-  auto client = make_client(*args, io);
-  if (!client) {
-    io.err << "mplane client: " << client.error() << "\n";
+  auto session = make_session(*args, io);
+  if (!session) {
+    io.err << "mplane client: " << session.error() << "\n";
     return kExitInvalid;
   }
-  if (args->positional.empty()) return run_shell(**client, in, io);
-  return one_shot(**client, *args, io);
+  Client& client = *(*session)->client;
+  if (args->positional.empty()) return run_shell(client, in, io);
+  return one_shot(client, *args, io);
 }
 
 int run_client(const std::vector<std::string>& args, Io io) {
