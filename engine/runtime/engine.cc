@@ -47,7 +47,7 @@ Engine::Engine(const model::RegistrySet& registries, EngineOptions options)
   shares_.shards = group_.size();
   // Its capacity comes from the capture service's options, if enabled (make_capture_services).
   shares_.flows =
-      std::make_shared<services::FlowStore>(services::CaptureConfig{}.store, &group_.shard(0));
+      std::make_shared<services::FlowStore>(conf::CaptureOptions{}.store, &group_.shard(0));
   states_.resize(group_.size());
 }
 

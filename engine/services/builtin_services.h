@@ -10,8 +10,6 @@
 
 namespace mplane::services {
 
-// The built-in service names: loopback, sleep, ping, counter.
-const std::vector<std::string>& builtin_service_names();
 // One ServiceConfig per built-in service but the test service counter, with default options
 // (what `mplane run` uses without --config).
 std::vector<conf::ServiceConfig> default_service_configs();
@@ -28,7 +26,8 @@ struct ShardShares {
 
 // `ping` yields four services (ping-average-ip4, ping-detail-ip4, ping-average-ip6,
 // ping-detail-ip6; an IPv4-only source address drops the IPv6 ones and vice versa). The
-// error names the configuration line (ServiceConfig::origin).
+// error names the configuration line (ServiceConfig::origin). A configuration without typed
+// options (ServiceConfig::typed) has its text options parsed by conf::service_config().
 Result<std::vector<sched::ServicePtr>> make_services(
     const std::vector<conf::ServiceConfig>& configs, const model::RegistrySet& registries,
     MonoClock& clock, const ShardShares& shares = {});

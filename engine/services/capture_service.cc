@@ -391,32 +391,19 @@ void FlowStore::query(Filter keep, std::function<void(std::vector<FlowRecord>)> 
 }
 
 Result<CaptureConfig> capture_config(const conf::ServiceConfig& c) {
-  CaptureConfig cfg;
-  auto get = [&](const char* key) {
-    auto it = c.options.find(key);
-    return it == c.options.end() ? std::string() : it->second;
-  };
-  cfg.interface = get("interface");
-  cfg.files = get("files");
-  cfg.filter = get("filter");
-  if (cfg.interface.empty() && cfg.files.empty()) {
+  const auto& o = std::get<conf::CaptureOptions>(c.typed);
+  if (o.interface.empty() && o.files.empty()) {
     return fail(c.origin +
                 ": the capture service needs an interface and/or a files directory "
                 "([service_capture] in the configuration)");
   }
-  // Numbers as the configuration checked them; parsed as values (no exceptions).
-  for (auto [key, out] : {std::pair{"max-flows", &cfg.table.max_flows}, {"store", &cfg.store}}) {
-    if (auto text = get(key); !text.empty()) {
-      auto n = model::parse_value(model::Prim::kNatural, text);
-      if (!n || n->as_natural() < 1) return fail(c.origin + ": " + key + ": not a count: " + text);
-      *out = static_cast<std::size_t>(n->as_natural());
-    }
-  }
-  if (auto d = get("idle-timeout"); !d.empty()) {
-    auto micros = model::parse_duration(d);
-    if (!micros) return fail(c.origin + ": idle-timeout: " + micros.error());
-    cfg.table.idle_timeout = *micros;
-  }
+  CaptureConfig cfg;
+  cfg.interface = o.interface;
+  cfg.files = o.files;
+  cfg.filter = o.filter;
+  cfg.table.max_flows = static_cast<std::size_t>(o.max_flows);
+  cfg.table.idle_timeout = o.idle_timeout;
+  cfg.store = static_cast<std::size_t>(o.store);
   return cfg;
 }
 

@@ -65,8 +65,9 @@ struct CaptureConfig {
   std::string files;      // directory of capture files clients may name (empty: none)
   std::string filter;     // BPF for live capture
   capture::FlowTableOptions table;
-  std::size_t store = 100000;  // finished flows kept for queries
+  std::size_t store = conf::CaptureOptions{}.store;  // finished flows kept for queries
 };
+// From the typed options of a [service_capture] (ServiceConfig::typed holds CaptureOptions).
 Result<CaptureConfig> capture_config(const conf::ServiceConfig& c);
 
 // The capture services one configuration enables (file, live, query). The live capture stores
