@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "engine/client/specification.h"
+#include "engine/client/streamed_reply.h"
 
 namespace mplane::client {
 namespace {
@@ -69,8 +70,27 @@ Result<transport::HttpMessage> Client::http(const transport::HttpUrl& url, std::
 
 Result<OwnedPtr, PostError> Client::post(const transport::HttpUrl& url, const std::string& body,
                                          json::ResultStreamHandler* rows) {
-  (void)rows;  // streaming arrives with the transport's ResponseSink
-  return post_whole(url, body);
+  return rows ? post_streamed(url, body, *rows) : post_whole(url, body);
+}
+
+Result<OwnedPtr, PostError> Client::post_streamed(const transport::HttpUrl& url,
+                                                  const std::string& body,
+                                                  json::ResultStreamHandler& rows) {
+  StreamedReply reply(registries_, rows);
+  auto r = exchange_.send(url,
+                          {.method = "POST",
+                           .target = url.path,
+                           .content_type = kMplaneJson,
+                           .body = body,
+                           .timeout_ms = timeout_ms_},
+                          reply.sink());
+  if (!r) {
+    if (reply.refused()) return fail("POST " + url.str() + ": bad reply: " + *reply.refused());
+    return fail(PostError(r.error(), true));
+  }
+  auto m = reply.finish(url, *r);
+  if (!m) return fail(m.error());
+  return std::move(m.value());
 }
 
 Result<OwnedPtr, PostError> Client::post_whole(const transport::HttpUrl& url,

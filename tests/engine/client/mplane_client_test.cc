@@ -36,6 +36,11 @@ class RecordingExchange final : public client::HttpExchange {
     requests.push_back(std::string(r.method) + " " + std::string(r.target));
     return inner_.send(server, r);
   }
+  Result<transport::HttpMessage> send(const transport::HttpUrl& server, const client::HttpRequest& r,
+                                      transport::ResponseSink& sink) override {
+    requests.push_back(std::string(r.method) + " " + std::string(r.target) + " (streamed)");
+    return inner_.send(server, r, sink);
+  }
   std::vector<std::string> requests;
 
  private:
