@@ -15,7 +15,7 @@ namespace {
 using model::Message;
 using model::MessageKind;
 
-constexpr std::size_t kFlushBytes = 64 * 1024;
+constexpr std::size_t kFlushBytes = std::size_t{64} * 1024;
 
 struct FileCloser {
   void operator()(std::FILE* f) const noexcept { std::fclose(f); }
