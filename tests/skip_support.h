@@ -6,9 +6,15 @@
 // Test peers (programs from shared/ beside the repository, e.g. the Python RI in peers/ri) may be
 // absent from a clone: MPLANE_REQUIRE_PEER skips then, unless MPLANE_REQUIRE_PEERS=1 (set by CI,
 // .ci/run, where shared/ is present), which makes a missing peer a failure.
+//
+// CI runs as root on a machine with every peer: nothing may skip there. With MPLANE_NO_SKIP=1 (set
+// by .ci/run) every MPLANE_SKIP is a failure that names the reason, so a privileged test that
+// silently stopped running (a lost capability, a missing device) turns CI red.
 #pragma once
 
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -43,12 +49,25 @@ inline bool peers_required() {
   return v != nullptr && std::string(v) == "1";
 }
 
+inline bool skips_forbidden() {
+  const char* v = std::getenv("MPLANE_NO_SKIP");
+  return v != nullptr && std::string(v) == "1";
+}
+
 }  // namespace mplane::test
 
-#define MPLANE_SKIP(why)            \
-  do {                              \
-    ::mplane::test::note_skip(why); \
-    return;                         \
+#define MPLANE_SKIP(why)                                                              \
+  do {                                                                                \
+    if (::mplane::test::skips_forbidden())                                            \
+      FAIL("this test would skip, and MPLANE_NO_SKIP=1 forbids skipping: " << (why)); \
+    ::mplane::test::note_skip(why);                                                   \
+    return;                                                                           \
+  } while (0)
+
+// A test that needs root (raw sockets, live capture, tun devices): skips with `why` otherwise.
+#define MPLANE_REQUIRE_ROOT(why)                                            \
+  do {                                                                      \
+    if (::geteuid() != 0) MPLANE_SKIP(std::string("needs root: ") + (why)); \
   } while (0)
 
 // `program`: a test peer's program (a path); skips the test case when it is absent.

@@ -1,6 +1,7 @@
 // Message codec benchmarks: parse and write the four RI benchmark messages
 // (shared/mplane/bench, with the RI's figures beside them), each beside its floor in the same run:
 //   parse: simdjson DOM parse of the same bytes, and an On-Demand walk visiting every value;
+//   stream parse (results fed in 64 KiB reads, rows handed over one by one): the whole parse;
 //   write: a plain memcpy of the output size.
 // Every benchmark validates its work once before timing it (STYLE C15).
 #include <benchmark/benchmark.h>
@@ -14,6 +15,7 @@
 #include "conf/builtin.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
+#include "parsers/json/result_stream_reader.h"
 #include "parsers/json/result_stream_writer.h"
 
 namespace {
@@ -57,6 +59,42 @@ void BM_Parse(benchmark::State& st) {
     auto m = reader.parse(input, arena);
     benchmark::DoNotOptimize(m);
     arena.clear();
+  }
+  report(st, input.size());
+}
+
+// Counts what the streaming reader hands over (the client's printer does the printing).
+struct RowCounter final : json::ResultStreamHandler {
+  std::size_t rows = 0, messages = 0;
+  Status<> on_columns(std::span<const model::Element* const>) override { return Ok{}; }
+  Status<> on_row(std::size_t, std::span<const model::Value> values) override {
+    rows += !values.empty();
+    return Ok{};
+  }
+  Status<> on_message(const model::Message&) override {
+    ++messages;
+    return Ok{};
+  }
+};
+
+// The streaming reader fed 64 KiB reads, as from a socket (compare with BM_Parse: whole input).
+void BM_StreamParse(benchmark::State& st) {
+  const std::string input = read_input(static_cast<int>(st.range(0)));
+  auto feed_all = [&](RowCounter& counter) {
+    json::ResultStreamReader reader(registries(), counter);
+    for (std::size_t at = 0; at < input.size(); at += 64 * 1024) {
+      if (!reader.feed(std::string_view(input).substr(at, 64 * 1024))) return false;
+    }
+    return reader.finish().ok();
+  };
+  RowCounter check;
+  if (!feed_all(check) || check.messages != 1) {
+    st.SkipWithError("input does not stream-parse");
+    return;
+  }
+  for (auto _ : st) {
+    RowCounter counter;
+    benchmark::DoNotOptimize(feed_all(counter));
   }
   report(st, input.size());
 }
@@ -184,6 +222,7 @@ void BM_FloorMemcpy(benchmark::State& st) {
 }
 
 BENCHMARK(BM_Parse)->DenseRange(0, 3);
+BENCHMARK(BM_StreamParse)->DenseRange(2, 3);
 BENCHMARK(BM_FloorSimdjsonDom)->DenseRange(0, 3);
 BENCHMARK(BM_FloorSimdjsonOnDemandWalk)->DenseRange(0, 3);
 BENCHMARK(BM_Write)->DenseRange(0, 3);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -39,6 +40,14 @@ Result<FileMap> FileMap::open(const std::string& path) {
   return m;
 }
 
+void FileMap::release_before(std::uint64_t offset) noexcept {
+  const std::size_t end = std::min<std::uint64_t>(offset, size_) / kReleaseStep * kReleaseStep;
+  if (end <= released_) return;
+  // A read-only private map of a file: MADV_DONTNEED only unmaps (the data is the file's).
+  ::madvise(const_cast<std::uint8_t*>(data_) + released_, end - released_, MADV_DONTNEED);
+  released_ = end;
+}
+
 FileMap::~FileMap() {
   if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }
@@ -46,6 +55,7 @@ FileMap::~FileMap() {
 FileMap::FileMap(FileMap&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)),
       size_(std::exchange(o.size_, 0)),
+      released_(std::exchange(o.released_, 0)),
       path_(std::move(o.path_)) {}
 
 FileMap& FileMap::operator=(FileMap&& o) noexcept {
@@ -53,6 +63,7 @@ FileMap& FileMap::operator=(FileMap&& o) noexcept {
     if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    released_ = std::exchange(o.released_, 0);
     path_ = std::move(o.path_);
   }
   return *this;

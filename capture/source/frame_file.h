@@ -45,6 +45,10 @@ class FrameFile {
   virtual bool next(Frame& out) = 0;
   virtual const std::string& error() const = 0;
   virtual std::uint64_t position() const = 0;  // bytes read so far (progress)
+  // The frames before position() are done with: the file may give their memory back (a
+  // sequential reader of a large file then holds a bounded part of it). Frames handed out
+  // before stay readable.
+  virtual void release_read() noexcept {}
   virtual std::uint64_t size() const = 0;
   virtual int link_type() const = 0;  // the DLT of every frame
   virtual int snaplen() const = 0;

@@ -45,6 +45,7 @@ class MappedPcap final : public RecordFile {
   std::uint64_t first_record() const override { return 24; }
   const ReadState& first_state() const override { return state_; }
   std::uint64_t position() const override { return offset_; }
+  void release_read() noexcept override { map_.release_before(offset_); }
   std::uint64_t size() const override { return size_; }
   const std::uint8_t* data() const override { return base_; }
 

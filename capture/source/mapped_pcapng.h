@@ -30,6 +30,7 @@ class MappedPcapng final : public RecordFile {
   bool next(Frame& out) override;
   const std::string& error() const override { return error_; }
   std::uint64_t position() const override { return offset_; }
+  void release_read() noexcept override { map_.release_before(offset_); }
   std::uint64_t size() const override { return bytes_.size(); }
   int link_type() const override { return first_state_.link_type; }
   int snaplen() const override { return snaplen_; }

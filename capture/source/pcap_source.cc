@@ -97,6 +97,10 @@ std::unique_ptr<PcapSource> PcapSource::from_mapped(MappedSource mapped) {
   return s;
 }
 
+// How often a batch gives the pages it has read back (FrameFile::release_read()): a batch of
+// 65,536 frames spans tens of MiB of a file.
+constexpr std::size_t kFramesPerRelease = 4096;
+
 Result<std::size_t> PcapSource::read_mapped(std::size_t budget, const PacketFn& fn) {
   FrameFile::Frame f;
   std::size_t n = 0;
@@ -108,8 +112,9 @@ Result<std::size_t> PcapSource::read_mapped(std::size_t budget, const PacketFn& 
     }
     if (filter_ && !filter_->accepts(f.bytes, f.wire_len)) continue;
     fn(f.ts_us, f.bytes, f.wire_len);
-    ++n;
+    if (++n % kFramesPerRelease == 0) mapped_->release_read();
   }
+  mapped_->release_read();
   return n;
 }
 

@@ -1,8 +1,6 @@
 // `mplane run SPEC.json [--config FILE] [--json]`: runs one specification against the local
 // services, with no network involved, and prints the results.
-#include <uv.h>
-
-#include <unistd.h>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -12,7 +10,8 @@
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
 #include "engine/cli/result_table.h"
-#include "engine/runtime/scheduler_driver.h"
+#include "engine/runtime/engine.h"
+#include "engine/runtime/json_result_sink.h"
 #include "engine/services/builtin_services.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
@@ -91,101 +90,17 @@ Result<Setup> prepare(const ParsedArgs& args) {
 // Fills parameters left out (or `*`) whose capability admits a single value, as the RI's
 // client does when it builds a specification (e.g. the ping source address). Then validates.
 Status<> complete_specification(model::Message& spec,
-                                const std::vector<sched::ServicePtr>& services) {
-  for (const sched::ServicePtr& s : services) {
-    const model::Message& cap = s->capability();
-    if (model::schema_hash(cap) != model::schema_hash(spec)) continue;
+                                const std::vector<const model::Message*>& capabilities) {
+  for (const model::Message* cap : capabilities) {
+    if (model::schema_hash(*cap) != model::schema_hash(spec)) continue;
     for (model::Parameter& p : spec.parameters) {
-      const model::Parameter* cp = cap.find_parameter(p.element->name);
+      const model::Parameter* cp = cap->find_parameter(p.element->name);
       if (p.value.is_none() && cp) p.value = cp->constraint.single_value().value_or(p.value);
     }
     break;
   }
   return model::validate(spec);
 }
-
-sched::SchedulerOptions scheduler_options(const conf::ComponentConfig& c) {
-  sched::SchedulerOptions o;
-  o.max_jobs = c.engine.max_jobs;
-  o.retention = c.engine.retention;
-  o.result_retention = c.engine.result_retention;
-  o.max_retained_results = c.engine.max_retained_results;
-  o.max_results_per_envelope = c.scheduler_max_results;
-  return o;
-}
-
-// The loop-side state of one run: submit, wait for completion (or Ctrl-C), keep the reply.
-class Runner {
- public:
-  Runner(uv_loop_t* loop, sched::Scheduler& s, Io io)
-      : loop_(loop), scheduler_(s), driver_(loop, s, clock_), io_(io) {}
-
-  Result<sched::Reply> run(const model::Message& spec) {
-    if (auto st = driver_.start(); !st) return fail(st.error());
-    sched::Reply first = scheduler_.submit(spec, "local", driver_.now());
-    driver_.pump();
-    if (first->kind != model::MessageKind::kReceipt) return finish(first);
-    token_ = std::string(first->token.value_or(""));
-    announce(*first);
-    if (auto st = watch_signals(); !st) return fail(st.error());
-    scheduler_.when_complete(token_, [this] {
-      reply_ = scheduler_.redeem(token_, driver_.now());
-      stop();
-    });
-    uv_run(loop_, UV_RUN_DEFAULT);
-    return finish(reply_);
-  }
-
- private:
-  void announce(const model::Message& receipt) {
-    const model::Interval iv = receipt.when->resolve(driver_.now());
-    io_.err << "mplane run: receipt " << token_ << ", running "
-            << (iv.end ? "until " + model::format_time(model::TimePoint::absolute(*iv.end))
-                       : std::string("until interrupted"))
-            << " (Ctrl-C stops it and prints what was measured)\n";
-  }
-  Status<> watch_signals() {
-    for (uv_signal_t* sig : {&sigint_, &sigterm_}) {
-      if (int rc = uv_signal_init(loop_, sig); rc != 0)
-        return fail(std::string("signal: ") + uv_strerror(rc));
-      sig->data = this;
-      uv_signal_start(sig, &Runner::on_signal, sig == &sigint_ ? SIGINT : SIGTERM);
-    }
-    signals_ = true;
-    return Ok{};
-  }
-  static void on_signal(uv_signal_t* sig, int /*signum*/) {
-    auto* self = static_cast<Runner*>(sig->data);
-    self->reply_ = self->scheduler_.interrupt(self->token_, self->driver_.now());
-    self->driver_.pump();
-    if (self->scheduler_.ready(self->token_) || self->reply_->kind != model::MessageKind::kReceipt)
-      self->stop();
-  }
-  void stop() {
-    driver_.close();
-    if (signals_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
-      uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
-      signals_ = false;
-    }
-  }
-  Result<sched::Reply> finish(sched::Reply reply) {
-    stop();
-    scheduler_.interrupt_all(driver_.now());
-    uv_run(loop_, UV_RUN_DEFAULT);  // lets services close their handles
-    return reply;
-  }
-
-  uv_loop_t* loop_;
-  sched::Scheduler& scheduler_;
-  loop::SystemWallClock clock_;
-  runtime::SchedulerDriver driver_;
-  Io io_;
-  std::string token_;
-  sched::Reply reply_;
-  uv_signal_t sigint_{}, sigterm_{};
-  bool signals_ = false;
-};
 
 int print_reply(const sched::Reply& reply, bool as_json, Io io) {
   if (reply->kind == model::MessageKind::kException) {
@@ -200,40 +115,115 @@ int print_reply(const sched::Reply& reply, bool as_json, Io io) {
   return kExitOk;
 }
 
-int execute(Setup& setup, bool as_json, Io io) {
-  uv_loop_t loop;
-  if (int rc = uv_loop_init(&loop); rc != 0) {
-    io.err << "mplane run: event loop: " << uv_strerror(rc) << "\n";
-    return kExitInvalid;
+// What the run prints. Called on the engine's shard; the main thread waits in Engine::join()
+// until the reply is printed, then reads status().
+class RunPrinter {
+ public:
+  RunPrinter(const model::RegistrySet& registries, bool as_json, Io io)
+      : registries_(registries), as_json_(as_json), io_(io) {}
+
+  void receipt(const sched::Reply& receipt) {
+    const model::MicrosSinceEpoch now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                            loop::SystemWallClock().wall_now().time_since_epoch())
+                                            .count();
+    const model::Interval iv = receipt->when->resolve(now);
+    io_.err << "mplane run: receipt " << receipt->token.value_or("") << ", running "
+            << (iv.end ? "until " + model::format_time(model::TimePoint::absolute(*iv.end))
+                       : std::string("until interrupted"))
+            << " (Ctrl-C stops it and prints what was measured)\n";
+    io_.err.flush();
   }
-  loop::SteadyMonoClock mono;
-  auto svcs = services::make_services(setup.config.services, setup.registries, mono);
-  if (!svcs) {
-    io.err << "mplane run: " << svcs.error() << "\n";
-    uv_loop_close(&loop);
-    return kExitInvalid;
+
+  // A large result: printed as its rows are measured.
+  std::shared_ptr<sched::RowSink> stream() {
+    streamed_ = true;
+    return std::make_shared<runtime::JsonResultSink>(
+        json::WriteOptions{}, [this](std::string_view piece) { on_piece(piece); },
+        [this](const sched::Reply& end) { on_end(end); });
   }
-  if (auto st = complete_specification(setup.spec->message, *svcs); !st) {
-    io.err << "mplane run: " << st.error() << "\n";
-    uv_loop_close(&loop);
-    return kExitInvalid;
+
+  // The final reply (after a streamed result, only the notice that it was streamed).
+  void reply(const sched::Reply& reply) {
+    if (!streamed_) status_ = print_reply(reply, as_json_, io_);
   }
-  runtime::UvExecutor pool(&loop);
-  int status = kExitInvalid;
-  {
-    sched::Scheduler scheduler(std::move(svcs.value()), scheduler_options(setup.config), &pool,
-                               &loop);
-    Runner runner(&loop, scheduler, io);
-    auto reply = runner.run(setup.spec->message);
-    if (!reply) {
-      io.err << "mplane run: " << reply.error() << "\n";
+  int status() const { return status_; }
+
+ private:
+  // TODO(issue 11, item 3): feed json::ResultStreamReader with the table printer of
+  // engine/cli/result_printer.h as its handler once they are on main; until then the table of a
+  // streamed result is printed from its whole text at the end.
+  void on_piece(std::string_view piece) {
+    if (as_json_) {
+      io_.out << piece;
     } else {
-      status = print_reply(*reply, as_json, io);
+      text_ += piece;
     }
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
-  return status;
+  void on_end(const sched::Reply& end) {
+    if (end->kind == model::MessageKind::kException) {
+      if (as_json_) io_.out << "\n";
+      status_ = print_reply(end, as_json_, io_);
+      return;
+    }
+    status_ = kExitOk;
+    if (as_json_) {
+      io_.out << "\n";
+      return;
+    }
+    json::MessageReader reader(registries_);
+    auto whole = json::parse_owned(reader, text_);
+    text_ = std::string();
+    if (!whole) {
+      io_.err << "mplane run: streamed result: " << whole.error().describe(text_) << "\n";
+      status_ = kExitInvalid;
+      return;
+    }
+    print_table(io_.out, (*whole)->message);
+  }
+
+  const model::RegistrySet& registries_;
+  bool as_json_;
+  Io io_;
+  bool streamed_ = false;
+  std::string text_;
+  int status_ = kExitInvalid;
+};
+
+// `mplane run` is a component of one shard with no network: the same runtime as `mplane
+// component`. Every caller is the local identity (no access control).
+runtime::EngineOptions run_engine_options(const conf::ComponentConfig& config) {
+  runtime::EngineOptions o = runtime::engine_options(config);
+  o.shards = 1;
+  o.access = nullptr;
+  return o;
+}
+
+int execute(Setup& setup, bool as_json, Io io) {
+  runtime::Engine engine(setup.registries, run_engine_options(setup.config));
+  if (auto st = engine.start(); !st) {
+    io.err << "mplane run: " << st.error() << "\n";
+    return kExitInvalid;
+  }
+  if (auto st = complete_specification(setup.spec->message, engine.capabilities()); !st) {
+    io.err << "mplane run: " << st.error() << "\n";
+    return kExitInvalid;
+  }
+  if (auto st = engine.install_signal_handlers(); !st) {
+    io.err << "mplane run: " << st.error() << "\n";
+    return kExitInvalid;
+  }
+  RunPrinter printer(setup.registries, as_json, io);
+  const bool submitted = engine.submit_until_complete(
+      std::move(setup.spec), "local",
+      [&](const sched::Reply& r) {
+        printer.reply(r);
+        engine.stop();
+      },
+      [&](const sched::Reply& r) { printer.receipt(r); },
+      [&](runtime::Engine::StreamControl) { return printer.stream(); });
+  if (!submitted) io.err << "mplane run: interrupted before the specification ran\n";
+  engine.join();
+  return printer.status();
 }
 
 }  // namespace

@@ -88,7 +88,10 @@ Status<> Engine::start() {
       loop::Shard& shard = *loop::Shard::current();
       auto state = std::make_unique<ShardState>(shard.loop());
       auto svcs = services::make_services(options_.services, registries_, state->mono);
-      if (!svcs) return barrier.done("shard " + std::to_string(i) + ": " + svcs.error());
+      if (!svcs) {  // the same services on every shard: which shard failed only matters if many
+        const std::string where = group_.size() > 1 ? "shard " + std::to_string(i) + ": " : "";
+        return barrier.done(where + svcs.error());
+      }
       state->scheduler = std::make_unique<sched::Scheduler>(
           std::move(svcs.value()), options_.scheduler, &state->executor, shard.loop());
       state->scheduler->set_access_hook(options_.access);
@@ -148,25 +151,35 @@ Engine::StreamControl Engine::control_for(std::size_t shard, const std::string& 
 }
 
 bool Engine::submit_until_complete(std::unique_ptr<json::OwnedMessage> message,
-                                   std::string identity, ReplyFn reply) {
+                                   std::string identity, ReplyFn reply, ReplyFn receipt,
+                                   StreamFn stream) {
   const std::string token = model::effective_token(message->message).value_or("");
   const std::size_t shard = shard_for(token);
   std::shared_ptr<json::OwnedMessage> owned(std::move(message));
   return group_.post(shard, loop::make_task([this, shard, owned, identity = std::move(identity),
-                                             reply = std::move(reply), token] {
-                       ShardState& state = *states_[shard];
-                       sched::Scheduler& s = *state.scheduler;
-                       SchedulerDriver& driver = *state.driver;
-                       sched::Reply r = s.handle(owned->message, identity, driver.now(), token);
-                       driver.pump();
-                       const std::string job(r->token.value_or(""));
-                       if (r->kind != model::MessageKind::kReceipt ||
-                           !s.when_complete(job, [&s, &driver, job, reply] {
-                             reply(s.redeem(job, driver.now()));
-                           })) {
-                         reply(r);
-                       }
+                                             reply = std::move(reply), receipt = std::move(receipt),
+                                             stream = std::move(stream), token] {
+                       wait_until_complete(*states_[shard], owned->message, identity, token, reply,
+                                           receipt, stream);
                      }));
+}
+
+void Engine::wait_until_complete(ShardState& state, const model::Message& message,
+                                 const std::string& identity, const std::string& token,
+                                 const ReplyFn& reply, const ReplyFn& receipt,
+                                 const StreamFn& stream) {
+  sched::Scheduler& s = *state.scheduler;
+  SchedulerDriver& driver = *state.driver;
+  sched::Reply r = s.handle(message, identity, driver.now(), token);
+  driver.pump();
+  const std::string job(r->token.value_or(""));
+  if (r->kind != model::MessageKind::kReceipt ||
+      !s.when_complete(job, [&s, &driver, job, reply] { reply(s.redeem(job, driver.now())); })) {
+    return reply(r);
+  }
+  if (receipt) receipt(r);
+  stream_when_large(
+      state, job, stream, [] { return true; }, [] {});
 }
 
 void Engine::handle(ShardState& state, const model::Message& message, const std::string& identity,
@@ -203,20 +216,32 @@ void Engine::wait_for_result(ShardState& state, const sched::Reply& receipt, con
     s.cancel(wait->timer);
     reply(s.redeem(token, driver.now()));
   });
-  if (stream && options_.stream_after_rows > 0) {
-    const std::size_t threshold = options_.stream_after_rows;
-    const std::size_t shard = loop::Shard::current()->index();
-    // Counts from the rows the job has already (no table lookup per row).
-    s.stream_rows(token, [this, wait, &s, token, threshold, shard, stream,
-                          rows = s.row_count(token)](auto) mutable {
-      if (wait->answered || ++rows <= threshold) return;
-      std::shared_ptr<sched::RowSink> sink = stream(control_for(shard, token));
-      if (!sink || !s.take_rows(token, sink)) return;
-      wait->answered = true;
-      s.cancel(wait->timer);
-    });
-  }
+  stream_when_large(
+      state, token, stream, [wait] { return !wait->answered; },
+      [wait, &s] {
+        wait->answered = true;
+        s.cancel(wait->timer);
+      });
   driver.pump();
+}
+
+void Engine::stream_when_large(ShardState& state, const std::string& token, const StreamFn& stream,
+                               std::function<bool()> waiting, std::function<void()> taken) {
+  if (!stream || options_.stream_after_rows == 0) return;
+  sched::Scheduler& s = *state.scheduler;
+  const std::size_t threshold = options_.stream_after_rows;
+  const std::size_t shard = loop::Shard::current()->index();
+  // Counts from the rows the job has already (no table lookup per row). A sink's job goes on
+  // calling its listeners: `done` ends this one's part.
+  s.stream_rows(token,
+                [this, &s, token, threshold, shard, stream, waiting = std::move(waiting),
+                 taken = std::move(taken), rows = s.row_count(token), done = false](auto) mutable {
+                  if (done || ++rows <= threshold || !waiting()) return;
+                  std::shared_ptr<sched::RowSink> sink = stream(control_for(shard, token));
+                  if (!sink || !s.take_rows(token, sink)) return;
+                  done = true;
+                  taken();
+                });
 }
 
 void Engine::run_on_each_shard(const std::function<void(loop::Shard&)>& fn) {

@@ -71,9 +71,12 @@ class Engine {
               StreamFn stream = nullptr);
 
   // Like submit(), but `reply` is called once, when the job has completed (a result, an
-  // envelope or an exception; at once if the message gets no job): for indirect export.
+  // envelope or an exception; at once if the message gets no job): for indirect export and
+  // `mplane run`. If the job does not complete at once, `receipt` (if set) is called first with
+  // its receipt. With `stream`, a result that grows past stream_after_rows goes to the sink it
+  // returns (see StreamFn); `reply` then gets the notice that the rows were streamed.
   bool submit_until_complete(std::unique_ptr<json::OwnedMessage> message, std::string identity,
-                             ReplyFn reply);
+                             ReplyFn reply, ReplyFn receipt = nullptr, StreamFn stream = nullptr);
 
   // Capabilities of the services (the same on every shard). Valid until join() returns.
   std::vector<const model::Message*> capabilities() const;
@@ -97,6 +100,13 @@ class Engine {
               const std::string& token, const ReplyFn& reply, const StreamFn& stream);
   void wait_for_result(ShardState& state, const sched::Reply& receipt, const ReplyFn& reply,
                        const StreamFn& stream);
+  void wait_until_complete(ShardState& state, const model::Message& message,
+                           const std::string& identity, const std::string& token,
+                           const ReplyFn& reply, const ReplyFn& receipt, const StreamFn& stream);
+  // Hands the job's rows to `stream` once it has more than stream_after_rows of them, if
+  // `waiting()` still says so then; `taken()` runs once the sink has them.
+  void stream_when_large(ShardState& state, const std::string& token, const StreamFn& stream,
+                         std::function<bool()> waiting, std::function<void()> taken);
   StreamControl control_for(std::size_t shard, const std::string& token);
 
   const model::RegistrySet& registries_;

@@ -18,7 +18,7 @@
 namespace mplane::json {
 namespace {
 
-constexpr std::size_t kBatchBytes = 256 * 1024;
+constexpr std::size_t kBatchBytes = std::size_t{256} * 1024;
 
 // A message object is the top-level object or a member of a message object's `contents`.
 enum class Role : std::uint8_t { kOther, kMessage, kContents, kColumns, kRows };
@@ -103,7 +103,7 @@ struct ResultStreamReader::State {
   Status<> feed(std::string_view bytes);
   Status<> step(char ch);
   Status<> string_byte(char ch);
-  Status<> row_byte(char ch);
+  Result<std::size_t> scan_row(std::string_view bytes, std::size_t i);
   Status<> rows_frame_byte(char ch);
   Status<> open(char ch);
   Status<> close(char ch);
@@ -121,11 +121,60 @@ struct ResultStreamReader::State {
 
 Status<> ResultStreamReader::State::feed(std::string_view bytes) {
   if (!error.empty()) return mplane::fail(error);
-  for (char ch : bytes) {
-    if (auto st = step(ch); !st) return st;
+  for (std::size_t i = 0; i < bytes.size();) {
+    if (in_row) {
+      auto next = scan_row(bytes, i);
+      if (!next) return mplane::fail(std::move(next).error());
+      i = *next;
+      continue;
+    }
+    if (auto st = step(bytes[i]); !st) return st;
     ++offset;
+    ++i;
   }
   return flush_batch();
+}
+
+// The hot path: a run of row bytes, up to the row's end or the input's, appended at once.
+Result<std::size_t> ResultStreamReader::State::scan_row(std::string_view bytes, std::size_t i) {
+  const std::size_t start = i;
+  for (; i < bytes.size(); ++i) {
+    const char ch = bytes[i];
+    if (row_in_string) {
+      if (row_escaped) {
+        row_escaped = false;
+      } else if (ch == '\\') {
+        row_escaped = true;
+      } else if (ch == '"') {
+        row_in_string = false;
+      }
+    } else if (ch == '"') {
+      row_in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      ++row_depth;
+    } else if ((ch == ']' || ch == '}') && --row_depth == 0) {
+      in_row = false;
+      ++i;
+      break;
+    }
+  }
+  batch.append(bytes.substr(start, i - start));
+  offset += i - start;
+  if (batch.size() - row_start > limits.max_row_bytes) {
+    in_row = true;  // complete or not, it is not handed over: the rows before it first
+    if (auto st = flush_batch(); !st) return mplane::fail(error);
+    const std::size_t number = messages[batch_owner].rows + batch_rows + 1;
+    (void)fail_at("row " + std::to_string(number) + ": larger than " +
+                  std::to_string(limits.max_row_bytes) + " bytes");
+    return mplane::fail(error);
+  }
+  if (!in_row) {
+    ++batch_rows;
+    if (batch.size() >= kBatchBytes) {
+      if (auto st = flush_batch(); !st) return mplane::fail(error);
+    }
+  }
+  return i;
 }
 
 Status<> ResultStreamReader::State::step(char ch) {
@@ -133,7 +182,6 @@ Status<> ResultStreamReader::State::step(char ch) {
     if (is_space(ch)) return Ok{};
     return fail_at("bytes after the message");
   }
-  if (in_row) return row_byte(ch);
   if (in_string) return string_byte(ch);
   if (!stack.empty() && stack.back().role == Role::kRows) return rows_frame_byte(ch);
   if (!started) {
@@ -288,39 +336,9 @@ Status<> ResultStreamReader::State::rows_frame_byte(char ch) {
   batch_owner = owner;
   if (batch_rows > 0) batch.push_back(',');
   row_start = batch.size();
+  batch.push_back('[');
   in_row = true;
-  row_depth = 0;
-  return row_byte(ch);
-}
-
-Status<> ResultStreamReader::State::row_byte(char ch) {
-  batch.push_back(ch);
-  if (row_in_string) {
-    if (row_escaped) {
-      row_escaped = false;
-    } else if (ch == '\\') {
-      row_escaped = true;
-    } else if (ch == '"') {
-      row_in_string = false;
-    }
-  } else if (ch == '"') {
-    row_in_string = true;
-  } else if (ch == '[' || ch == '{') {
-    ++row_depth;
-  } else if (ch == ']' || ch == '}') {
-    if (--row_depth == 0) {
-      in_row = false;
-      ++batch_rows;
-      if (batch.size() >= kBatchBytes) return flush_batch();
-      return Ok{};
-    }
-  }
-  if (batch.size() - row_start > limits.max_row_bytes) {
-    if (auto st = flush_batch(); !st) return st;  // the rows before it first
-    const std::size_t number = messages[batch_owner].rows + batch_rows + 1;
-    return fail_at("row " + std::to_string(number) + ": larger than " +
-                   std::to_string(limits.max_row_bytes) + " bytes");
-  }
+  row_depth = 1;
   return Ok{};
 }
 

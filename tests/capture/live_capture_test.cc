@@ -158,7 +158,7 @@ void check_records(const LiveRun& run) {
 }
 
 TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][root]") {
-  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
+  MPLANE_REQUIRE_ROOT("live capture opens a raw socket (CAP_NET_RAW)");
   check_records(capture_exchanges(1, {{100, 2000}, {1, 1}, {70'000, 5}, {1'000'000, 300'000}}));
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("live capture on lo: records match the bytes sent", "[capture][live][r
 // connections (a split one would show as two half records), and both shards get some.
 TEST_CASE("live capture on lo: a fanout group splits whole flows between shards",
           "[capture][live][root]") {
-  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
+  MPLANE_REQUIRE_ROOT("live capture opens a raw socket (CAP_NET_RAW)");
   std::vector<std::pair<std::size_t, std::size_t>> sizes = {{70'000, 5}, {1'000'000, 300'000}};
   for (std::size_t i = 0; i < 18; ++i) sizes.emplace_back(100 + i, 2000 + i);
   const LiveRun run = capture_exchanges(2, sizes);

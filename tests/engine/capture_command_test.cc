@@ -111,7 +111,7 @@ TEST_CASE("mplane capture --active-timeout splits long flows", "[engine][cli][ca
 // Live shards: one kernel fanout group, the summary adds up the shards' packets and drops.
 TEST_CASE("mplane capture -i lo --shards 2 --duration: runs and ends",
           "[engine][cli][capture][root]") {
-  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
+  MPLANE_REQUIRE_ROOT("live capture opens a raw socket (CAP_NET_RAW)");
   const Run r = capture({"-i", "lo", "--shards", "2", "--duration", "0.3", "--format", "csv"});
   CHECK(r.status == 0);
   CHECK(r.out.starts_with("proto,client_ip,"));

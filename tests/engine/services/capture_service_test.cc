@@ -157,7 +157,7 @@ std::uint16_t connect_once() {
 
 TEST_CASE("live capture capability on lo, then the query capability",
           "[engine][services][capture][live][root]") {
-  if (::geteuid() != 0) MPLANE_SKIP("live capture needs root (CAP_NET_RAW)");
+  MPLANE_REQUIRE_ROOT("live capture opens a raw socket (CAP_NET_RAW)");
   sched::Scheduler s(capture_services("lo"), {}, nullptr, nullptr);
   const model::MicrosSinceEpoch t0 = wall_now();
   auto live = spec_for(s, "capture-flows-lo", "now ... future", "");

@@ -88,6 +88,8 @@ class PingFixture {
   bool open_or_skip(const Address& dest, const std::optional<Address>& source = std::nullopt) {
     auto s = pinger->open(dest, source);
     if (!s && s.error().find("refused") != std::string::npos && ::geteuid() != 0) {
+      if (mplane::test::skips_forbidden())
+        FAIL("no ICMP socket, and MPLANE_NO_SKIP=1: " << s.error());
       mplane::test::note_skip("no ICMP socket allowed (not root, ping_group_range excludes us): " +
                               s.error());
       return false;
