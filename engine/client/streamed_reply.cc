@@ -1,10 +1,13 @@
 #include "engine/client/streamed_reply.h"
 
+#include "engine/client/mplane_reply.h"
+
 namespace mplane::client {
 namespace {
 
-constexpr std::string_view kMplaneJson = "application/x-mplane+json";
-constexpr std::size_t kOtherBodyBytes = 4096;
+// A reply that is not a 200 mPlane message is kept whole up to this size: it may still be one
+// (our component answers a malformed message with 400 and an mPlane exception).
+constexpr std::size_t kOtherBodyBytes = std::size_t{1} << 20;
 
 // Results keep their columns but not their rows.
 void drop_rows(model::Message& m) {
@@ -16,14 +19,13 @@ void drop_rows(model::Message& m) {
 }  // namespace
 
 StreamedReply::StreamedReply(const model::RegistrySet& registries, json::ResultStreamHandler& rows)
-    : rows_(rows), reader_(registries, *this) {
+    : registries_(registries), rows_(rows), reader_(registries, *this) {
   sink_.on_head = [this](const transport::HttpMessage& head) { return on_head(head); };
   sink_.on_body = [this](std::string_view piece) { return on_body(piece); };
 }
 
 Status<> StreamedReply::on_head(const transport::HttpMessage& head) {
-  const std::string* type = head.header("Content-Type");
-  mplane_ = head.status == 200 && type && *type == kMplaneJson;
+  mplane_ = is_mplane_reply(head);
   return Ok{};
 }
 
@@ -41,9 +43,10 @@ Status<> StreamedReply::on_body(std::string_view piece) {
 Result<std::unique_ptr<json::OwnedMessage>> StreamedReply::finish(
     const transport::HttpUrl& url, const transport::HttpMessage& head) {
   if (!mplane_) {
-    std::string first = other_body_.substr(0, other_body_.find('\n')).substr(0, 200);
-    return fail("POST " + url.str() + ": HTTP " + std::to_string(head.status) +
-                (first.empty() ? "" : ": " + first));
+    json::MessageReader reader(registries_);
+    auto parsed = json::parse_owned(reader, other_body_);
+    if (!parsed) return fail(not_mplane_error(url, head.status, other_body_));
+    return std::move(parsed.value());
   }
   if (auto st = reader_.finish(); !st)
     return fail("POST " + url.str() + ": bad reply: " + st.error());

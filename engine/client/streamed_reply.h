@@ -1,7 +1,9 @@
 // A reply read as it arrives (HttpExchange::send with a sink): an mPlane message goes through a
 // json::ResultStreamReader, its result rows to the caller's handler as each is complete, and the
-// message itself is kept without its rows (row_count 0); any other body (an HTTP error page) is
-// kept up to 4 KiB for the error line. Memory: the reader's (the message head plus one row).
+// message itself is kept without its rows (row_count 0). Any other reply (an HTTP error page, or
+// a 400 carrying an mPlane exception) is kept whole up to 1 MiB and read as the whole-reply path
+// reads it: a message if it parses as one, else the error line. Memory: the reader's (the message
+// head plus one row).
 #pragma once
 
 #include <memory>
@@ -40,6 +42,7 @@ class StreamedReply final : private json::ResultStreamHandler {
   Status<> on_row(std::size_t number, std::span<const model::Value> values) override;
   Status<> on_message(const model::Message& message) override;
 
+  const model::RegistrySet& registries_;
   json::ResultStreamHandler& rows_;
   json::ResultStreamReader reader_;
   transport::ResponseSink sink_;

@@ -36,12 +36,15 @@ std::string result(std::size_t rows, std::size_t bad) {
          R"(], "token": "t0", "version": 1, "when": "2030-01-01 12:00:00 ... 2030-01-01 12:00:01"})";
 }
 
-// Serves the capability on GET and `reply` on POST.
-test::ServerThread component(std::string reply) {
-  return test::ServerThread([reply](transport::HttpMessage&& r, transport::Responder resp) {
+// Serves the capability on GET and `reply` on POST, with `status`.
+test::ServerThread component(std::string reply, int status = 200) {
+  return test::ServerThread([reply, status](transport::HttpMessage&& r, transport::Responder resp) {
     std::string out;
-    transport::append_response(out, 200, kMplaneJson, r.method == "GET" ? capability() : reply,
-                               true);
+    if (r.method == "GET") {
+      transport::append_response(out, 200, kMplaneJson, capability(), true);
+    } else {
+      transport::append_response(out, status, kMplaneJson, reply, true);
+    }
     resp.send(std::move(out));
   });
 }
@@ -96,6 +99,19 @@ TEST_CASE("client run: a large result prints whole in every format", "[engine][c
              Catch::StartsWith("test.output\nr1\n") &&
                  Catch::Contains("\nr3000\n(3000 rows)\n\nresult test-loopback-0  when ") &&
                  Catch::EndsWith("  token t0\n"));
+}
+
+TEST_CASE("client run: an exception in a 400 reply is printed as an exception",
+          "[engine][client][net]") {
+  auto server = component(test::read_file(test::vector_path("24_exception_with_token.json")), 400);
+  const Run r = client_run(server.port(), "--csv");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("mplane client: exception: "));
+  CHECK(r.out.empty());
+  auto page = component("<html>no</html>\nmore", 500);
+  const Run p = client_run(page.port(), "--csv");
+  CHECK(p.status == 1);
+  CHECK_THAT(p.err, Catch::EndsWith(": HTTP 500: <html>no</html>\n"));
 }
 
 }  // namespace
