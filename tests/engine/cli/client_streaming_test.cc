@@ -38,15 +38,16 @@ std::string result(std::size_t rows, std::size_t bad) {
 
 // Serves the capability on GET and `reply` on POST, with `status`.
 test::ServerThread component(std::string reply, int status = 200) {
-  return test::ServerThread([reply, status](transport::HttpMessage&& r, transport::Responder resp) {
-    std::string out;
-    if (r.method == "GET") {
-      transport::append_response(out, 200, kMplaneJson, capability(), true);
-    } else {
-      transport::append_response(out, status, kMplaneJson, reply, true);
-    }
-    resp.send(std::move(out));
-  });
+  return test::ServerThread(
+      [reply = std::move(reply), status](transport::HttpMessage&& r, transport::Responder resp) {
+        std::string out;
+        if (r.method == "GET") {
+          transport::append_response(out, 200, kMplaneJson, capability(), true);
+        } else {
+          transport::append_response(out, status, kMplaneJson, reply, true);
+        }
+        resp.send(std::move(out));
+      });
 }
 
 struct Run {
