@@ -1,21 +1,17 @@
 // `mplane bench http`: drives an HTTP server with mPlane specifications over keep-alive
 // connections (one request in flight per connection) and reports requests/s and latency
 // percentiles. Works against our component, the Python RI's, or any HTTP server.
-#include <uv.h>
-
 #include <algorithm>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "conf/builtin.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
+#include "engine/client/http_load.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
-#include "transport/http/http_client.h"
-#include "transport/http/http_parser.h"
-#include "transport/tls/mbedtls_transport.h"
+#include "transport/http/http_url.h"
 #include "transport/tls/tls_context.h"
 
 namespace mplane::cli {
@@ -46,26 +42,9 @@ constexpr std::string_view kSubcommands =
     "          server: our component, the RI's, nginx) for S seconds\n";
 constexpr std::string_view kMarker = "__mplane_bench_value__";
 
-// The request body with a marker where the per-request value goes, and the value template.
-struct BodyTemplate {
-  std::string before, after, value;  // body = before + expand(value) + after
-  std::uint64_t counter = 0;
-  std::mt19937_64 rng{42};
-  std::string make() {
-    if (value.empty() && after.empty()) return before;
-    std::string v = value;
-    for (std::size_t at; (at = v.find("{n}")) != std::string::npos;)
-      v.replace(at, 3, std::to_string(counter));
-    for (std::size_t at; (at = v.find("{random}")) != std::string::npos;) {
-      char hex[17];
-      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(rng()));
-      v.replace(at, 8, hex);
-    }
-    ++counter;
-    return before + v + after;
-  }
-};
+using client::BodyTemplate;
 
+// The body template from --spec and the last --param (its value, with a marker in its place).
 Result<BodyTemplate> body_template(const ParsedArgs& args) {
   std::ifstream in(args.get("spec"), std::ios::binary);
   if (!in) return fail(args.get("spec") + ": cannot open file");
@@ -100,199 +79,20 @@ Result<BodyTemplate> body_template(const ParsedArgs& args) {
   return t;
 }
 
-struct Load;
-
-// One keep-alive connection with one request in flight.
-struct Conn {
-  Load* load = nullptr;
-  uv_tcp_t tcp{};
-  uv_connect_t connect_req{};
-  std::unique_ptr<transport::Transport> transport;
-  std::string app_in;
-  std::string out;
-  char buf[65536];
-  std::unique_ptr<transport::HttpParser> parser =
-      std::make_unique<transport::HttpParser>(transport::HttpParser::Kind::kResponse);
-  std::uint64_t sent_at = 0;
-};
-
-struct Load {
-  uv_loop_t* loop = nullptr;
-  bool new_connections = false;
-  sockaddr_storage addr{};
-  transport::TlsContext* tls = nullptr;
-  transport::HttpUrl target;
-  BodyTemplate body;
-  std::uint64_t end_at = 0;
-  std::vector<std::uint64_t> latencies_ns;
-  std::uint64_t ok = 0, non_200 = 0, errors = 0, receipts = 0;
-  std::vector<std::unique_ptr<Conn>> conns;
-};
-
-void send_next(Conn& c);
-void on_connect(uv_connect_t* req, int status);
-
-// --new-connections: close after one response and connect again (fresh parser and transport).
-void reconnect(Conn& c) {
-  uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), [](uv_handle_t* h) {
-    auto& conn = *static_cast<Conn*>(h->data);
-    if (uv_hrtime() >= conn.load->end_at) return;
-    conn.transport.reset();
-    conn.app_in.clear();
-    conn.parser = std::make_unique<transport::HttpParser>(transport::HttpParser::Kind::kResponse);
-    uv_tcp_init(conn.load->loop, &conn.tcp);
-    conn.tcp.data = &conn;
-    uv_tcp_connect(&conn.connect_req, &conn.tcp, reinterpret_cast<sockaddr*>(&conn.load->addr),
-                   &on_connect);
-  });
-}
-
-void fail_conn(Conn& c) {
-  ++c.load->errors;
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c.tcp))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
-  }
-}
-
-struct Write {
-  uv_write_t req{};
-  std::string bytes;
-};
-
-// Writes what the transport has for the socket (TLS records, or the request as it is).
-void write_wire(Conn& c) {
-  while (!c.transport->wire_out().empty()) {
-    auto* w = new Write;
-    w->bytes.swap(c.transport->wire_out());
-    w->req.data = &c;
-    uv_buf_t b = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.tcp), &b, 1,
-                            [](uv_write_t* req, int status) {
-                              std::unique_ptr<Write> done(reinterpret_cast<Write*>(req));
-                              if (status != 0 && status != UV_ECANCELED)
-                                fail_conn(*static_cast<Conn*>(req->data));
-                            });
-    if (rc != 0) {
-      delete w;
-      return fail_conn(c);
-    }
-    if (!c.transport->flush(c.app_in)) return fail_conn(c);
-  }
-}
-
-void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-  auto& c = *static_cast<Conn*>(s->data);
-  if (n < 0) {
-    ++c.load->errors;
-    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
-    return;
-  }
-  if (!c.transport->on_wire_bytes(std::string_view(buf->base, static_cast<std::size_t>(n)),
-                                  c.app_in)) {
-    return fail_conn(c);
-  }
-  write_wire(c);
-  std::vector<transport::HttpMessage> got;
-  const std::string app = std::move(c.app_in);
-  c.app_in.clear();
-  if (!c.parser->feed(app, got)) {
-    ++c.load->errors;
-    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
-    return;
-  }
-  for (const auto& m : got) {
-    c.load->latencies_ns.push_back(uv_hrtime() - c.sent_at);
-    (m.status == 200 ? c.load->ok : c.load->non_200) += 1;
-    if (m.body.find("\"receipt\"") != std::string::npos) ++c.load->receipts;
-    if (c.load->new_connections) return reconnect(c);
-    send_next(c);
-  }
-}
-
-void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* b) {
-  auto& c = *static_cast<Conn*>(h->data);
-  *b = uv_buf_init(c.buf, sizeof c.buf);
-}
-
-void send_next(Conn& c) {
-  if (uv_hrtime() >= c.load->end_at) {
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c.tcp))) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
-    }
-    return;
-  }
-  c.out.clear();
-  transport::append_request(c.out, "POST", c.load->target.path, c.load->target.authority(),
-                            "application/x-mplane+json", c.load->body.make());
-  c.sent_at = uv_hrtime();
-  if (!c.transport->send_app(c.out)) return fail_conn(c);
-  write_wire(c);
-}
-
-void on_connect(uv_connect_t* req, int status) {
-  auto& c = *static_cast<Conn*>(req->data);
-  if (status != 0) {
-    ++c.load->errors;
-    uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), nullptr);
-    return;
-  }
-  uv_tcp_nodelay(&c.tcp, 1);
-  if (c.load->tls) {
-    const std::string session = c.load->new_connections
-                                    ? std::string()  // full handshakes: no resumption
-                                    : c.load->target.authority();
-    auto t = transport::MbedTlsTransport::create(*c.load->tls, session);
-    if (!t) return fail_conn(c);
-    c.transport = std::move(t.value());
-  } else {
-    c.transport = std::make_unique<transport::PlainTransport>();
-  }
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), &on_alloc, &on_read);
-  if (!c.transport->flush(c.app_in)) return fail_conn(c);  // the client hello
-  send_next(c);  // queued: written once the handshake is done
-}
-
-double percentile_ms(std::vector<std::uint64_t>& v, double p) {
-  if (v.empty()) return 0;
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-  return static_cast<double>(v[i]) / 1e6;
-}
-
-int run_load(Load& load, int connections, double seconds, Io io) {
-  sockaddr_storage& addr = load.addr;
-  if (uv_ip4_addr(load.target.host.c_str(), load.target.port,
-                  reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(load.target.host.c_str(), load.target.port,
-                  reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
-    io.err << "mplane bench: " << load.target.host << " is not an IP address\n";
-    return kExitUsage;
-  }
-  const std::uint64_t start = uv_hrtime();
-  load.end_at = start + static_cast<std::uint64_t>(seconds * 1e9);
-  for (int i = 0; i < connections; ++i) {
-    auto c = std::make_unique<Conn>();
-    c->load = &load;
-    uv_tcp_init(load.loop, &c->tcp);
-    c->tcp.data = c.get();
-    c->connect_req.data = c.get();
-    uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<sockaddr*>(&addr), &on_connect);
-    load.conns.push_back(std::move(c));
-  }
-  uv_run(load.loop, UV_RUN_DEFAULT);
-  const double elapsed = static_cast<double>(uv_hrtime() - start) / 1e9;
-  auto& lat = load.latencies_ns;
-  io.out << "requests/s: " << static_cast<std::uint64_t>(static_cast<double>(lat.size()) / elapsed)
-         << "\n";
-  io.out << "latency: p50 " << percentile_ms(lat, 0.50) << " ms, p90 " << percentile_ms(lat, 0.90)
-         << " ms, p99 " << percentile_ms(lat, 0.99) << " ms, max "
+int print_report(client::HttpLoadReport& report, int connections, Io io) {
+  auto& lat = report.latencies_ns;
+  io.out << "requests/s: "
+         << static_cast<std::uint64_t>(static_cast<double>(lat.size()) / report.elapsed_s) << "\n";
+  io.out << "latency: p50 " << client::percentile_ms(lat, 0.50) << " ms, p90 "
+         << client::percentile_ms(lat, 0.90) << " ms, p99 " << client::percentile_ms(lat, 0.99)
+         << " ms, max "
          << (lat.empty() ? 0.0
                          : static_cast<double>(*std::max_element(lat.begin(), lat.end())) / 1e6)
          << " ms\n";
-  io.out << "responses: " << lat.size() << " (200: " << load.ok
-         << ", other status: " << load.non_200 << ", receipts: " << load.receipts
-         << "), connection errors: " << load.errors << ", " << connections << " connections, "
-         << elapsed << " s\n";
+  io.out << "responses: " << lat.size() << " (200: " << report.ok
+         << ", other status: " << report.non_200 << ", receipts: " << report.receipts
+         << "), connection errors: " << report.errors << ", " << connections << " connections, "
+         << report.elapsed_s << " s\n";
   return lat.empty() ? kExitInvalid : kExitOk;
 }
 
@@ -369,17 +169,18 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
   }
   const double connections = number_option(*args, "connections", 16, 1, 10000).value();
   const double duration = number_option(*args, "duration", 10, 0.1, 86400).value();
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  Load load;
-  load.tls = tls.get();
-  load.new_connections = args->has("new-connections");
-  load.loop = &loop;
+  client::HttpLoadOptions load;
   load.target = target;
-  load.body = std::move(body.value());
-  const int status = run_load(load, static_cast<int>(connections), duration, io);
-  load.conns.clear();
-  uv_loop_close(&loop);
+  load.tls = tls.get();
+  load.connections = static_cast<int>(connections);
+  load.seconds = duration;
+  load.new_connections = args->has("new-connections");
+  auto report = client::run_http_load(load, body.value());
+  if (!report) {
+    io.err << "mplane bench: " << report.error() << "\n";
+    return kExitUsage;
+  }
+  const int status = print_report(report.value(), load.connections, io);
   return status;
 }
 

@@ -8,12 +8,15 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <unordered_set>
+#include <utility>
 
 #include "engine/component/streamed_result.h"
 #include "parsers/json/message_writer.h"
 #include "parsers/json/out_buffer.h"
 #include "parsers/mplane/token.h"
-#include "transport/http/http_client.h"
+#include "transport/http/async_http_client.h"
+#include "transport/http/http_url.h"
 
 namespace mplane::component {
 namespace {
@@ -307,38 +310,82 @@ Result<transport::HttpUrl> export_target(std::string_view url) {
   return transport::parse_http_url(u);
 }
 
-struct ExportWork {
-  uv_work_t req{};
-  transport::HttpUrl target;
-  transport::TlsContext* tls = nullptr;
-  std::string body;
-  std::string token;
-  std::string error;
-};
-
-void run_export(uv_work_t* req) {
-  auto* work = static_cast<ExportWork*>(req->data);
-  transport::HttpClient client(work->target.host, work->target.port, work->tls);
-  auto res = client.request("POST", work->target.path, kMplaneJson, work->body, 30000);
-  if (!res) {
-    work->error = res.error();
-  } else if (res->status != 200) {
-    work->error = "HTTP " + std::to_string(res->status);
+// One result on its way to an export URL, on the shard's loop (the asynchronous client: no
+// thread, no blocking). Deletes itself when the POST is answered or has failed; a failure is
+// reported on stderr with the token. Exports still in flight when the shard stops are
+// abandoned (and reported) by a shutdown hook, so that their connections close with the loop.
+class ExportJob {
+ public:
+  static void start(uv_loop_t* loop, const transport::HttpUrl& target, transport::TlsContext* tls,
+                    const std::string& body, std::string token) {
+    // NOLINTNEXTLINE(bugprone-unhandled-exception-at-new): OOM aborts
+    auto* job = new ExportJob(loop, target, tls, std::move(token));
+    track(job);
+    job->client_.request("POST", target.path, kMplaneJson, body,
+                         [job](const Result<transport::HttpMessage>& res) {
+                           job->report(res);
+                           in_flight().erase(job);
+                           delete job;  // the client's last step: nothing touches it after
+                         });
   }
-}
 
-void after_export(uv_work_t* req, int /*status*/) {
-  std::unique_ptr<ExportWork> work(static_cast<ExportWork*>(req->data));
-  if (work->error.empty()) return;
-  std::fprintf(stderr, "mplane component: export of %s to %s failed: %s\n", work->token.c_str(),
-               work->target.str().c_str(), work->error.c_str());
-}
+ private:
+  ExportJob(uv_loop_t* loop, const transport::HttpUrl& target, transport::TlsContext* tls,
+            std::string token)
+      : target_(target), token_(std::move(token)), client_(loop, options(target, tls)) {}
+
+  // This shard's exports in flight (one set per shard thread).
+  static std::unordered_set<ExportJob*>& in_flight() {
+    thread_local std::unordered_set<ExportJob*> jobs;
+    return jobs;
+  }
+  static void track(ExportJob* job) {
+    thread_local bool hooked = false;
+    if (!std::exchange(hooked, true)) loop::Shard::current()->add_shutdown_hook(&abandon_all);
+    in_flight().insert(job);
+  }
+  static void abandon_all() {
+    auto jobs = std::move(in_flight());
+    in_flight().clear();
+    for (ExportJob* job : jobs) {
+      job->report(fail(std::string("abandoned: the component is stopping")));
+      delete job;  // closes its connection (the loop runs once more to finish closing)
+    }
+  }
+
+  static transport::AsyncHttpClientOptions options(const transport::HttpUrl& target,
+                                                   transport::TlsContext* tls) {
+    transport::AsyncHttpClientOptions o;
+    o.host = target.host;
+    o.port = target.port;
+    o.tls = tls;
+    o.connect_timeout_ms = 30000;
+    o.response_timeout_ms = 30000;
+    return o;
+  }
+
+  void report(const Result<transport::HttpMessage>& res) const {
+    std::string error;
+    if (!res) {
+      error = res.error();
+    } else if (res->status != 200) {
+      error = "HTTP " + std::to_string(res->status);
+    }
+    if (error.empty()) return;
+    std::fprintf(stderr, "mplane component: export of %s to %s failed: %s\n", token_.c_str(),
+                 target_.str().c_str(), error.c_str());
+  }
+
+  transport::HttpUrl target_;
+  std::string token_;
+  transport::AsyncHttpClient client_;
+};
 
 }  // namespace
 
 // Indirect export (PROTOCOL.md §1.2, §2.10): the client gets a receipt at once; when the job
-// completes, its result is POSTed to the export URL from the worker pool (a blocking client
-// must not run on the shard's loop). A failed export is reported on stderr with the token.
+// completes, its result is POSTed to the export URL by the asynchronous client on the shard's
+// loop. A failed export is reported on stderr with the token.
 void ComponentServer::start_export(std::unique_ptr<json::OwnedMessage> spec,
                                    const std::string& identity, transport::Responder responder,
                                    bool keep_alive) {
@@ -362,13 +409,9 @@ void ComponentServer::start_export(std::unique_ptr<json::OwnedMessage> spec,
   transport::TlsContext* tls = target->tls ? options_.export_tls : nullptr;
   engine_.submit_until_complete(
       std::move(spec), identity, [target = *target, tls, token](const sched::Reply& r) {
-        auto* w = new ExportWork;  // NOLINT(bugprone-unhandled-exception-at-new): OOM aborts
-        w->req.data = w;
-        w->target = target;
-        w->tls = tls;
-        w->body = json::to_json(*r, {.pretty = false});  // here: `r` borrows the job
-        w->token = token;
-        uv_queue_work(loop::Shard::current()->loop(), &w->req, &run_export, &after_export);
+        ExportJob::start(loop::Shard::current()->loop(), target, tls,
+                         json::to_json(*r, {.pretty = false}),  // here: `r` borrows the job
+                         token);
       });
 }
 

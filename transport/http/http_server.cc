@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "parsers/base/log.h"
+#include "transport/stream_connection.h"
 #include "transport/tls/mbedtls_transport.h"
 
 namespace mplane::transport {
@@ -29,57 +30,44 @@ struct Responder::Slot {
   std::size_t sent = 0;
 };
 
-namespace {
-void report(std::vector<Responder::Written>& callbacks, bool delivered) {
-  auto due = std::move(callbacks);
-  callbacks.clear();
-  for (auto& fn : due) fn(delivered);
-}
-}  // namespace
-
-class HttpConnection {
+class HttpConnection final : public StreamConnection {
  public:
   explicit HttpConnection(HttpServer& server)
-      : server_(server), parser_(HttpParser::Kind::kRequest, server.options_.limits) {}
+      : StreamConnection(server.loop_),
+        server_(server),
+        parser_(HttpParser::Kind::kRequest, server.options_.limits) {}
 
   Status<> start(uv_stream_t* listener);
-  void close();
   void on_response_ready();
   void update_reading();
 
  private:
-  static void on_alloc(uv_handle_t* h, std::size_t hint, uv_buf_t* buf) noexcept;
-  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept;
-  static void on_write(uv_write_t* req, int status) noexcept;
-  static void on_timer(uv_timer_t* t) noexcept;
-  static void on_closed(uv_handle_t* h) noexcept;
+  // StreamConnection
+  void on_app_bytes(std::string_view bytes) override { handle_bytes(bytes); }
+  void on_read_end(int status) override;
+  void on_transport_error(const std::string& error, bool handshaking) override;
+  void on_handshake_done() override { rearm_timer(); }  // the handshake's deadline is past
+  void on_write_done(int status) override;
+  void on_output_counted(std::size_t bytes, bool add) override;
+  void on_timer() override;
+  void on_closing() override;
+  void on_closed() override { delete this; }
 
-  void handle_wire(std::string_view bytes);
   void handle_bytes(std::string_view bytes);
-  void write_wire(std::vector<Responder::Written>* written = nullptr);
   void drop_pending();
   void dispatch(HttpMessage&& request);
   void reject(const HttpParseError& e);
   void flush();
   void rearm_timer();
   bool output_full() const;
-  void count_output(std::size_t bytes, bool add);
   void drop(std::string_view why);
   bool admit_body();
   void release_body();
   void log_access(const Responder::Slot& slot) const;
-  std::uint64_t now_ms() const { return uv_now(server_.loop_); }
 
   HttpServer& server_;
   HttpParser parser_;
-  std::unique_ptr<Transport> transport_;
-  std::string app_in_;
-  uv_tcp_t tcp_{};
-  uv_timer_t timer_{};
-  char read_buffer_[64 * 1024];
   std::deque<std::shared_ptr<Responder::Slot>> pending_;
-  std::size_t writes_in_flight_ = 0;
-  std::size_t output_bytes_ = 0;  // handed to uv_write, not yet written
   std::size_t body_counted_ = 0;  // of the request in progress, in the shared body budget
   std::string peer_ip_;           // counted in the shared limits while open
   std::string peer_;              // "ip:port", for the log
@@ -88,10 +76,7 @@ class HttpConnection {
   std::uint64_t accepted_ms_ = 0;
   std::uint64_t head_started_ms_ = 0;  // the first byte of the request in progress
   std::uint64_t head_done_ms_ = 0;     // its head complete (the body's clock)
-  bool reading_ = false;
-  bool closing_ = false;
   bool close_after_flush_ = false;
-  int open_handles_ = 0;
 };
 
 void Responder::send(std::string response_bytes, bool close_after) {
@@ -153,18 +138,13 @@ int status_of(std::string_view bytes) {
 }  // namespace
 
 Status<> HttpConnection::start(uv_stream_t* listener) {
-  uv_tcp_init(server_.loop_, &tcp_);
-  tcp_.data = this;
-  ++open_handles_;
-  uv_timer_init(server_.loop_, &timer_);
-  timer_.data = this;
-  ++open_handles_;
+  open_handles();
   accepted_ms_ = now_ms();
-  if (int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)); rc != 0) {
+  if (auto st = accept(listener); !st) {
     close();
-    return fail(std::string("accept: ") + uv_strerror(rc));
+    return st;
   }
-  peer_names(&tcp_, peer_ip_, peer_);
+  peer_names(tcp(), peer_ip_, peer_);
   if (server_.options_.connection_limits) {
     if (auto refused = server_.options_.connection_limits->admit(peer_ip_)) {
       log::warn("http: connection from " + peer_ + " refused: " + *refused);
@@ -173,100 +153,46 @@ Status<> HttpConnection::start(uv_stream_t* listener) {
     }
     admitted_ = true;
   }
-  uv_tcp_nodelay(&tcp_, 1);
+  std::unique_ptr<Transport> transport;
   if (server_.options_.tls) {
     auto tls = MbedTlsTransport::create(*server_.options_.tls);
     if (!tls) {
       close();
       return fail(tls.error());
     }
-    transport_ = std::move(tls.value());
+    transport = std::move(tls.value());
   } else {
-    transport_ = std::make_unique<PlainTransport>();
+    transport = std::make_unique<PlainTransport>();
+  }
+  if (auto st = StreamConnection::start(std::move(transport)); !st) {
+    close();
+    return st;
   }
   update_reading();
   rearm_timer();
   return Ok{};
 }
 
-void HttpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
-  auto* self = static_cast<HttpConnection*>(h->data);
-  *buf = uv_buf_init(self->read_buffer_, sizeof self->read_buffer_);
+// EOF or reset: answer what was asked (half-close), else close now.
+void HttpConnection::on_read_end(int status) {
+  close_after_flush_ = true;
+  if (status != UV_EOF || (pending_.empty() && writes_in_flight() == 0)) close();
 }
 
-void HttpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept {
-  auto* self = static_cast<HttpConnection*>(s->data);
-  if (n > 0) return self->handle_wire(std::string_view(buf->base, static_cast<std::size_t>(n)));
-  if (n == 0) return;  // EAGAIN
-  // EOF or reset: answer what was asked (half-close), else close now.
-  self->close_after_flush_ = true;
-  uv_read_stop(s);
-  self->reading_ = false;
-  if (n != UV_EOF || (self->pending_.empty() && self->writes_in_flight_ == 0)) self->close();
+void HttpConnection::on_transport_error(const std::string& error, bool handshaking) {
+  log::warn("tls: " + std::string(handshaking ? "handshake from " : "connection from ") + peer_ +
+            " refused: " + error);
+  close_after_flush_ = true;  // closes once the alert is written
+  if (writes_in_flight() == 0) close();
 }
 
-// Socket bytes through the transport (TLS records, or as they are), then to the parser.
-void HttpConnection::handle_wire(std::string_view bytes) {
-  const bool handshaking = !transport_->handshake_done();
-  auto st = transport_->on_wire_bytes(bytes, app_in_);
-  write_wire();  // handshake messages, or the alert of a failed handshake
-  if (closing_) return;
-  if (!st) {
-    log::warn("tls: " + std::string(handshaking ? "handshake from " : "connection from ") + peer_ +
-              " refused: " + st.error());
-    close_after_flush_ = true;  // closes once the alert is written
-    if (writes_in_flight_ == 0) close();
-    return;
-  }
-  if (handshaking && transport_->handshake_done()) rearm_timer();  // the handshake's deadline
-  if (app_in_.empty()) return;
-  std::string app = std::move(app_in_);
-  app_in_.clear();
-  handle_bytes(app);
-}
-
-struct WriteRequest {
-  uv_write_t req{};
-  std::string bytes;
-  std::vector<Responder::Written> written;  // parts that end in this write
-};
-
-// Output bytes of this connection, and of the process (the shared limits).
-void HttpConnection::count_output(std::size_t bytes, bool add) {
-  output_bytes_ = add ? output_bytes_ + bytes : output_bytes_ - bytes;
+// Output bytes of the process (the shared limits).
+void HttpConnection::on_output_counted(std::size_t bytes, bool add) {
   if (!server_.options_.connection_limits) return;
   if (add) {
     server_.options_.connection_limits->add_output(bytes);
   } else {
     server_.options_.connection_limits->remove_output(bytes);
-  }
-}
-
-// Writes whatever the transport has for the socket; repeats while it produces more. The
-// `written` callbacks go with the last write (or are told now if nothing could be written).
-void HttpConnection::write_wire(std::vector<Responder::Written>* written) {
-  WriteRequest* last = nullptr;
-  while (!closing_ && !transport_->wire_out().empty()) {
-    auto* w = new WriteRequest;
-    w->bytes.swap(transport_->wire_out());
-    w->req.data = this;
-    uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-    if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &on_write) != 0) {
-      delete w;
-      close();
-      break;
-    }
-    count_output(w->bytes.size(), true);
-    last = w;
-    ++writes_in_flight_;
-    if (!transport_->flush(app_in_)) break;  // the next read reports the error
-  }
-  if (!written || written->empty()) return;
-  if (last) {
-    last->written = std::move(*written);
-    written->clear();
-  } else {
-    report(*written, false);
   }
 }
 
@@ -284,7 +210,7 @@ void HttpConnection::handle_bytes(std::string_view bytes) {
   }
   for (HttpMessage& r : requests) {
     dispatch(std::move(r));
-    if (closing_) return;  // a handler may have closed us (STYLE C7)
+    if (closing()) return;  // a handler may have closed us (STYLE C7)
   }
   if (!st) return reject(st.error());
   if (parser_.in_message() && parser_.head_complete() && !admit_body()) {
@@ -296,9 +222,7 @@ void HttpConnection::handle_bytes(std::string_view bytes) {
   // The client waits for our word before it sends the body; it is written at once only when
   // no earlier response is due (it must not overtake them).
   if (parser_.take_expect_continue() && pending_.empty() && !close_after_flush_) {
-    if (!transport_->send_app("HTTP/1.1 100 Continue\r\n\r\n")) return close();
-    write_wire();
-    if (closing_) return;
+    if (!send(std::string("HTTP/1.1 100 Continue\r\n\r\n"))) return close();
   }
   update_reading();
   rearm_timer();
@@ -326,7 +250,7 @@ void HttpConnection::dispatch(HttpMessage&& request) {
   release_body();                  // the handler has it now
   if (close_after_flush_) return;  // pipelined after `Connection: close` (or EOF): ignored
   any_request_ = true;
-  request.peer_identity = transport_->peer_identity();
+  request.peer_identity = transport()->peer_identity();
   auto slot = std::make_shared<Responder::Slot>();
   slot->connection = this;
   if (log::enabled(log::Level::kInfo)) {
@@ -347,8 +271,7 @@ void HttpConnection::reject(const HttpParseError& e) {
   std::string out;
   append_response(out, e.status, "text/plain", e.reason + "\n", false);
   Responder(slot).send(std::move(out), true);
-  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-  reading_ = false;
+  set_reading(false);
 }
 
 void HttpConnection::on_response_ready() { flush(); }
@@ -357,7 +280,7 @@ void HttpConnection::on_response_ready() { flush(); }
 // handed to the socket.
 void HttpConnection::log_access(const Responder::Slot& slot) const {
   if (!log::enabled(log::Level::kInfo) || slot.request_line.empty()) return;
-  const std::string identity = transport_->peer_identity();
+  const std::string identity = transport()->peer_identity();
   log::info("access " + peer_ + " " + (identity.empty() ? "-" : identity) + " \"" +
             slot.request_line + "\" " + std::to_string(slot.status) + " " +
             std::to_string(slot.sent) + " " + std::to_string(now_ms() - slot.started_ms) + "ms");
@@ -366,7 +289,7 @@ void HttpConnection::log_access(const Responder::Slot& slot) const {
 // Writes the responses at the head of the queue, in request order: the ready ones whole, and
 // what has come so far of the first one still being streamed.
 void HttpConnection::flush() {
-  while (!closing_ && !pending_.empty()) {
+  while (!closing() && !pending_.empty()) {
     auto slot = pending_.front();
     if (!slot->bytes.empty()) {
       std::string bytes = std::move(slot->bytes);
@@ -375,12 +298,7 @@ void HttpConnection::flush() {
       slot->sent += bytes.size();
       std::vector<Responder::Written> parts = std::move(slot->parts);
       slot->parts.clear();
-      if (!transport_->send_app_owned(std::move(bytes))) {
-        report(parts, false);
-        return close();
-      }
-      write_wire(&parts);
-      if (closing_) return;
+      if (!send(std::move(bytes), &parts)) return close();
     }
     if (!slot->ready) break;  // a streamed response: more to come
     pending_.pop_front();
@@ -396,19 +314,11 @@ void HttpConnection::flush() {
   rearm_timer();
 }
 
-void HttpConnection::on_write(uv_write_t* req, int status) noexcept {
-  std::unique_ptr<WriteRequest> w(reinterpret_cast<WriteRequest*>(req));
-  auto* self = static_cast<HttpConnection*>(req->data);
-  --self->writes_in_flight_;
-  self->count_output(w->bytes.size(), false);
-  report(w->written, status == 0 && !self->closing_);  // may send more parts (same loop)
-  if (self->closing_) return;
-  if (status != 0) return self->close();
-  if (self->close_after_flush_ && self->writes_in_flight_ == 0 && self->pending_.empty()) {
-    return self->close();
-  }
-  self->update_reading();
-  self->rearm_timer();
+void HttpConnection::on_write_done(int status) {
+  if (status != 0) return close();
+  if (close_after_flush_ && writes_in_flight() == 0 && pending_.empty()) return close();
+  update_reading();
+  rearm_timer();
 }
 
 // Forgets the unanswered requests: their responders drop what they send from now on, and the
@@ -418,7 +328,7 @@ void HttpConnection::drop_pending() {
   pending_.clear();
   for (auto& slot : dropped) {
     slot->connection = nullptr;
-    report(slot->parts, false);
+    report_written(slot->parts, false);
   }
 }
 
@@ -426,59 +336,53 @@ void HttpConnection::drop_pending() {
 // again under half of it), or of the whole process (the shared limits).
 bool HttpConnection::output_full() const {
   const std::size_t high = server_.options_.max_output_bytes;
-  if (output_bytes_ >= (reading_ ? high : high / 2)) return true;
+  if (output_bytes() >= (reading() ? high : high / 2)) return true;
   const auto& limits = server_.options_.connection_limits;
-  return limits && (reading_ ? limits->output_high() : !limits->output_low());
+  return limits && (reading() ? limits->output_high() : !limits->output_low());
 }
 
 // Reads while the queue of unanswered requests is short and their replies are being read
 // (STYLE C5 watermarks): a peer that pipelines and never reads costs a bounded number of bytes.
 void HttpConnection::update_reading() {
-  if (closing_) return;
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (closing()) return;
   if (close_after_flush_) {  // the last request has been read
-    if (reading_) uv_read_stop(stream);
-    reading_ = false;
+    set_reading(false);
     return;
   }
   const std::size_t high = server_.options_.max_pending_responses;
   const bool full = output_full();
-  if (!reading_ && pending_.size() <= high / 2 && !full) {
-    reading_ = uv_read_start(stream, &on_alloc, &on_read) == 0;
-  } else if (reading_ && (pending_.size() >= high || full)) {
-    uv_read_stop(stream);
-    reading_ = false;
+  if (!reading() && pending_.size() <= high / 2 && !full) {
+    set_reading(true);
+  } else if (reading() && (pending_.size() >= high || full)) {
+    set_reading(false);
   }
   // Paused by the process-wide bound: nothing of ours may drain it, so look again later.
-  if (!reading_ && full && output_bytes_ < server_.options_.max_output_bytes / 2) {
+  if (!reading() && full && output_bytes() < server_.options_.max_output_bytes / 2) {
     server_.pause_for_output(this);
   }
 }
 
 void HttpConnection::rearm_timer() {
-  if (closing_) return;
+  if (closing()) return;
   const std::uint64_t now = now_ms();
   const auto& o = server_.options_;
-  auto arm = [&](std::uint64_t deadline) {
-    uv_timer_start(&timer_, &on_timer, deadline > now ? deadline - now : 0, 0);
-  };
   if (close_after_flush_) {  // the last response is going out: only the peer's reading counts
-    if (writes_in_flight_ > 0) return arm(now + o.write_timeout_ms);
-    return static_cast<void>(uv_timer_stop(&timer_));
+    if (writes_in_flight() > 0) return start_timer(o.write_timeout_ms);
+    return stop_timer();
   }
-  if (!transport_->handshake_done()) return arm(accepted_ms_ + o.header_timeout_ms);
+  if (!transport()->handshake_done()) return start_timer_at(accepted_ms_ + o.header_timeout_ms);
   if (parser_.in_message() && !parser_.head_complete()) {
-    return arm(head_started_ms_ + o.header_timeout_ms);
+    return start_timer_at(head_started_ms_ + o.header_timeout_ms);
   }
-  if (parser_.in_message()) return arm(now + 1000);  // the body's rate, checked every second
-  if (writes_in_flight_ > 0) {                       // the peer must keep reading what we send
-    uv_timer_start(&timer_, &on_timer, o.write_timeout_ms, 0);
+  if (parser_.in_message()) return start_timer_at(now + 1000);  // the body's rate, every second
+  if (writes_in_flight() > 0) {  // the peer must keep reading what we send
+    start_timer(o.write_timeout_ms);
   } else if (pending_.empty() && !any_request_) {  // a first request is due like a head
-    arm(accepted_ms_ + o.header_timeout_ms);
+    start_timer_at(accepted_ms_ + o.header_timeout_ms);
   } else if (pending_.empty()) {
-    uv_timer_start(&timer_, &on_timer, o.idle_timeout_ms, 0);
+    start_timer(o.idle_timeout_ms);
   } else {
-    uv_timer_stop(&timer_);  // waiting for our own responses: not the client's fault
+    stop_timer();  // waiting for our own responses: not the client's fault
   }
 }
 
@@ -488,14 +392,14 @@ void HttpConnection::drop(std::string_view why) {
   close();
 }
 
-void HttpConnection::on_timer(uv_timer_t* t) noexcept {
-  auto* self = static_cast<HttpConnection*>(t->data);
-  const auto& o = self->server_.options_;
-  const std::uint64_t now = self->now_ms();
+void HttpConnection::on_timer() {
+  HttpConnection* self = this;
+  const auto& o = server_.options_;
+  const std::uint64_t now = now_ms();
   if (self->close_after_flush_) {
     return self->drop("the peer read nothing for " + std::to_string(o.write_timeout_ms) + " ms");
   }
-  if (!self->transport_->handshake_done()) {
+  if (!self->transport()->handshake_done()) {
     return self->drop("TLS handshake not complete within " + std::to_string(o.header_timeout_ms) +
                       " ms");
   }
@@ -514,7 +418,7 @@ void HttpConnection::on_timer(uv_timer_t* t) noexcept {
     }
     return self->rearm_timer();
   }
-  if (self->writes_in_flight_ > 0) {
+  if (self->writes_in_flight() > 0) {
     return self->drop("the peer read nothing for " + std::to_string(o.write_timeout_ms) + " ms");
   }
   if (!self->any_request_) {
@@ -523,24 +427,14 @@ void HttpConnection::on_timer(uv_timer_t* t) noexcept {
   self->close();  // idle keep-alive connection
 }
 
-void HttpConnection::close() {
-  if (closing_) return;
-  closing_ = true;
+// Before the handles close: the unanswered requests are forgotten and the shared counts given
+// back.
+void HttpConnection::on_closing() {
   drop_pending();
   server_.forget(this);
   release_body();
   if (admitted_) server_.options_.connection_limits->leave(peer_ip_);
   admitted_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &on_closed);
-}
-
-void HttpConnection::on_closed(uv_handle_t* h) noexcept {
-  auto* self = static_cast<HttpConnection*>(h->data);
-  if (--self->open_handles_ == 0) {
-    if (self->output_bytes_ > 0) self->count_output(self->output_bytes_, false);
-    delete self;
-  }
 }
 
 // --- Server -----------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ class Random {
                                        sizeof kRngPersonalisation - 1),
                  "seeding the random generator");
   }
-  static int rng(void* drbg, unsigned char* out, std::size_t len) {
+  static int rng(void* drbg, unsigned char* out, std::size_t len) noexcept {
     return mbedtls_ctr_drbg_random(drbg, out, len);
   }
   mbedtls_ctr_drbg_context* drbg() { return drbg_.get(); }
