@@ -28,7 +28,7 @@
 #include "conf/builtin.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
-#include "engine/cli/result_table.h"
+#include "engine/cli/result_printer.h"
 #include "engine/client/client_config.h"
 #include "engine/client/mplane_client.h"
 #include "parsers/json/message_writer.h"
@@ -117,58 +117,6 @@ void describe_capability(std::ostream& out, const Message& cap) {
   out << "  results:";
   for (const auto& c : cap.columns) out << " " << c.element->name;
   out << "\n";
-}
-
-std::string csv_field(const model::Value& v) {
-  std::string s = model::format_value(v);
-  if (v.is_none()) return "";
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) {
-    if (ch == '"') q += '"';
-    q += ch;
-  }
-  return q + "\"";
-}
-
-void print_csv(std::ostream& out, const Message& m, bool& header_done) {
-  if (m.kind == MessageKind::kEnvelope) {
-    for (const Message& member : m.contents) print_csv(out, member, header_done);
-    return;
-  }
-  if (m.kind != MessageKind::kResult) return;
-  if (!header_done) {
-    for (std::size_t i = 0; i < m.columns.size(); ++i) {
-      out << (i ? "," : "") << m.columns[i].element->name;
-    }
-    out << "\n";
-    header_done = true;
-  }
-  for (std::size_t r = 0; r < m.row_count; ++r) {
-    for (std::size_t i = 0; i < m.columns.size(); ++i) {
-      const auto& values = m.columns[i].values;
-      out << (i ? "," : "") << (r < values.size() ? csv_field(values[r]) : "");
-    }
-    out << "\n";
-  }
-}
-
-enum class Format : std::uint8_t { kTable, kJson, kCsv };
-
-void print_result(std::ostream& out, const Message& m, Format f) {
-  switch (f) {
-    case Format::kTable:
-      print_table(out, m);
-      break;
-    case Format::kJson:
-      out << json::to_json(m) << "\n";
-      break;
-    case Format::kCsv: {
-      bool header_done = false;
-      print_csv(out, m, header_done);
-      break;
-    }
-  }
 }
 
 // --- Setup ---------------------------------------------------------------------------------
@@ -286,18 +234,21 @@ Status<> check_usage(const ParsedArgs& args) {
   return Ok{};
 }
 
+using Format = OutputFormat;
+
 Format format_of(const ParsedArgs& args) {
   return args.has("json") ? Format::kJson : args.has("csv") ? Format::kCsv : Format::kTable;
 }
 
-// Prints a reply: a result in `format`, an exception on err (false), anything else summarised.
-bool show_reply(const Message& m, Format format, Io io) {
+// Prints a reply: a result in `format` (unless `streamed` printed it as it arrived), an
+// exception on err (false), anything else summarised.
+bool show_reply(const Message& m, Format format, Io io, const ResultPrinter* streamed = nullptr) {
   if (m.kind == MessageKind::kException) {
     io.err << "mplane client: exception: " << m.exception_text << "\n";
     return false;
   }
   if (m.kind == MessageKind::kResult || m.kind == MessageKind::kEnvelope) {
-    print_result(io.out, m, format);
+    if (!streamed || !streamed->printed()) print_result(io.out, m, format);
     return true;
   }
   if (m.kind == MessageKind::kWithdrawal) {
@@ -343,17 +294,19 @@ std::string wait_failure(const Measurement& m, const PostError& e) {
          "; redeem it later with: mplane client --url " + m.url.str() + " redeem " + m.token;
 }
 
-// Waits for the result of `m` (a receipt) and prints it; every failure is one line naming the
-// token.
-int wait_and_print(Client& client, Measurement& m, Format format, Io io) {
+// Waits for the result of `m` (a receipt) and prints it as it streams in; every failure is one
+// line naming the token.
+int wait_and_print(Client& client, Measurement& m, Format format, ResultPrinter& printer, Io io) {
   announce_receipt(m, io);
   SigintWatch watch;
   client::WaitOptions o;
+  o.rows = &printer;
   o.interrupt_requested = [] { return g_interrupted != 0; };
   o.on_interrupting = [&io](const Measurement& which) {
     io.err << "mplane client: interrupting " << which.label << " (Ctrl-C again to quit)\n";
   };
   if (auto st = client.wait_for_result(m, o); !st) {
+    printer.abandon();
     io.err << "mplane client: " << wait_failure(m, st.error()) << "\n";
     return kExitInvalid;
   }
@@ -363,7 +316,7 @@ int wait_and_print(Client& client, Measurement& m, Format format, Io io) {
            << " from " << m.url.str() << ": " << reply.exception_text << "\n";
     return kExitInvalid;
   }
-  return show_reply(reply, format, io) ? kExitOk : kExitInvalid;
+  return show_reply(reply, format, io, &printer) ? kExitOk : kExitInvalid;
 }
 
 // `submit`: the token alone on stdout. A result that came at once (the job ended within the
@@ -392,17 +345,21 @@ int send_specification(Client& client, const ParsedArgs& args, Io io) {
     io.err << "mplane client: " << cap.error() << "\n";
     return kExitInvalid;
   }
-  auto m =
-      client.run(**cap, args.get("when"), params_of(args.all("param")).value(), args.get("label"));
+  // `run` prints a result as it streams in; `submit` holds it (it goes to stderr, after a line).
+  auto printer = make_result_printer(format_of(args), io.out);
+  auto m = client.run(**cap, args.get("when"), params_of(args.all("param")).value(),
+                      args.get("label"), verb == "submit" ? nullptr : printer.get());
   if (!m) {
+    printer->abandon();
     io.err << "mplane client: " << m.error() << "\n";
     return kExitInvalid;
   }
   if (verb == "submit") return print_submitted(**m, format_of(args), io);
   if ((*m)->reply->message.kind == MessageKind::kReceipt) {
-    return wait_and_print(client, **m, format_of(args), io);
+    return wait_and_print(client, **m, format_of(args), *printer, io);
   }
-  return show_reply((*m)->reply->message, format_of(args), io) ? kExitOk : kExitInvalid;
+  return show_reply((*m)->reply->message, format_of(args), io, printer.get()) ? kExitOk
+                                                                              : kExitInvalid;
 }
 
 // `redeem TOKEN` (polling up to --wait seconds) and `interrupt TOKEN` (then redeeming until
@@ -416,9 +373,12 @@ int by_token(Client& client, const ParsedArgs& args, Io io) {
       number_option(args, interrupt ? "timeout" : "wait", interrupt ? 30 : 0, 0, 365 * 86400.0)
           .value();
   o.until = wall_now_us() + static_cast<std::int64_t>(seconds * 1e6);
-  auto st = client.redeem(m, interrupt);
+  auto printer = make_result_printer(format_of(args), io.out);
+  o.rows = printer.get();
+  auto st = client.redeem(m, interrupt, printer.get());
   if (st) st = client.wait_for_result(m, o);
   if (!st) {
+    printer->abandon();
     io.err << "mplane client: " << failure_text(m, st.error()) << "\n";
     return kExitInvalid;
   }
@@ -428,7 +388,7 @@ int by_token(Client& client, const ParsedArgs& args, Io io) {
            << "; redeem it again later\n";
     return kExitInvalid;
   }
-  return show_reply(reply, format_of(args), io) ? kExitOk : kExitInvalid;
+  return show_reply(reply, format_of(args), io, printer.get()) ? kExitOk : kExitInvalid;
 }
 
 int one_shot(Client& client, const ParsedArgs& args, Io io) {

@@ -7,35 +7,68 @@
 namespace mplane::cli {
 namespace {
 
-void print_row(std::ostream& out, const std::vector<std::string>& cells,
-               const std::vector<std::size_t>& widths) {
-  for (std::size_t j = 0; j < cells.size(); ++j) {
-    out << cells[j];
-    if (j + 1 < cells.size()) out << std::string(widths[j] - cells[j].size() + 2, ' ');
-  }
-  out << '\n';
+std::vector<std::string> header_of(const model::Message& r) {
+  std::vector<std::string> header;
+  for (const model::Column& c : r.columns) header.push_back(c.element->name);
+  return header;
 }
 
 void print_result(std::ostream& out, const model::Message& r) {
-  out << "result " << r.label.value_or("(no label)") << "  when " << r.when->canonical();
-  if (r.token) out << "  token " << *r.token;
-  out << '\n';
-  std::vector<std::vector<std::string>> rows(1);
-  for (const model::Column& c : r.columns) rows[0].push_back(c.element->name);
+  out << result_title(r) << '\n';
+  TableWriter table(header_of(r));
+  std::vector<std::vector<std::string>> rows;
+  std::vector<model::Value> values(r.columns.size());
   for (std::size_t i = 0; i < r.row_count; ++i) {
-    std::vector<std::string> cells;
-    for (const model::Column& c : r.columns) cells.push_back(model::format_value(c.values[i]));
-    rows.push_back(std::move(cells));
+    for (std::size_t j = 0; j < r.columns.size(); ++j) values[j] = r.columns[j].values[i];
+    rows.push_back(row_cells(values));
+    table.widen(rows.back());
   }
-  std::vector<std::size_t> widths(r.columns.size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t j = 0; j < row.size(); ++j) widths[j] = std::max(widths[j], row[j].size());
-  }
-  for (const auto& row : rows) print_row(out, row, widths);
-  out << "(" << r.row_count << (r.row_count == 1 ? " row)\n" : " rows)\n");
+  table.print_header(out);
+  for (const auto& row : rows) table.print_row(out, row);
+  out << rows_line(r.row_count);
 }
 
 }  // namespace
+
+std::string result_title(const model::Message& r) {
+  std::string title = "result " + std::string(r.label.value_or("(no label)"));
+  if (r.when) title += "  when " + r.when->canonical();
+  if (r.token) title += "  token " + std::string(*r.token);
+  return title;
+}
+
+std::string rows_line(std::size_t rows) {
+  return "(" + std::to_string(rows) + (rows == 1 ? " row)\n" : " rows)\n");
+}
+
+std::vector<std::string> row_cells(std::span<const model::Value> values) {
+  std::vector<std::string> cells;
+  cells.reserve(values.size());
+  for (const model::Value& v : values) cells.push_back(model::format_value(v));
+  return cells;
+}
+
+TableWriter::TableWriter(std::vector<std::string> header)
+    : header_(std::move(header)), widths_(header_.size(), 0) {
+  widen(header_);
+}
+
+void TableWriter::widen(const std::vector<std::string>& cells) {
+  for (std::size_t j = 0; j < cells.size() && j < widths_.size(); ++j) {
+    widths_[j] = std::max(widths_[j], cells[j].size());
+  }
+}
+
+void TableWriter::print_row(std::ostream& out, const std::vector<std::string>& cells) const {
+  for (std::size_t j = 0; j < cells.size(); ++j) {
+    out << cells[j];
+    if (j + 1 < cells.size()) {
+      const std::size_t width = j < widths_.size() ? widths_[j] : 0;
+      out << std::string(width > cells[j].size() ? width - cells[j].size() + 2 : 2, ' ');
+    }
+  }
+  out << '\n';
+}
 
 void print_table(std::ostream& out, const model::Message& reply) {
   switch (reply.kind) {

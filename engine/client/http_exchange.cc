@@ -33,4 +33,12 @@ Result<transport::HttpMessage> BlockingHttpExchange::send(const transport::HttpU
   return (*c)->request(r.method, r.target, r.content_type, r.body, r.timeout_ms);
 }
 
+Result<transport::HttpMessage> BlockingHttpExchange::send(const transport::HttpUrl& server,
+                                                          const HttpRequest& r,
+                                                          transport::ResponseSink& sink) {
+  auto c = client_for(server);
+  if (!c) return fail(c.error());
+  return (*c)->request(r.method, r.target, r.content_type, r.body, r.timeout_ms, sink);
+}
+
 }  // namespace mplane::client

@@ -38,6 +38,12 @@ class HttpExchange {
   // https server. The component may then still have acted on a POST.
   virtual Result<transport::HttpMessage> send(const transport::HttpUrl& server,
                                               const HttpRequest& request) = 0;
+  // The same, with the body handed to `sink` piece by piece as it arrives (the returned
+  // message has status and headers, body empty): memory stays bounded whatever the size of
+  // the response. An error returned by the sink ends the exchange with that error.
+  virtual Result<transport::HttpMessage> send(const transport::HttpUrl& server,
+                                              const HttpRequest& request,
+                                              transport::ResponseSink& sink) = 0;
 };
 
 struct BlockingExchangeOptions {
@@ -58,6 +64,8 @@ class BlockingHttpExchange final : public HttpExchange {
   // HttpExchange
   Result<transport::HttpMessage> send(const transport::HttpUrl& server,
                                       const HttpRequest& request) override;
+  Result<transport::HttpMessage> send(const transport::HttpUrl& server, const HttpRequest& request,
+                                      transport::ResponseSink& sink) override;
 
  private:
   Result<transport::HttpClient*> client_for(const transport::HttpUrl& server);

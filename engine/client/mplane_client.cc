@@ -3,7 +3,9 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/client/mplane_reply.h"
 #include "engine/client/specification.h"
+#include "engine/client/streamed_reply.h"
 
 namespace mplane::client {
 namespace {
@@ -13,21 +15,8 @@ using model::Message;
 using model::MessageKind;
 using OwnedPtr = std::unique_ptr<OwnedMessage>;
 
-constexpr std::string_view kMplaneJson = "application/x-mplane+json";
 constexpr std::size_t kHandOverBytes = std::size_t{16} << 20;  // parse_owned_consuming
 constexpr int kMaxLinkDepth = 8;
-
-bool is_mplane(const transport::HttpMessage& r) {
-  const std::string* type = r.header("Content-Type");
-  return r.status == 200 && type && *type == kMplaneJson;
-}
-
-// The error for a reply that is not an mPlane message: its status and first line.
-std::string not_mplane(const transport::HttpUrl& url, const transport::HttpMessage& r) {
-  std::string first = r.body.substr(0, r.body.find('\n')).substr(0, 200);
-  return "POST " + url.str() + ": HTTP " + std::to_string(r.status) +
-         (first.empty() ? "" : ": " + first);
-}
 
 // Sleeps up to `micros`, in slices, returning early once `stop()` says so.
 void sleep_unless(std::int64_t micros, const std::function<bool()>& stop) {
@@ -69,22 +58,41 @@ Result<transport::HttpMessage> Client::http(const transport::HttpUrl& url, std::
 
 Result<OwnedPtr, PostError> Client::post(const transport::HttpUrl& url, const std::string& body,
                                          json::ResultStreamHandler* rows) {
-  (void)rows;  // streaming arrives with the transport's ResponseSink
-  return post_whole(url, body);
+  return rows ? post_streamed(url, body, *rows) : post_whole(url, body);
+}
+
+Result<OwnedPtr, PostError> Client::post_streamed(const transport::HttpUrl& url,
+                                                  const std::string& body,
+                                                  json::ResultStreamHandler& rows) {
+  StreamedReply reply(registries_, rows);
+  auto r = exchange_.send(url,
+                          {.method = "POST",
+                           .target = url.path,
+                           .content_type = kMplaneJson,
+                           .body = body,
+                           .timeout_ms = timeout_ms_},
+                          reply.sink());
+  if (!r) {
+    if (reply.refused()) return fail("POST " + url.str() + ": bad reply: " + *reply.refused());
+    return fail(PostError(r.error(), true));
+  }
+  auto m = reply.finish(url, *r);
+  if (!m) return fail(m.error());
+  return std::move(m.value());
 }
 
 Result<OwnedPtr, PostError> Client::post_whole(const transport::HttpUrl& url,
                                                const std::string& body) {
   auto r = http(url, "POST", url.path, body);
   if (!r) return fail(PostError(r.error(), true));
-  const bool mplane = is_mplane(*r);
+  const bool mplane = is_mplane_reply(*r);
   // A large result is handed over, not copied: the reply text is released before the values
   // are built (an error in it is then described by its byte offset only).
   auto parsed = mplane && r->body.size() > kHandOverBytes
                     ? json::parse_owned_consuming(reader_, std::move(r->body))
                     : json::parse_owned(reader_, r->body);
   if (!parsed) {
-    if (!mplane) return fail(not_mplane(url, *r));
+    if (!mplane) return fail(not_mplane_error(url, r->status, r->body));
     return fail("POST " + url.str() + ": bad reply: " + parsed.error().describe(r->body));
   }
   return std::move(parsed.value());
@@ -127,7 +135,7 @@ Status<> Client::discover(const transport::HttpUrl& base, const std::string& pat
 Result<bool> Client::try_capabilities_envelope(const transport::HttpUrl& url) {
   auto r = http(url, "GET", "/capabilities");
   if (!r) return fail(r.error());
-  if (!is_mplane(*r)) return false;
+  if (!is_mplane_reply(*r)) return false;
   auto parsed = json::parse_owned(reader_, r->body);
   if (!parsed) return false;
   received_ += caps_.add(std::move(parsed.value()));

@@ -11,9 +11,12 @@
 // redemptions and interrupts go where their specification went (the RI sends them to its
 // default URL; for our component and the RI's both are the same server).
 //
-// All HTTP goes through an HttpExchange (http_exchange.h). The calls here block until their
-// exchange is done (BlockingHttpExchange); the message building and reply reading they use
-// (specification.h, capability_store.h) has no I/O and serves an asynchronous driver as well.
+// All HTTP goes through an HttpExchange (http_exchange.h), and the calls here return when their
+// exchange is done: this class is the blocking driver (`mplane client`). What it drives has no
+// I/O and serves an asynchronous driver on a shard's loop (transport::AsyncHttpClient) as well:
+// specification.h (the messages sent, the polling schedule), capability_store.h (discovery's
+// store and links), mplane_reply.h, and StreamedReply (streamed_reply.h), whose ResponseSink is
+// what AsyncHttpClient::request takes.
 //
 // A reply that may be a large result can stream: given a json::ResultStreamHandler, its rows go
 // to the handler as they arrive and the measurement keeps the reply without its rows.

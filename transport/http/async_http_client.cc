@@ -77,7 +77,10 @@ AsyncHttpClient::AsyncHttpClient(uv_loop_t* loop, AsyncHttpClientOptions options
   };
 }
 
-AsyncHttpClient::~AsyncHttpClient() { close(); }
+AsyncHttpClient::~AsyncHttpClient() {
+  *alive_ = false;
+  close();
+}
 
 void AsyncHttpClient::set_timeouts(std::uint64_t connect_ms, std::uint64_t response_ms) {
   options_.connect_timeout_ms = connect_ms;
@@ -181,10 +184,12 @@ void AsyncHttpClient::on_connected(int status) {
   }
   parser_ = std::make_unique<HttpParser>(HttpParser::Kind::kResponse, options_.limits);
   Connection* conn = conn_;
+  const std::shared_ptr<bool> alive = alive_;
   if (auto st = conn->start(std::move(transport)); !st) {
+    if (!*alive) return;
     return fail_request("TLS with " + authority_ + ": " + st.error());
   }
-  if (conn_ != conn) return;  // lost while writing the first flight (already handled)
+  if (!*alive || conn_ != conn) return;  // lost while writing the first flight (already handled)
   if (!conn->set_reading(true)) return connection_lost("connection to " + authority_ + " failed");
   send_request();
 }
@@ -201,7 +206,8 @@ void AsyncHttpClient::send_request() {
     conn_->start_timer_at(connect_deadline_);
   }
   Connection* conn = conn_;
-  if (!conn->send(std::string(request_bytes_)) && conn_ == conn) {
+  const std::shared_ptr<bool> alive = alive_;
+  if (!conn->send(std::string(request_bytes_)) && *alive && conn_ == conn) {
     connection_lost("connection to " + authority_ + " failed");
   }
 }

@@ -129,6 +129,9 @@ class AsyncHttpClient {
   bool retried_ = false;
   bool eof_ = false;
   std::uint64_t connect_deadline_ = 0;
+  // False once destroyed: a call that may complete the request (whose callback may destroy the
+  // client) is followed by a check of a copy of it before `this` is touched again.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace mplane::transport

@@ -36,6 +36,12 @@ class RecordingExchange final : public client::HttpExchange {
     requests.push_back(std::string(r.method) + " " + std::string(r.target));
     return inner_.send(server, r);
   }
+  Result<transport::HttpMessage> send(const transport::HttpUrl& server,
+                                      const client::HttpRequest& r,
+                                      transport::ResponseSink& sink) override {
+    requests.push_back(std::string(r.method) + " " + std::string(r.target) + " (streamed)");
+    return inner_.send(server, r, sink);
+  }
   std::vector<std::string> requests;
 
  private:
@@ -113,6 +119,43 @@ TEST_CASE("mplane client: run, receipt, wait, result", "[engine][client][net]") 
     CHECK(interrupting == 1);
     CHECK((*m)->reply->message.kind == MessageKind::kResult);
   }
+}
+
+// Records what a streamed reply hands over.
+struct RowRecorder final : json::ResultStreamHandler {
+  Status<> on_columns(std::span<const model::Element* const> elements) override {
+    for (const auto* e : elements) columns.push_back(e->name);
+    return Ok{};
+  }
+  Status<> on_row(std::size_t number, std::span<const model::Value> values) override {
+    rows.push_back(std::to_string(number) + ":" + model::format_value(values[0]));
+    return Ok{};
+  }
+  Status<> on_message(const model::Message& m) override {
+    kinds.emplace_back(model::kind_key(m.kind));
+    return Ok{};
+  }
+  std::vector<std::string> columns, rows, kinds;
+};
+
+TEST_CASE("mplane client: a result streams to a handler", "[engine][client][net]") {
+  Fixture f;
+  REQUIRE(f.client.get_capabilities(f.component.url()).ok());
+  auto cap = f.client.find_capability("test-loopback");
+  REQUIRE(cap.ok());
+  RowRecorder rec;
+  auto m = f.client.run(**cap, "", {{"test.input", "streamed"}}, "", &rec);
+  REQUIRE(m.ok());
+  client::WaitOptions o;
+  o.rows = &rec;
+  REQUIRE(f.client.wait_for_result(**m, o).ok());
+  CHECK(rec.columns == std::vector<std::string>{"test.output"});
+  CHECK(rec.rows == std::vector<std::string>{"1:streamed"});
+  CHECK(rec.kinds.back() == "result");
+  const model::Message& kept = (*m)->reply->message;
+  CHECK(kept.kind == MessageKind::kResult);
+  CHECK(kept.row_count == 0);  // the rows went to the handler only
+  CHECK(f.exchange.requests.back().ends_with("(streamed)"));
 }
 
 TEST_CASE("mplane client: errors", "[engine][client][net]") {
