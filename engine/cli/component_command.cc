@@ -62,7 +62,12 @@ Result<conf::ComponentConfig> configure(const ParsedArgs& args, conf::ComponentC
   for (const std::string& name : args.all("service")) {
     const auto names = conf::service_names();
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      return fail("--service " + name + ": no such built-in service (loopback, sleep, ping)");
+      std::string error = "--service " + name + ": no such built-in service (";
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) error += ", ";
+        error += names[i];
+      }
+      return fail(error + ")");
     }
     const bool already = std::any_of(c.services.begin(), c.services.end(),
                                      [&](const conf::ServiceConfig& s) { return s.name == name; });

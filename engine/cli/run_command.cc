@@ -217,7 +217,9 @@ int execute(Setup& setup, bool as_json, Io io) {
         engine.stop();
       },
       [&](const sched::Reply& r) { printer.receipt(r); },
-      [&](runtime::Engine::StreamControl) { return printer.stream(); });
+      [&](const runtime::Engine::StreamControl& /*control: printing never falls behind*/) {
+        return printer.stream();
+      });
   if (!submitted) io.err << "mplane run: interrupted before the specification ran\n";
   engine.join();
   return printer.status();

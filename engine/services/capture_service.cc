@@ -322,7 +322,7 @@ class FlowQueryService final : public CapabilityService {
           return !port || std::uint64_t{r.client_port} == *port ||
                  std::uint64_t{r.server_port} == *port;
         },
-        [this, &ctx, id, from, to](std::vector<FlowRecord> found) {
+        [this, &ctx, id, from, to](const std::vector<FlowRecord>& found) {
           auto it = pending_.find(&ctx);
           if (it == pending_.end() || it->second != id) return;  // interrupted meanwhile
           pending_.erase(it);
@@ -377,16 +377,15 @@ void FlowStore::trim() {
   while (flows_.size() > capacity_) flows_.pop_front();
 }
 
-void FlowStore::query(Filter keep, std::function<void(std::vector<FlowRecord>)> done) {
+void FlowStore::query(Filter keep, std::function<void(const std::vector<FlowRecord>&)> done) {
   loop::Shard* caller = loop::Shard::current();
   at_home([self = shared_from_this(), keep = std::move(keep), done = std::move(done), caller] {
     std::vector<FlowRecord> found;
     for (const FlowRecord& r : self->flows_) {
       if (keep(r)) found.push_back(r);
     }
-    if (!caller || caller == loop::Shard::current()) return done(std::move(found));
-    caller->post(
-        loop::make_task([done, found = std::move(found)]() mutable { done(std::move(found)); }));
+    if (!caller || caller == loop::Shard::current()) return done(found);
+    caller->post(loop::make_task([done, found = std::move(found)] { done(found); }));
   });
 }
 

@@ -49,7 +49,7 @@ class FlowStore : public std::enable_shared_from_this<FlowStore> {
   void add(std::vector<capture::FlowRecord> flows);
   // Any shard: calls `done`, on the calling shard, with the stored flows `keep` accepts (never,
   // if a shard stops meanwhile).
-  void query(Filter keep, std::function<void(std::vector<capture::FlowRecord>)> done);
+  void query(Filter keep, std::function<void(const std::vector<capture::FlowRecord>&)> done);
 
  private:
   void at_home(std::function<void()> fn);
