@@ -377,5 +377,30 @@ TEST_CASE("install_signal_handlers: SIGINT/SIGTERM stop and join every shard, pr
   }
 }
 
+TEST_CASE("StartBarrier waits for every shard's report and keeps the first error",
+          "[engine][loop][shard]") {
+  Watchdog dog("start barrier");
+  ShardGroup group(3);
+  REQUIRE(group.start().ok());
+  StartBarrier barrier(group.size() + 1);  // one more than will report: forgotten below
+  std::atomic<int> ran{0};
+  const std::size_t posted = group.post_all([&](std::size_t i) {
+    return make_task([&barrier, &ran, i] {
+      ++ran;
+      barrier.done(i == 0 ? std::string_view() : std::string_view("shard failed"));
+    });
+  });
+  REQUIRE(posted == group.size());
+  barrier.forget(1);
+  const Status<> st = barrier.wait();
+  CHECK(ran.load() == 3);
+  REQUIRE(!st.ok());
+  CHECK(st.error() == "shard failed");
+  StartBarrier none(0);
+  CHECK(none.wait().ok());
+  group.stop_all();
+  group.join_all();
+}
+
 }  // namespace
 }  // namespace mplane::loop

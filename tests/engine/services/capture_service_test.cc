@@ -9,11 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "engine/loop/shard_group.h"
 #include "engine/sched/scheduler.h"
 #include "engine/services/capture_service.h"
 #include "tests/capture/udp_flows_pcap.h"
@@ -201,6 +203,44 @@ TEST_CASE("live capture capability on lo, then the query capability",
   const sched::Reply all = run_to_end(s, s.submit(everything->message, "", wall_now()));
   REQUIRE(all->kind == MessageKind::kResult);
   CHECK(all->row_count == 1);
+}
+
+TEST_CASE("flow store: owned by one shard, filled and queried from the others",
+          "[engine][services][capture]") {
+  loop::ShardGroup group(3);
+  REQUIRE(group.start().ok());
+  auto store = std::make_shared<services::FlowStore>(2, &group.shard(0));
+  auto flow = [](std::int64_t last) {
+    capture::FlowRecord r{};
+    r.last = last;
+    return r;
+  };
+  std::atomic<bool> answered{false};
+  std::vector<std::int64_t> found;
+  loop::Shard* asked_on = nullptr;
+  loop::Shard* answered_on = nullptr;
+  // From shard 1: three flows into a store of two; then (the inbox keeps the order) a query
+  // from shard 2, answered on shard 2.
+  auto ask = [&] {
+    asked_on = loop::Shard::current();
+    store->query([](const capture::FlowRecord& r) { return r.last >= 2; },
+                 [&](const std::vector<capture::FlowRecord>& flows) {
+                   for (const auto& r : flows) found.push_back(r.last);
+                   answered_on = loop::Shard::current();
+                   answered = true;
+                 });
+  };
+  REQUIRE(group.post(1, loop::make_task([&] {
+                       store->add({flow(1), flow(2), flow(3)});
+                       (void)group.post(2, loop::make_task(ask));  // checked by `answered` below
+                     })));
+  for (int i = 0; i < 1000 && !answered; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  group.stop_all();
+  group.join_all();
+  REQUIRE(answered);
+  CHECK(found == std::vector<std::int64_t>{2, 3});  // the oldest went past the capacity
+  CHECK(answered_on == asked_on);
 }
 
 }  // namespace
