@@ -413,83 +413,142 @@ void read_role_lists(const IniSection& section, std::vector<RoleList>& out) {
 
 // ---- services ------------------------------------------------------------------------------
 
-enum class OptionKind : std::uint8_t {
-  kDuration,
-  kSourceIp4,
-  kSourceIp6,
-  kRate,
-  kText,
-  kDirectory
-};
-
+// One option of a service: its keys, how its value lands in the service's typed options
+// (parsed once, here), and the canonical text of its default (none: no default).
 struct OptionRule {
   std::string_view key;
   std::string_view ri_key;  // the RI module's keyword argument, or empty
-  OptionKind kind;
-  std::string_view fallback;  // default value, or empty for none
+  // Parses the value into `options`; returns its canonical text (ServiceConfig::options).
+  Result<std::string> (*apply)(const Field& f, ServiceOptions& options);
+  std::string (*fallback)();  // null: no default
 };
 
 struct ServiceRule {
   std::string_view name;
   std::span<const OptionRule> options;
+  ServiceOptions (*defaults)();  // the typed options with every default
 };
 
-constexpr OptionRule kSleepOptions[] = {{"max-duration", "", OptionKind::kDuration, "1d"}};
+Result<std::string> canonical_duration(const Field& f, model::Micros& out) {
+  auto d = duration(f);
+  if (!d) return fail(std::move(d).error());
+  out = *d;
+  return model::format_duration(*d);
+}
+
+Result<std::string> canonical_count(const Field& f, std::uint64_t& out) {
+  auto n = natural(f, 1, kNoLimit);
+  if (!n) return fail(std::move(n).error());
+  out = *n;
+  return std::to_string(*n);
+}
+
+Result<std::string> canonical_text(const Field& f, std::string& out) {
+  if (f.entry.value.empty()) return f.bad("is empty");
+  out = f.entry.value;
+  return out;
+}
+
+// AUTO (kept as nullopt) or an address of `family`.
+Result<std::string> canonical_source(const Field& f, int family,
+                                     std::optional<model::Address>& out) {
+  if (f.entry.value == "AUTO") return std::string("AUTO");
+  auto a = address(f, f.entry.value, family);
+  if (!a) return fail(std::move(a).error());
+  out = *a;
+  char buf[model::kMaxScalarChars];
+  return std::string(buf, model::format_address(buf, *a));
+}
+
+template <class Options>
+Options& typed(ServiceOptions& o) {
+  return std::get<Options>(o);
+}
+
+constexpr OptionRule kSleepOptions[] = {
+    {"max-duration", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_duration(f, typed<SleepOptions>(o).max_duration);
+     },
+     [] { return model::format_duration(SleepOptions{}.max_duration); }},
+};
 constexpr OptionRule kPingOptions[] = {
-    {"source-ip4", "ip4addr", OptionKind::kSourceIp4, ""},
-    {"source-ip6", "ip6addr", OptionKind::kSourceIp6, ""},
-    {"max-rate", "", OptionKind::kRate, "100"},
+    {"source-ip4", "ip4addr",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_source(f, 4, typed<PingOptions>(o).source_ip4);
+     },
+     nullptr},
+    {"source-ip6", "ip6addr",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_source(f, 6, typed<PingOptions>(o).source_ip6);
+     },
+     nullptr},
+    {"max-rate", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_count(f, typed<PingOptions>(o).max_rate);
+     },
+     [] { return std::to_string(PingOptions{}.max_rate); }},
 };
 constexpr OptionRule kCaptureOptions[] = {
-    {"interface", "", OptionKind::kText, ""},
-    {"files", "", OptionKind::kDirectory, ""},
-    {"filter", "", OptionKind::kText, ""},
-    {"max-flows", "", OptionKind::kRate, "131072"},
-    {"idle-timeout", "", OptionKind::kDuration, "5m"},
-    {"store", "", OptionKind::kRate, "100000"},
+    {"interface", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_text(f, typed<CaptureOptions>(o).interface);
+     },
+     nullptr},
+    {"files", "",
+     [](const Field& f, ServiceOptions& o) -> Result<std::string> {
+       auto dir = existing_directory(f, f.entry.value);
+       if (!dir) return fail(std::move(dir).error());
+       typed<CaptureOptions>(o).files = *dir;
+       return dir;
+     },
+     nullptr},
+    {"filter", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_text(f, typed<CaptureOptions>(o).filter);
+     },
+     nullptr},
+    {"max-flows", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_count(f, typed<CaptureOptions>(o).max_flows);
+     },
+     [] { return std::to_string(CaptureOptions{}.max_flows); }},
+    {"idle-timeout", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_duration(f, typed<CaptureOptions>(o).idle_timeout);
+     },
+     [] { return model::format_duration(CaptureOptions{}.idle_timeout); }},
+    {"store", "",
+     [](const Field& f, ServiceOptions& o) {
+       return canonical_count(f, typed<CaptureOptions>(o).store);
+     },
+     [] { return std::to_string(CaptureOptions{}.store); }},
 };
+
+template <class Options>
+ServiceOptions defaults_of() {
+  return Options{};
+}
+
+// The built-in services: the one table of their names and options (the services' factories,
+// engine/services/builtin_services.cc, take the typed options it gives).
 constexpr ServiceRule kServices[] = {
-    {"loopback", {}}, {"sleep", kSleepOptions},     {"ping", kPingOptions},
-    {"counter", {}},  {"capture", kCaptureOptions},
+    {"loopback", {}, defaults_of<std::monostate>},
+    {"sleep", kSleepOptions, defaults_of<SleepOptions>},
+    {"ping", kPingOptions, defaults_of<PingOptions>},
+    {"counter", {}, defaults_of<std::monostate>},
+    {"capture", kCaptureOptions, defaults_of<CaptureOptions>},
 };
 constexpr std::string_view kServiceNames[] = {"loopback", "sleep", "ping", "counter", "capture"};
 constexpr std::string_view kPingModule = "mplane.components.ping";
 
-// The canonical text of a valid option value.
-Result<std::string> option_value(const Field& f, OptionKind kind) {
-  switch (kind) {
-    case OptionKind::kDuration: {
-      auto d = duration(f);
-      if (!d) return fail(std::move(d).error());
-      return model::format_duration(*d);
-    }
-    case OptionKind::kSourceIp4:
-    case OptionKind::kSourceIp6: {
-      if (f.entry.value == "AUTO") return std::string("AUTO");
-      auto a = address(f, f.entry.value, kind == OptionKind::kSourceIp4 ? 4 : 6);
-      if (!a) return fail(std::move(a).error());
-      char buf[model::kMaxScalarChars];
-      return std::string(buf, model::format_address(buf, *a));
-    }
-    case OptionKind::kRate: {
-      auto n = natural(f, 1, kNoLimit);
-      if (!n) return fail(std::move(n).error());
-      return std::to_string(*n);
-    }
-    case OptionKind::kText:
-      if (f.entry.value.empty()) return f.bad("is empty");
-      return f.entry.value;
-    case OptionKind::kDirectory:
-      return existing_directory(f, f.entry.value);
-  }
-  return f.bad("has an unknown option kind");  // unreachable
-}
-
 // Reads the options of `section` for `rule`; with `ri_layout` the keys are the RI module's
-// keyword arguments (and `module`, already read), otherwise our names.
+// keyword arguments (and `module`, already read), otherwise our names. With `whole`, a section
+// that enables no measurement is an error (a file; not the defaults of `--service NAME`).
 Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section,
-                                   const ServiceRule& rule, bool ri_layout) {
-  ServiceConfig service{std::string(rule.name), {}, ini.path + ":" + std::to_string(section.line)};
+                                   const ServiceRule& rule, bool ri_layout, bool whole = true) {
+  ServiceConfig service{
+      std::string(rule.name), {}, ini.path + ":" + std::to_string(section.line), rule.defaults()};
   auto key_of = [&](const OptionRule& o) { return ri_layout ? o.ri_key : o.key; };
   std::vector<std::string_view> keys;
   for (const OptionRule& o : rule.options) {
@@ -501,13 +560,14 @@ Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section
       return !key_of(r).empty() && key_of(r) == e.key;
     });
     if (o == rule.options.end()) return unknown_key(ini, section, e, keys);
-    auto v = option_value(Field{ini, section, e}, o->kind);
+    auto v = o->apply(Field{ini, section, e}, service.typed);
     if (!v) return fail(std::move(v).error());
     service.options[std::string(o->key)] = std::move(*v);
   }
   for (const OptionRule& o : rule.options) {
-    if (!o.fallback.empty()) service.options.try_emplace(std::string(o.key), o.fallback);
+    if (o.fallback) service.options.try_emplace(std::string(o.key), o.fallback());
   }
+  if (!whole) return service;
   if (rule.name == "ping" && !service.options.contains("source-ip4") &&
       !service.options.contains("source-ip6")) {
     const std::string what = ri_layout ? "ip4addr and/or ip6addr" : "source-ip4 and/or source-ip6";
@@ -523,6 +583,12 @@ Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section
                         "(a directory of capture files clients may name)");
   }
   return service;
+}
+
+std::string service_names_text() {
+  std::string out;
+  for (std::string_view n : kServiceNames) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
 }
 
 const ServiceRule* find_service(std::string_view name) {
@@ -561,8 +627,8 @@ Status<> read_service_section(const IniFile& ini, const IniSection& section, Com
   const ServiceRule* rule = find_service(name);
   if (rule == nullptr) {
     return error_at(ini, section.line,
-                    "unknown service [" + section.name + "] (built-in services: loopback, " +
-                        "sleep, ping, counter, capture)" + suggestion(name, kServiceNames));
+                    "unknown service [" + section.name + "] (built-in services: " +
+                        service_names_text() + ")" + suggestion(name, kServiceNames));
   }
   return add_service(ini, section, *rule, false, c);
 }
@@ -639,6 +705,29 @@ Result<ComponentConfig> load_component_config(const std::string& path) {
   auto ini = load_ini(path);
   if (!ini) return fail(std::move(ini).error());
   return component_config_from_ini(*ini);
+}
+
+std::vector<std::string_view> service_names() {
+  return {std::begin(kServiceNames), std::end(kServiceNames)};
+}
+
+Result<ServiceConfig> service_config(std::string_view name,
+                                     const std::map<std::string, std::string>& options,
+                                     const std::string& origin) {
+  const ServiceRule* rule = find_service(name);
+  if (rule == nullptr) {
+    return fail(origin + ": no built-in service '" + std::string(name) +
+                "' (built-in services: " + service_names_text() + ")");
+  }
+  IniFile ini;
+  ini.path = origin;
+  IniSection section;
+  section.name = "service_" + std::string(name);
+  for (const auto& [key, value] : options) section.entries.push_back({key, value, 0});
+  auto service = read_service(ini, section, *rule, false, false);
+  if (!service) return service;
+  service->origin = origin;
+  return service;
 }
 
 std::vector<std::string> registry_files(const ComponentConfig& config) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "conf/ini.h"
+#include "conf/service_options.h"
 #include "parsers/base/log.h"
 #include "parsers/base/result.h"
 #include "parsers/mplane/time_value.h"
@@ -65,14 +66,18 @@ struct EngineConfig {
   log::Level log_level = log::Level::kWarn;
 };
 
-// A built-in service to enable, from [service_NAME] or the RI's [module_X] layout. `options`
-// holds every option of the service under our key names, validated, canonical and with
+// A built-in service to enable, from [service_NAME] or the RI's [module_X] layout. `typed`
+// holds its options, parsed once (SleepOptions, PingOptions, CaptureOptions; defaults where
+// not set). `options` holds the same under our key names as text, canonical and with
 // defaults filled in (durations as format_duration gives them, addresses as format_address
-// gives them or `AUTO`, numbers in decimal); an optional option without default is absent.
+// gives them or `AUTO`, numbers in decimal; an optional option without default is absent), for
+// display. A ServiceConfig built without `typed` (monostate for a service that has options)
+// has its `options` parsed by service_config() when its service is made.
 struct ServiceConfig {
-  std::string name;  // "loopback", "sleep" or "ping"
+  std::string name;  // one of service_names()
   std::map<std::string, std::string> options;
   std::string origin;  // "FILE:LINE" of the section header
+  ServiceOptions typed{};
 };
 
 struct ComponentConfig {
@@ -113,6 +118,17 @@ Result<ComponentConfig> load_component_config(const std::string& path);
 // Validates a parsed file; relative paths are resolved against the directory of `ini.path`,
 // and the files they name must exist.
 Result<ComponentConfig> component_config_from_ini(const IniFile& ini);
+
+// The built-in services' names, in the order of the one table that also holds their options
+// (component_config.cc): loopback, sleep, ping, counter, capture.
+std::vector<std::string_view> service_names();
+
+// The service `name` with `options` (our key names, as in a [service_NAME] section) parsed and
+// defaults filled in; `origin` names where they come from in errors. Errors: an unknown service,
+// an unknown option, a bad value.
+Result<ServiceConfig> service_config(std::string_view name,
+                                     const std::map<std::string, std::string>& options,
+                                     const std::string& origin);
 
 // The registry files to hand to load_registries(), in load order: registry_preload,
 // registry_uri (unless it is the built-in core), then `registries`.

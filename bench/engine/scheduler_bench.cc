@@ -43,7 +43,7 @@ struct Worker {
     services.push_back(std::move(services::LoopbackService::create(registries()).value()));
     sched::SchedulerOptions opts;
     opts.max_retained_results = 1024;  // steady state: memory stays bounded
-    scheduler = std::make_unique<sched::Scheduler>(std::move(services), opts, nullptr, nullptr);
+    scheduler = std::make_unique<sched::Scheduler>(std::move(services), opts, nullptr);
   }
   // Submits n jobs; returns how many completed with a result.
   int submit(int n) {

@@ -60,13 +60,13 @@ Status<> apply_listen(const std::string& listen, conf::ComponentConfig& c) {
 // errors are usage errors.
 Result<conf::ComponentConfig> configure(const ParsedArgs& args, conf::ComponentConfig c) {
   for (const std::string& name : args.all("service")) {
-    const auto& names = services::builtin_service_names();
+    const auto names = conf::service_names();
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       return fail("--service " + name + ": no such built-in service (loopback, sleep, ping)");
     }
     const bool already = std::any_of(c.services.begin(), c.services.end(),
                                      [&](const conf::ServiceConfig& s) { return s.name == name; });
-    if (!already) c.services.push_back({name, {}, "--service " + name});
+    if (!already) c.services.push_back(conf::service_config(name, {}, "--service " + name).value());
   }
   if (c.services.empty()) return fail("no service enabled: give --service NAME or --config FILE");
   if (args.has("listen")) {

@@ -9,12 +9,14 @@
 #include "conf/component_config.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
+#include "engine/cli/result_printer.h"
 #include "engine/cli/result_table.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/json_result_sink.h"
 #include "engine/services/builtin_services.h"
 #include "parsers/json/message_reader.h"
 #include "parsers/json/message_writer.h"
+#include "parsers/json/result_stream_reader.h"
 #include "parsers/mplane/token.h"
 
 namespace mplane::cli {
@@ -134,11 +136,14 @@ class RunPrinter {
     io_.err.flush();
   }
 
-  // A large result: printed as its rows are measured.
+  // A large result: printed as its rows are measured (its JSON text, piece by piece, through
+  // the streaming reader into the printer `mplane client` uses), in the same bytes as whole.
   std::shared_ptr<sched::RowSink> stream() {
     streamed_ = true;
+    printer_ = make_result_printer(as_json_ ? OutputFormat::kJson : OutputFormat::kTable, io_.out);
+    reader_ = std::make_unique<json::ResultStreamReader>(registries_, *printer_);
     return std::make_shared<runtime::JsonResultSink>(
-        json::WriteOptions{}, [this](std::string_view piece) { on_piece(piece); },
+        json::WriteOptions{.pretty = false}, [this](std::string_view piece) { on_piece(piece); },
         [this](const sched::Reply& end) { on_end(end); });
   }
 
@@ -149,43 +154,35 @@ class RunPrinter {
   int status() const { return status_; }
 
  private:
-  // TODO(issue 11, item 3): feed json::ResultStreamReader with the table printer of
-  // engine/cli/result_printer.h as its handler once they are on main; until then the table of a
-  // streamed result is printed from its whole text at the end.
   void on_piece(std::string_view piece) {
-    if (as_json_) {
-      io_.out << piece;
-    } else {
-      text_ += piece;
-    }
+    if (!error_.empty()) return;
+    if (auto st = reader_->feed(piece); !st) error_ = st.error();
   }
   void on_end(const sched::Reply& end) {
-    if (end->kind == model::MessageKind::kException) {
-      if (as_json_) io_.out << "\n";
+    if (end->kind == model::MessageKind::kException) {  // the job failed midway
+      printer_->abandon();
       status_ = print_reply(end, as_json_, io_);
       return;
     }
-    status_ = kExitOk;
-    if (as_json_) {
-      io_.out << "\n";
-      return;
+    if (error_.empty()) {
+      if (auto st = reader_->finish(); !st) error_ = st.error();
     }
-    json::MessageReader reader(registries_);
-    auto whole = json::parse_owned(reader, text_);
-    text_ = std::string();
-    if (!whole) {
-      io_.err << "mplane run: streamed result: " << whole.error().describe(text_) << "\n";
+    if (!error_.empty()) {
+      printer_->abandon();
+      io_.err << "mplane run: streamed result: " << error_ << "\n";
       status_ = kExitInvalid;
       return;
     }
-    print_table(io_.out, (*whole)->message);
+    status_ = kExitOk;
   }
 
   const model::RegistrySet& registries_;
   bool as_json_;
   Io io_;
   bool streamed_ = false;
-  std::string text_;
+  std::unique_ptr<ResultPrinter> printer_;
+  std::unique_ptr<json::ResultStreamReader> reader_;
+  std::string error_;  // the first error of the stream
   int status_ = kExitInvalid;
 };
 

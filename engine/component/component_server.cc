@@ -7,7 +7,6 @@
 
 #include <cstring>
 #include <deque>
-#include <mutex>
 #include <unordered_set>
 #include <utility>
 
@@ -141,12 +140,10 @@ Status<> ComponentServer::start() {
   published_ = publish("", /*filtered=*/false);
   caches_.resize(engine_.shard_count());
 
-  std::mutex mutex;
-  std::string error;
   servers_.resize(engine_.shard_count());
   readers_.resize(engine_.shard_count());
   for (auto& r : readers_) r = std::make_unique<json::MessageReader>(registries_);
-  engine_.run_on_each_shard([&](loop::Shard& shard) {
+  return engine_.run_on_each_shard([&](loop::Shard& shard) {
     transport::HttpServerOptions http = options_.http;
     http.host = options_.host;
     http.port = options_.port;
@@ -157,12 +154,9 @@ Status<> ComponentServer::start() {
     auto st = server->listen();
     transport::HttpServer* raw = server.get();
     shard.add_shutdown_hook([raw] { raw->close(); });
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!st && error.empty()) error = st.error();
-    servers_[shard.index()] = std::move(server);
+    servers_[shard.index()] = std::move(server);  // each shard its own slot
+    return st;
   });
-  if (!error.empty()) return fail(error);
-  return Ok{};
 }
 
 // The listings an identity sees: only the capabilities its roles allow (every one when not

@@ -1,10 +1,10 @@
 #include "engine/loop/shard_group.h"
 
-#include <condition_variable>
 #include <csignal>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "engine/loop/start_barrier.h"
 
 namespace mplane::loop {
 namespace {
@@ -65,20 +65,13 @@ Status<> ShardGroup::install_signal_handlers() noexcept {
   if (!started_ || shards_.empty()) return fail("install_signal_handlers: group not started");
   // uv_signal_* must run on the loop's own thread: do it on shard 0 and wait. An accepted task
   // always runs (even if the shard is stopped meanwhile), so the wait ends.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  Status<> result = Ok{};
+  StartBarrier barrier(1);
   auto task = make_task([&] {
     Status<> st = start_signal_handles();
-    std::lock_guard lock(mu);
-    result = std::move(st);
-    done = true;
-    cv.notify_one();
+    barrier.done(st ? std::string_view() : std::string_view(st.error()));
   });
   if (!shards_[0]->post(std::move(task))) return fail("install_signal_handlers: shard 0 stopped");
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return done; });
+  Status<> result = barrier.wait();
   if (result) signals_installed_ = true;
   return result;
 }

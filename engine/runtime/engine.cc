@@ -1,9 +1,6 @@
 #include "engine/runtime/engine.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-
+#include "engine/loop/start_barrier.h"
 #include "engine/runtime/scheduler_driver.h"
 #include "engine/services/builtin_services.h"
 #include "parsers/mplane/token.h"
@@ -13,10 +10,8 @@ namespace mplane::runtime {
 // Everything one shard owns. Built and used on the shard's thread; destroyed by join() after
 // the thread has ended and its loop is closed.
 struct Engine::ShardState {
-  explicit ShardState(uv_loop_t* loop) : executor(loop) {}
   loop::SteadyMonoClock mono;
   loop::SystemWallClock wall;
-  UvExecutor executor;
   std::unique_ptr<sched::Scheduler> scheduler;
   std::unique_ptr<SchedulerDriver> driver;
 };
@@ -49,6 +44,10 @@ Engine::Engine(const model::RegistrySet& registries, EngineOptions options)
                                        ? options_.max_jobs_per_identity
                                        : std::max<std::size_t>(1, max_jobs / 4);
   admission_ = std::make_shared<sched::JobAdmission>(max_jobs, per_identity);
+  shares_.shards = group_.size();
+  // Its capacity comes from the capture service's options, if enabled (make_capture_services).
+  shares_.flows =
+      std::make_shared<services::FlowStore>(conf::CaptureOptions{}.store, &group_.shard(0));
   states_.resize(group_.size());
 }
 
@@ -57,43 +56,20 @@ Engine::~Engine() {
   join();
 }
 
-namespace {
-
-// Blocks until every shard has run its set-up task; collects the first error.
-struct StartBarrier {
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::size_t pending;
-  std::string error;
-  void done(const std::string& e) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!e.empty() && error.empty()) error = e;
-    --pending;
-    cv.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex);
-    cv.wait(lock, [this] { return pending == 0; });
-  }
-};
-
-}  // namespace
-
 Status<> Engine::start() {
   if (auto st = group_.start(); !st) return st;
-  StartBarrier barrier;
-  barrier.pending = group_.size();
-  group_.post_all([&](std::size_t i) {
+  loop::StartBarrier barrier(group_.size());
+  barrier.forget(group_.size() - group_.post_all([&](std::size_t i) {
     return loop::make_task([this, i, &barrier] {
       loop::Shard& shard = *loop::Shard::current();
-      auto state = std::make_unique<ShardState>(shard.loop());
-      auto svcs = services::make_services(options_.services, registries_, state->mono);
+      auto state = std::make_unique<ShardState>();
+      auto svcs = services::make_services(options_.services, registries_, state->mono, shares_);
       if (!svcs) {  // the same services on every shard: which shard failed only matters if many
         const std::string where = group_.size() > 1 ? "shard " + std::to_string(i) + ": " : "";
         return barrier.done(where + svcs.error());
       }
-      state->scheduler = std::make_unique<sched::Scheduler>(
-          std::move(svcs.value()), options_.scheduler, &state->executor, shard.loop());
+      state->scheduler = std::make_unique<sched::Scheduler>(std::move(svcs.value()),
+                                                            options_.scheduler, shard.loop());
       state->scheduler->set_access_hook(options_.access);
       state->scheduler->set_admission(admission_);
       state->driver =
@@ -105,12 +81,10 @@ Status<> Engine::start() {
         raw->driver->close();
       });
       states_[i] = std::move(state);
-      barrier.done("");
+      barrier.done();
     });
-  });
-  barrier.wait();
-  if (!barrier.error.empty()) return fail(barrier.error);
-  return Ok{};
+  }));
+  return barrier.wait();
 }
 
 std::size_t Engine::shard_for(std::string_view token) const {
@@ -244,20 +218,16 @@ void Engine::stream_when_large(ShardState& state, const std::string& token, cons
                 });
 }
 
-void Engine::run_on_each_shard(const std::function<void(loop::Shard&)>& fn) {
-  StartBarrier barrier;
-  barrier.pending = group_.size();
+Status<> Engine::run_on_each_shard(const std::function<Status<>(loop::Shard&)>& fn) {
+  loop::StartBarrier barrier(group_.size());
   const std::size_t posted = group_.post_all([&](std::size_t) {
     return loop::make_task([&fn, &barrier] {
-      fn(*loop::Shard::current());
-      barrier.done("");
+      const Status<> st = fn(*loop::Shard::current());
+      barrier.done(st ? std::string_view() : std::string_view(st.error()));
     });
   });
-  {
-    std::lock_guard<std::mutex> lock(barrier.mutex);  // refused posts (stopping) never run
-    barrier.pending -= group_.size() - posted;
-  }
-  barrier.wait();
+  barrier.forget(group_.size() - posted);  // refused posts (stopping) never run
+  return barrier.wait();
 }
 
 std::vector<const model::Message*> Engine::capabilities() const {

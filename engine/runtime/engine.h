@@ -16,6 +16,7 @@
 #include "conf/component_config.h"
 #include "engine/loop/shard_group.h"
 #include "engine/sched/scheduler.h"
+#include "engine/services/builtin_services.h"
 #include "parsers/json/message_reader.h"
 
 namespace mplane::runtime {
@@ -87,8 +88,8 @@ class Engine {
   }
 
   // Runs fn(shard) on every shard's thread and waits until all have run (start-up wiring,
-  // e.g. one HTTP listener per shard). Call after start().
-  void run_on_each_shard(const std::function<void(loop::Shard&)>& fn);
+  // e.g. one HTTP listener per shard); the first error any returned. Call after start().
+  Status<> run_on_each_shard(const std::function<Status<>(loop::Shard&)>& fn);
 
   Status<> install_signal_handlers() { return group_.install_signal_handlers(); }
   void stop();
@@ -113,6 +114,7 @@ class Engine {
   EngineOptions options_;
   loop::ShardGroup group_;
   std::shared_ptr<sched::JobAdmission> admission_;   // shared by every shard's scheduler
+  services::ShardShares shares_;                     // what the shards' services share
   std::vector<std::unique_ptr<ShardState>> states_;  // one per shard, used on its shard only
 };
 

@@ -1,38 +1,6 @@
 #include "engine/runtime/scheduler_driver.h"
 
-#include <memory>
-
 namespace mplane::runtime {
-namespace {
-
-struct WorkRequest {
-  uv_work_t req{};
-  std::function<void()> work;
-  std::function<void()> done;
-};
-
-void run_work(uv_work_t* req) noexcept { static_cast<WorkRequest*>(req->data)->work(); }
-
-void after_work(uv_work_t* req,
-                int /*status: the work always ran, it is never cancelled*/) noexcept {
-  std::unique_ptr<WorkRequest> w(static_cast<WorkRequest*>(req->data));
-  w->done();
-}
-
-}  // namespace
-
-void UvExecutor::run_blocking(std::function<void()> work, std::function<void()> done) {
-  auto w = std::make_unique<WorkRequest>();
-  w->req.data = w.get();
-  w->work = std::move(work);
-  w->done = std::move(done);
-  if (uv_queue_work(loop_, &w->req, &run_work, &after_work) == 0) {
-    w.release();  // freed by after_work
-    return;
-  }
-  w->work();
-  w->done();
-}
 
 SchedulerDriver::SchedulerDriver(uv_loop_t* loop, sched::Scheduler& scheduler,
                                  const loop::WallClock& clock)

@@ -1,5 +1,5 @@
-// Runs a Scheduler on a libuv loop: one timer armed for the scheduler's next deadline, the
-// wall clock injected, and a worker-pool executor for blocking services.
+// Runs a Scheduler on a libuv loop: one timer armed for the scheduler's next deadline, and
+// the wall clock injected.
 //
 // Work that is due now (a service that yields with ctx.at(now)) runs from an idle handle, once
 // per loop turn after the turn's I/O, not from a 0 ms timer: libuv (1.44) runs a timer that a
@@ -16,17 +16,6 @@
 #include "engine/sched/scheduler.h"
 
 namespace mplane::runtime {
-
-// kWorker services on libuv's thread pool; `done` runs back on the loop thread.
-class UvExecutor final : public sched::Executor {
- public:
-  explicit UvExecutor(uv_loop_t* loop) : loop_(loop) {}
-  // If libuv refuses the work (it should not), the work runs inline rather than being lost.
-  void run_blocking(std::function<void()> work, std::function<void()> done) override;
-
- private:
-  uv_loop_t* loop_;
-};
 
 class SchedulerDriver {
  public:

@@ -27,7 +27,6 @@ void Job::add_row(std::span<const model::Value> row) {
     columns_[j].values.push_back(model::copy_value(v, arena_));
   }
   ++rows_;
-  if (in_worker_.load()) return;  // a pool thread: listeners get nothing until completion
   // By index: a listener may hand the rows to a sink (take_rows), which does not add listeners.
   for (std::size_t i = 0; i < listeners_.size(); ++i) listeners_[i](row);
 }
@@ -117,10 +116,6 @@ void Job::build_result(std::optional<model::When> measured) {
 }
 
 void Job::finish(std::optional<model::When> measured) {
-  if (in_worker_.load()) {
-    worker_measured_ = measured;
-    return;
-  }
   if (!active()) return;
   listeners_.clear();
   build_result(measured);
@@ -130,10 +125,6 @@ void Job::finish(std::optional<model::When> measured) {
 }
 
 void Job::fail(std::string message) {
-  if (in_worker_.load()) {
-    worker_error_ = std::move(message);
-    return;
-  }
   if (!active()) return;
   error_ = std::move(message);
   result_ = model::Message{};
@@ -144,15 +135,6 @@ void Job::fail(std::string message) {
   listeners_.clear();
   notify_sink();
   scheduler_.on_finished(*this);
-}
-
-void Job::complete_from_worker() {
-  in_worker_.store(false);
-  if (worker_error_) {
-    fail(std::move(*worker_error_));
-  } else {
-    finish(worker_measured_);
-  }
 }
 
 TimerId Job::at(MicrosSinceEpoch t, std::function<void()> fn) {

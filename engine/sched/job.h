@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,7 +25,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   const model::Message& specification() const override { return spec_; }
   MicrosSinceEpoch now() const override { return scheduler_.now_; }
   MicrosSinceEpoch started_at() const override { return started_at_; }
-  bool interrupted() const override { return interrupted_.load(std::memory_order_relaxed); }
+  bool interrupted() const override { return interrupted_; }
   void add_row(std::span<const model::Value> row) override;
   std::size_t row_count() const override { return rows_; }
   bool paused() override;
@@ -37,8 +36,6 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   uv_loop_s* loop() const override { return scheduler_.loop_; }
   void set_metadata(const model::Element* element, model::Value value) override;
 
-  // A kWorker run ended (on the shard): complete with what the worker recorded.
-  void complete_from_worker();
   // Scheduler::take_rows / resume.
   void take_rows(std::shared_ptr<RowSink> sink);
   void resume();
@@ -55,7 +52,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
     owners_.emplace_back(identity);
   }
   bool has_reply() const;  // a result, envelope or exception (not just a receipt)
-  void set_interrupted() { interrupted_.store(true, std::memory_order_relaxed); }
+  void set_interrupted() { interrupted_ = true; }
   void cancel_timers();
   // Something to call when the job has a reply (or, if `complete`, when it has completed).
   struct Waiter {
@@ -88,7 +85,7 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   const Service* service_;
   Job* parent_;
   State state_ = State::kWaiting;
-  std::atomic<bool> interrupted_{false};
+  bool interrupted_ = false;
   MicrosSinceEpoch started_at_ = 0;
   MicrosSinceEpoch finished_at_ = 0;
   bool collected_ = false;
@@ -108,10 +105,6 @@ class Job final : public JobContext, public std::enable_shared_from_this<Job> {
   std::optional<model::When> envelope_scope_;
   std::size_t children_done_ = 0;
   std::uint64_t version_ = 0;  // bumped when a child finishes: invalidates envelope()
-  // While a kWorker service runs, finish()/fail() only record (they run on the pool thread).
-  std::atomic<bool> in_worker_{false};
-  std::optional<model::When> worker_measured_;
-  std::optional<std::string> worker_error_;
 
  private:
   void build_result(std::optional<model::When> measured);

@@ -33,11 +33,9 @@ Reply make_exception(std::optional<std::string> token, std::string text) {
   return Reply(holder, &holder->message);
 }
 
-Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
-                     uv_loop_s* loop)
+Scheduler::Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, uv_loop_s* loop)
     : services_(std::move(services)),
       options_(options),
-      executor_(executor),
       loop_(loop),
       // This scheduler's own slots until the runtime shares one admission between shards.
       admission_(std::make_shared<JobAdmission>(options.max_jobs, 0)) {
@@ -82,8 +80,7 @@ bool Scheduler::take_rows(std::string_view token, std::shared_ptr<RowSink> sink)
   auto it = jobs_.find(std::string(token));
   if (it == jobs_.end()) return false;
   Job& job = *it->second;
-  if (!job.active() || job.streamed() || job.occurrences_ || !job.children_.empty() ||
-      job.service_->mode() == Service::Mode::kWorker) {
+  if (!job.active() || job.streamed() || job.occurrences_ || !job.children_.empty()) {
     return false;
   }
   job.take_rows(std::move(sink));
@@ -260,18 +257,7 @@ void Scheduler::begin(const JobPtr& job) {
   if (job->state_ != Job::State::kWaiting) return;
   job->state_ = Job::State::kRunning;
   job->started_at_ = now_;
-  Service& service = const_cast<Service&>(*job->service_);
-  if (service.mode() == Service::Mode::kLoop) {
-    service.start(*job);
-    return;
-  }
-  if (!executor_) {
-    job->fail("no worker pool for blocking service " + service.name());
-    return;
-  }
-  job->in_worker_ = true;
-  executor_->run_blocking([job, &service] { service.run_blocking(*job); },
-                          [job] { job->complete_from_worker(); });
+  const_cast<Service&>(*job->service_).start(*job);
 }
 
 void Scheduler::end_of_scope(const JobPtr& job, bool by_client) {
@@ -280,9 +266,7 @@ void Scheduler::end_of_scope(const JobPtr& job, bool by_client) {
   const model::When& when = *job->spec_.when;
   if (!by_client && job->service_->ends_by_itself() && !when.end() && !when.duration()) return;
   job->set_interrupted();
-  if (job->service_->mode() == Service::Mode::kLoop) {
-    const_cast<Service&>(*job->service_).interrupt(*job);
-  }
+  const_cast<Service&>(*job->service_).interrupt(*job);
 }
 
 void Scheduler::schedule_next_occurrence(const JobPtr& parent) {

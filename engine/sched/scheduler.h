@@ -3,8 +3,7 @@
 // A pure state machine: it never reads a clock and owns no loop handle. The shard passes
 // wall-clock UTC "now" into every call, arms one loop timer for next_deadline(), and calls
 // advance() when it fires; tests drive the same calls with a manual clock and never sleep.
-// Single-threaded: every member is called on the owning shard (kWorker services run on pool
-// threads through the Executor, and complete back on the shard).
+// Single-threaded: every member is called on the owning shard, and so are its services.
 //
 // Rules (documented for users in README.md, "Job semantics"):
 // - A specification is matched against the services' capabilities in registration order with
@@ -51,22 +50,6 @@ struct SchedulerOptions {
   std::size_t timers_per_advance = 4096;     // work budget of one advance() (STYLE C9)
 };
 
-// Runs blocking service code off the shard. `done` must be called on the shard.
-class Executor {
- public:
-  virtual ~Executor() = default;
-  virtual void run_blocking(std::function<void()> work, std::function<void()> done) = 0;
-};
-
-// Runs the work at once on the calling thread (tests, and `mplane run` without a loop).
-class InlineExecutor final : public Executor {
- public:
-  void run_blocking(std::function<void()> work, std::function<void()> done) override {
-    work();
-    done();
-  }
-};
-
 // A reply message (result, receipt, envelope of results, withdrawal or exception). The
 // pointer also keeps alive everything the message borrows (the job that made it).
 using Reply = std::shared_ptr<const model::Message>;
@@ -94,9 +77,8 @@ class RowSink {
 
 class Scheduler {
  public:
-  // `executor` (for kWorker services) and `loop` (handed to kLoop services) may be null.
-  Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, Executor* executor,
-            uv_loop_s* loop);
+  // `loop` (handed to the services, for sockets) may be null.
+  Scheduler(std::vector<ServicePtr> services, SchedulerOptions options, uv_loop_s* loop);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -104,9 +86,7 @@ class Scheduler {
   void set_access_hook(AccessHook hook) { access_ = std::move(hook); }
   // Job slots shared with the other shards (max-jobs, max-jobs-per-identity); without it,
   // options().max_jobs bounds this scheduler alone.
-  void set_admission(std::shared_ptr<JobAdmission> admission) {
-    admission_ = std::move(admission);
-  }
+  void set_admission(std::shared_ptr<JobAdmission> admission) { admission_ = std::move(admission); }
   const std::vector<ServicePtr>& services() const { return services_; }
 
   // Withdraws the capability with this label (its service stops taking specifications): a
@@ -116,16 +96,16 @@ class Scheduler {
   // The withdrawal messages of withdrawn capabilities (for discovery).
   std::vector<Reply> withdrawals();
 
-  // Streams a job's rows as they are measured (kLoop services; a kWorker service's rows arrive
-  // when it completes): fn is called on the shard with each new row, until the job completes.
-  // False if no such job. This is what the transport sends as chunked result envelopes.
+  // Streams a job's rows as they are measured: fn is called on the shard with each new row, until
+  // the job completes. False if no such job. This is what the transport sends as chunked result
+  // envelopes.
   using RowListener = std::function<void(std::span<const model::Value> row)>;
   bool stream_rows(std::string_view token, RowListener fn);
 
   // Hands a running job's rows to `sink`: those measured so far at once, later ones as they
   // come, and the job keeps none of them (memory stays bounded however large the result). A
   // later redemption gets an exception saying where the rows went. False (nothing changes) if
-  // no such running job, or if it cannot stream: a repeated specification, a kWorker service.
+  // no such running job, or if it cannot stream: a repeated specification.
   bool take_rows(std::string_view token, std::shared_ptr<RowSink> sink);
   // The sink caught up: a service that paused goes on (Service::resume).
   void resume(std::string_view token);
@@ -205,7 +185,6 @@ class Scheduler {
   // Withdrawal message per service, once withdrawn (null while offered).
   std::vector<std::shared_ptr<model::Message>> withdrawn_;
   SchedulerOptions options_;
-  Executor* executor_;
   uv_loop_s* loop_;
   AccessHook access_;
   std::shared_ptr<JobAdmission> admission_;

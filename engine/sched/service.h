@@ -1,12 +1,10 @@
 // The measurement service interface: one service owns one capability and runs the
 // specifications that fulfil it (issue 3, "Services").
 //
-// Threading: a service is created at start-up and then used on one shard only. A kLoop service
-// runs on the shard's loop: start() returns at once and the job completes later through
-// ctx.finish() / ctx.fail(), driven by ctx.at() timers (scheduler time, so tests run on a
-// manual clock) or by sockets on ctx.loop(). A kWorker service runs blocking code:
-// run_blocking() is called on a pool thread and the job completes when it returns; it may only
-// touch its JobContext (add_row, interrupted, now) while running.
+// Threading: a service is created at start-up and then used on one shard only, on the shard's
+// loop: start() returns at once and the job completes later through ctx.finish() / ctx.fail(),
+// driven by ctx.at() timers (scheduler time, so tests run on a manual clock) or by sockets on
+// ctx.loop(). Nothing blocks: long work is cut into batches that yield with ctx.at(ctx.now()).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +25,7 @@ using model::MicrosSinceEpoch;
 using TimerId = std::uint64_t;
 
 // What a running job exposes to its service. Owned by the scheduler; valid from start() until
-// the job completes (finish/fail, or run_blocking returning).
+// the job completes (finish/fail).
 class JobContext {
  public:
   virtual ~JobContext() = default;
@@ -39,11 +37,11 @@ class JobContext {
   virtual MicrosSinceEpoch now() const = 0;
   // When the run began (wall-clock UTC).
   virtual MicrosSinceEpoch started_at() const = 0;
-  // Set by a client interrupt or by the end of the scope. Safe from a worker thread.
+  // Set by a client interrupt or by the end of the scope.
   virtual bool interrupted() const = 0;
 
   // Appends one result row: one value per result column of the specification, in order.
-  // String values are copied. From the loop thread, or the worker thread in run_blocking().
+  // String values are copied.
   virtual void add_row(std::span<const model::Value> row) = 0;
   // Rows added so far.
   virtual std::size_t row_count() const = 0;
@@ -52,7 +50,7 @@ class JobContext {
   // Services that cannot wait (live capture) just go on adding rows.
   virtual bool paused() = 0;
 
-  // Completes the job (kLoop services). `measured` is the definite interval actually
+  // Completes the job. `measured` is the definite interval actually
   // measured; by default, from the start of the run to now. Idempotent.
   virtual void finish(std::optional<model::When> measured = std::nullopt) = 0;
   // Completes the job with an error: the reply becomes an exception with this text.
@@ -74,18 +72,15 @@ class JobContext {
 
 class Service {
  public:
-  enum class Mode : std::uint8_t { kLoop, kWorker };
-
   virtual ~Service() = default;
   // The capability this service implements (owned by the service, alive as long as it).
   virtual const model::Message& capability() const = 0;
-  virtual Mode mode() const { return Mode::kLoop; }
   // A short name for logs and configuration ("loopback", "ping-average-ip4", …).
   virtual std::string name() const = 0;
 
-  // kLoop: begin running; return at once.
+  // Begins running; returns at once.
   virtual void start(JobContext& ctx) = 0;
-  // kLoop: the job was interrupted (client interrupt or end of scope): stop timers and
+  // The job was interrupted (client interrupt or end of scope): stop timers and
   // sockets, then call ctx.finish() with what was measured so far.
   virtual void interrupt(JobContext& ctx) { ctx.finish(); }
   // True for services whose jobs end by themselves (a file read to its end, N rows out): the
@@ -94,10 +89,8 @@ class Service {
   // a scope with an end time or a duration, still does. False (the RI's rule): the end of any
   // scope interrupts.
   virtual bool ends_by_itself() const { return false; }
-  // kLoop: after paused() returned true, the consumer has caught up: add rows again.
+  // After paused() returned true, the consumer has caught up: add rows again.
   virtual void resume(JobContext& /*ctx*/) {}
-  // kWorker: run to completion on a pool thread, polling ctx.interrupted().
-  virtual void run_blocking(JobContext& /*ctx*/) {}
 };
 
 using ServicePtr = std::unique_ptr<Service>;

@@ -16,11 +16,6 @@
 namespace mplane::services {
 namespace {
 
-std::string option(const conf::ServiceConfig& c, const std::string& key) {
-  auto it = c.options.find(key);
-  return it == c.options.end() ? std::string() : it->second;
-}
-
 // The local address the kernel would use towards the outside (a UDP "connect" sends nothing),
 // as the RI's ip4addr = AUTO does; the loopback address when there is no route.
 model::Address auto_source(int family) {
@@ -57,35 +52,19 @@ model::Address auto_source(int family) {
   return a;
 }
 
-// An address option: absent or AUTO means "not configured".
-Result<std::optional<model::Address>> address_option(const conf::ServiceConfig& c,
-                                                     const std::string& key) {
-  const std::string text = option(c, key);
-  if (text.empty() || text == "AUTO") return std::optional<model::Address>();
-  auto a = model::parse_address(text);
-  if (!a) return fail(c.origin + ": " + key + ": " + a.error());
-  return std::optional<model::Address>(*a);
-}
-
 Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
-                  std::vector<sched::ServicePtr>& out) {
-  auto v4 = address_option(c, "source-ip4");
-  if (!v4) return fail(v4.error());
-  auto v6 = address_option(c, "source-ip6");
-  if (!v6) return fail(v6.error());
-  double max_rate = 100;
-  if (const std::string text = option(c, "max-rate"); !text.empty()) {
-    auto n = model::parse_value(model::Prim::kNatural, text);
-    if (!n || n->as_natural() < 1) return fail(c.origin + ": max-rate: not a rate: " + text);
-    max_rate = static_cast<double>(n->as_natural());
-  }
-  const bool only6 = *v6 && !*v4, only4 = *v4 && !*v6;
+                  const ShardShares& shares, std::vector<sched::ServicePtr>& out) {
+  const auto& o = std::get<conf::PingOptions>(c.typed);
+  auto budget =
+      std::make_shared<ProbeBudget>(static_cast<double>(o.max_rate) /
+                                    static_cast<double>(std::max<std::size_t>(1, shares.shards)));
+  const bool only6 = o.source_ip6 && !o.source_ip4, only4 = o.source_ip4 && !o.source_ip6;
   for (int family : {4, 6}) {
     if ((family == 4 && only6) || (family == 6 && only4)) continue;
-    const std::optional<model::Address>& configured = family == 4 ? *v4 : *v6;
+    const std::optional<model::Address>& configured = family == 4 ? o.source_ip4 : o.source_ip6;
     const model::Address source = configured ? *configured : auto_source(family);
     for (auto form : {PingService::Form::kAverage, PingService::Form::kDetail}) {
-      auto s = PingService::create(regs, form, family, source, clock, max_rate);
+      auto s = PingService::create(regs, form, family, source, clock, budget);
       if (!s) return fail(c.origin + ": " + s.error());
       out.push_back(std::move(s.value()));
     }
@@ -93,29 +72,26 @@ Status<> add_ping(const conf::ServiceConfig& c, const model::RegistrySet& regs, 
   return Ok{};
 }
 
+Status<> add_capture(const conf::ServiceConfig& c, const model::RegistrySet& regs,
+                     const ShardShares& shares, std::vector<sched::ServicePtr>& out) {
+  auto cfg = capture_config(c);
+  if (!cfg) return fail(cfg.error());
+  auto services = make_capture_services(*cfg, regs, shares.flows);
+  if (!services) return fail(c.origin + ": " + services.error());
+  for (auto& s : services.value()) out.push_back(std::move(s));
+  return Ok{};
+}
+
+// The factories of the services conf::service_names() lists, by name.
 Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& regs, MonoClock& clock,
-                     std::vector<sched::ServicePtr>& out) {
-  if (c.name == "ping") return add_ping(c, regs, clock, out);
-  if (c.name == "capture") {
-    auto cfg = capture_config(c);
-    if (!cfg) return fail(cfg.error());
-    auto services = make_capture_services(*cfg, regs);
-    if (!services) return fail(c.origin + ": " + services.error());
-    for (auto& s : services.value()) out.push_back(std::move(s));
-    return Ok{};
-  }
+                     const ShardShares& shares, std::vector<sched::ServicePtr>& out) {
+  if (c.name == "ping") return add_ping(c, regs, clock, shares, out);
+  if (c.name == "capture") return add_capture(c, regs, shares, out);
   Result<sched::ServicePtr> s = fail(c.origin + ": no built-in service '" + c.name + "'");
   if (c.name == "loopback") s = LoopbackService::create(regs);
   if (c.name == "counter") s = CounterService::create(regs);
-  if (c.name == "sleep") {
-    model::Micros max = 86400 * model::kMicrosPerSecond;
-    if (auto text = option(c, "max-duration"); !text.empty()) {
-      auto d = model::parse_duration(text);
-      if (!d) return fail(c.origin + ": max-duration: " + d.error());
-      max = *d;
-    }
-    s = SleepService::create(regs, max);
-  }
+  if (c.name == "sleep")
+    s = SleepService::create(regs, std::get<conf::SleepOptions>(c.typed).max_duration);
   if (!s) return fail(s.error());
   out.push_back(std::move(s.value()));
   return Ok{};
@@ -123,27 +99,29 @@ Status<> add_service(const conf::ServiceConfig& c, const model::RegistrySet& reg
 
 }  // namespace
 
-const std::vector<std::string>& builtin_service_names() {
-  static const std::vector<std::string> kNames = {"loopback", "sleep", "ping", "counter",
-                                                  "capture"};
-  return kNames;
-}
-
 std::vector<conf::ServiceConfig> default_service_configs() {
   std::vector<conf::ServiceConfig> out;
-  for (const std::string& name : builtin_service_names()) {
+  for (std::string_view name : conf::service_names()) {
     // counter is a test service, capture needs its configuration: both are asked for.
-    if (name != "counter" && name != "capture") out.push_back({name, {}, "<default>"});
+    if (name != "counter" && name != "capture") {
+      out.push_back(conf::service_config(name, {}, "<default>").value());
+    }
   }
   return out;
 }
 
 Result<std::vector<sched::ServicePtr>> make_services(
     const std::vector<conf::ServiceConfig>& configs, const model::RegistrySet& registries,
-    MonoClock& clock) {
+    MonoClock& clock, const ShardShares& shares) {
   std::vector<sched::ServicePtr> out;
-  for (const conf::ServiceConfig& c : configs) {
-    if (auto st = add_service(c, registries, clock, out); !st) return fail(st.error());
+  for (const conf::ServiceConfig& given : configs) {
+    conf::ServiceConfig c = given;
+    if (std::holds_alternative<std::monostate>(c.typed)) {  // options as text only: parse them
+      auto parsed = conf::service_config(c.name, c.options, c.origin);
+      if (!parsed) return fail(parsed.error());
+      c = std::move(parsed.value());
+    }
+    if (auto st = add_service(c, registries, clock, shares, out); !st) return fail(st.error());
   }
   return out;
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <unordered_map>
 
 #include "capture/analyzer.h"
@@ -47,34 +46,6 @@ Result<std::unique_ptr<json::OwnedMessage>> parse_capability(const model::Regist
   if (!owned) return fail("capture capability: " + owned.error().describe(text));
   return std::move(owned.value());
 }
-
-// Finished flows of the live captures, for queries: bounded, shared by every shard.
-class FlowStore {
- public:
-  static FlowStore& instance() {
-    static FlowStore store;
-    return store;
-  }
-  void set_capacity(std::size_t n) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    capacity_ = std::max<std::size_t>(n, 1);
-  }
-  void add(const FlowRecord& r) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    flows_.push_back(r);
-    while (flows_.size() > capacity_) flows_.pop_front();
-  }
-  template <class Fn>
-  void each(Fn&& fn) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const FlowRecord& r : flows_) fn(r);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::deque<FlowRecord> flows_;
-  std::size_t capacity_ = 100000;
-};
 
 // Result rows from flow records: each specification column is found among the flow columns by
 // its element, and filled from the column's typed cell (no text in between).
@@ -177,17 +148,19 @@ struct CaptureJob {
   std::unique_ptr<capture::Analyzer> analyzer;
   std::unique_ptr<RowMaker> rows;
   std::string what;
-  Micros first = 0, last = 0;  // packet times seen
+  Micros first = 0, last = 0;        // packet times seen
+  std::vector<FlowRecord> finished;  // for the FlowStore, handed over after each read
 };
 
 // Shared by the file and live services: jobs by context, set-up, completion.
 class CaptureServiceBase : public CapabilityService {
  public:
   CaptureServiceBase(std::unique_ptr<json::OwnedMessage> cap, std::string name, CaptureConfig cfg,
-                     QualityElements quality)
+                     QualityElements quality, std::shared_ptr<FlowStore> flows = nullptr)
       : CapabilityService(std::move(cap), std::move(name)),
         config_(std::move(cfg)),
-        quality_(quality) {}
+        quality_(quality),
+        flows_(std::move(flows)) {}
 
  protected:
   CaptureJob* begin_job(sched::JobContext& ctx, const capture::SourceOptions& o, bool store) {
@@ -203,7 +176,7 @@ class CaptureServiceBase : public CapabilityService {
     job->analyzer = std::make_unique<capture::Analyzer>((*src)->link_type(), config_.table,
                                                         [raw, &ctx, store](const FlowRecord& r) {
                                                           raw->rows->add(ctx, r);
-                                                          if (store) FlowStore::instance().add(r);
+                                                          if (store) raw->finished.push_back(r);
                                                         });
     job->source = std::move(src.value());
     jobs_[&ctx] = std::move(job);
@@ -227,9 +200,16 @@ class CaptureServiceBase : public CapabilityService {
     }
     return true;
   }
+  // Hands the flows the job finished to the store (live captures).
+  void store_finished(CaptureJob& job) {
+    if (!flows_ || job.finished.empty()) return;
+    flows_->add(std::move(job.finished));
+    job.finished = {};
+  }
   // Flushes open flows, reports the quality and completes the job over `measured`.
   void complete(sched::JobContext& ctx, CaptureJob& job, model::When measured) {
     job.analyzer->finish();
+    store_finished(job);
     const capture::PcapSource::Stats st = job.source->stats();
     job.analyzer->counters().kernel_dropped = st.kernel_dropped;
     job.analyzer->counters().interface_dropped = st.interface_dropped;
@@ -244,6 +224,7 @@ class CaptureServiceBase : public CapabilityService {
 
   CaptureConfig config_;
   QualityElements quality_;
+  std::shared_ptr<FlowStore> flows_;  // live captures: where finished flows go
   std::unordered_map<const sched::JobContext*, std::unique_ptr<CaptureJob>> jobs_;
 };
 
@@ -305,14 +286,16 @@ class LiveCaptureService final : public CaptureServiceBase {
     CaptureJob* job = job_of(ctx);
     if (!job || !read(ctx, *job, kFramesPerTurn)) return;
     job->analyzer->expire(ctx.now());
+    store_finished(*job);
     ctx.at(ctx.now() + kLivePoll, [this, &ctx] { poll(ctx); });
   }
 };
 
 class FlowQueryService final : public CapabilityService {
  public:
-  FlowQueryService(std::unique_ptr<json::OwnedMessage> cap, std::string name)
-      : CapabilityService(std::move(cap), std::move(name)) {}
+  FlowQueryService(std::unique_ptr<json::OwnedMessage> cap, std::string name,
+                   std::shared_ptr<FlowStore> flows)
+      : CapabilityService(std::move(cap), std::move(name)), flows_(std::move(flows)) {}
 
   void start(sched::JobContext& ctx) override {
     const model::Message& spec = ctx.specification();
@@ -330,15 +313,27 @@ class FlowQueryService final : public CapabilityService {
         p && !p->value.is_none() && p->value.as_natural() != 0) {
       port = p->value.as_natural();
     }
-    RowMaker rows(spec);
-    FlowStore::instance().each([&](const FlowRecord& r) {
-      if (r.last < from || r.last > to) return;
-      if (host && !matches(*host, r.client_ip) && !matches(*host, r.server_ip)) return;
-      if (port && std::uint64_t{r.client_port} != *port && std::uint64_t{r.server_port} != *port)
-        return;
-      rows.add(ctx, r);
-    });
-    ctx.finish(range(from, to));
+    const std::uint64_t id = ++last_query_;
+    pending_[&ctx] = id;
+    flows_->query(
+        [from, to, host, port](const FlowRecord& r) {
+          if (r.last < from || r.last > to) return false;
+          if (host && !matches(*host, r.client_ip) && !matches(*host, r.server_ip)) return false;
+          return !port || std::uint64_t{r.client_port} == *port ||
+                 std::uint64_t{r.server_port} == *port;
+        },
+        [this, &ctx, id, from, to](std::vector<FlowRecord> found) {
+          auto it = pending_.find(&ctx);
+          if (it == pending_.end() || it->second != id) return;  // interrupted meanwhile
+          pending_.erase(it);
+          RowMaker rows(ctx.specification());
+          for (const FlowRecord& r : found) rows.add(ctx, r);
+          ctx.finish(range(from, to));
+        });
+  }
+  void interrupt(sched::JobContext& ctx) override {
+    pending_.erase(&ctx);
+    ctx.finish();
   }
 
  private:
@@ -346,42 +341,75 @@ class FlowQueryService final : public CapabilityService {
     return a.family == b.family &&
            std::memcmp(a.bytes, b.bytes.data(), a.family == 4 ? 4 : 16) == 0;
   }
+
+  std::shared_ptr<FlowStore> flows_;
+  // Queries waiting for the store's answer, by job, with an id that tells a later job at the
+  // same address from this one.
+  std::unordered_map<const sched::JobContext*, std::uint64_t> pending_;
+  std::uint64_t last_query_ = 0;
 };
 
 }  // namespace
 
+FlowStore::FlowStore(std::size_t capacity, loop::Shard* home)
+    : capacity_(std::max<std::size_t>(capacity, 1)), home_(home) {}
+
+void FlowStore::at_home(std::function<void()> fn) {
+  if (!home_ || loop::Shard::current() == home_) return fn();
+  home_->post(loop::make_task(std::move(fn)));  // refused: the process is stopping
+}
+
+void FlowStore::set_capacity(std::size_t n) {
+  at_home([self = shared_from_this(), n] {
+    self->capacity_ = std::max<std::size_t>(n, 1);
+    self->trim();
+  });
+}
+
+void FlowStore::add(std::vector<FlowRecord> flows) {
+  at_home([self = shared_from_this(), flows = std::move(flows)] {
+    self->flows_.insert(self->flows_.end(), flows.begin(), flows.end());
+    self->trim();
+  });
+}
+
+void FlowStore::trim() {
+  while (flows_.size() > capacity_) flows_.pop_front();
+}
+
+void FlowStore::query(Filter keep, std::function<void(std::vector<FlowRecord>)> done) {
+  loop::Shard* caller = loop::Shard::current();
+  at_home([self = shared_from_this(), keep = std::move(keep), done = std::move(done), caller] {
+    std::vector<FlowRecord> found;
+    for (const FlowRecord& r : self->flows_) {
+      if (keep(r)) found.push_back(r);
+    }
+    if (!caller || caller == loop::Shard::current()) return done(std::move(found));
+    caller->post(
+        loop::make_task([done, found = std::move(found)]() mutable { done(std::move(found)); }));
+  });
+}
+
 Result<CaptureConfig> capture_config(const conf::ServiceConfig& c) {
-  CaptureConfig cfg;
-  auto get = [&](const char* key) {
-    auto it = c.options.find(key);
-    return it == c.options.end() ? std::string() : it->second;
-  };
-  cfg.interface = get("interface");
-  cfg.files = get("files");
-  cfg.filter = get("filter");
-  if (cfg.interface.empty() && cfg.files.empty()) {
+  const auto& o = std::get<conf::CaptureOptions>(c.typed);
+  if (o.interface.empty() && o.files.empty()) {
     return fail(c.origin +
                 ": the capture service needs an interface and/or a files directory "
                 "([service_capture] in the configuration)");
   }
-  // Numbers as the configuration checked them; parsed as values (no exceptions).
-  for (auto [key, out] : {std::pair{"max-flows", &cfg.table.max_flows}, {"store", &cfg.store}}) {
-    if (auto text = get(key); !text.empty()) {
-      auto n = model::parse_value(model::Prim::kNatural, text);
-      if (!n || n->as_natural() < 1) return fail(c.origin + ": " + key + ": not a count: " + text);
-      *out = static_cast<std::size_t>(n->as_natural());
-    }
-  }
-  if (auto d = get("idle-timeout"); !d.empty()) {
-    auto micros = model::parse_duration(d);
-    if (!micros) return fail(c.origin + ": idle-timeout: " + micros.error());
-    cfg.table.idle_timeout = *micros;
-  }
+  CaptureConfig cfg;
+  cfg.interface = o.interface;
+  cfg.files = o.files;
+  cfg.filter = o.filter;
+  cfg.table.max_flows = static_cast<std::size_t>(o.max_flows);
+  cfg.table.idle_timeout = o.idle_timeout;
+  cfg.store = static_cast<std::size_t>(o.store);
   return cfg;
 }
 
 Result<std::vector<sched::ServicePtr>> make_capture_services(const CaptureConfig& cfg,
-                                                             const model::RegistrySet& regs) {
+                                                             const model::RegistrySet& regs,
+                                                             std::shared_ptr<FlowStore> flows) {
   auto quality = QualityElements::find(regs);
   if (!quality) return fail(quality.error());
   std::vector<sched::ServicePtr> out;
@@ -394,17 +422,19 @@ Result<std::vector<sched::ServicePtr>> make_capture_services(const CaptureConfig
                                                        *quality));
   }
   if (!cfg.interface.empty()) {
-    FlowStore::instance().set_capacity(cfg.store);
+    if (!flows) flows = std::make_shared<FlowStore>(cfg.store, nullptr);
+    flows->set_capacity(cfg.store);
     auto live = parse_capability(
         regs, capability_json("measure", "capture-flows-" + cfg.interface, "now ... future", {}));
     if (!live) return fail(live.error());
     out.push_back(std::make_unique<LiveCaptureService>(std::move(live.value()), "capture-live", cfg,
-                                                       *quality));
+                                                       *quality, flows));
     auto query = parse_capability(
         regs, capability_json("query", "capture-flows-query", "past ... now",
                               {{"flow.query.host", "*"}, {"flow.query.port", "*"}}));
     if (!query) return fail(query.error());
-    out.push_back(std::make_unique<FlowQueryService>(std::move(query.value()), "capture-query"));
+    out.push_back(std::make_unique<FlowQueryService>(std::move(query.value()), "capture-query",
+                                                     std::move(flows)));
   }
   return out;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <mutex>
 
 namespace mplane::services {
 
@@ -19,37 +18,6 @@ struct PingService::Run {
 };
 
 namespace {
-
-// Probes per second reserved by the running ping measurements of the process, every service
-// and shard together, against the configured max-rate.
-class ProbeBudget {
- public:
-  static ProbeBudget& instance() {
-    static ProbeBudget budget;
-    return budget;
-  }
-  void set_limit(double per_second) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    limit_ = per_second;
-  }
-  // False (nothing reserved) if `rate` more would exceed the limit; `in_use` says how much is.
-  bool reserve(double rate, double& in_use, double& limit) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    in_use = used_;
-    limit = limit_;
-    if (used_ + rate > limit_ + 1e-9) return false;
-    used_ += rate;
-    return true;
-  }
-  void release(double rate) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    used_ = std::max(0.0, used_ - rate);
-  }
-
- private:
-  std::mutex mutex_;
-  double limit_ = 100, used_ = 0;
-};
 
 std::string capability_path(PingService::Form form, int family) {
   return std::string("capabilities/ping-") +
@@ -76,10 +44,19 @@ std::optional<model::Address> address_param(const model::Message& spec, const st
 
 }  // namespace
 
+bool ProbeBudget::reserve(double rate, double& in_use) {
+  in_use = used_;
+  if (used_ + rate > limit_ + 1e-9) return false;
+  used_ += rate;
+  return true;
+}
+
+void ProbeBudget::release(double rate) { used_ = std::max(0.0, used_ - rate); }
+
 Result<sched::ServicePtr> PingService::create(const model::RegistrySet& registries, Form form,
                                               int family, std::optional<model::Address> source,
-                                              MonoClock& clock, double max_rate) {
-  ProbeBudget::instance().set_limit(max_rate);
+                                              MonoClock& clock,
+                                              std::shared_ptr<ProbeBudget> budget) {
   const std::string path = capability_path(form, family);
   auto cap = load_builtin_capability(registries, path);
   if (!cap) return fail(cap.error());
@@ -91,15 +68,17 @@ Result<sched::ServicePtr> PingService::create(const model::RegistrySet& registri
   }
   std::string name = std::string(cap.value()->message.label.value_or("ping"));
   return sched::ServicePtr(
-      new PingService(std::move(cap.value()), std::move(name), form, family, clock));
+      new PingService(std::move(cap.value()), std::move(name), form, family, clock,
+                      budget ? std::move(budget) : std::make_shared<ProbeBudget>(100)));
 }
 
 PingService::PingService(std::unique_ptr<json::OwnedMessage> cap, std::string name, Form form,
-                         int family, MonoClock& clock)
+                         int family, MonoClock& clock, std::shared_ptr<ProbeBudget> budget)
     : CapabilityService(std::move(cap), std::move(name)),
       form_(form),
       family_(family),
-      clock_(clock) {}
+      clock_(clock),
+      budget_(std::move(budget)) {}
 
 PingService::~PingService() = default;
 
@@ -110,16 +89,16 @@ void PingService::start(sched::JobContext& ctx) {
   if (!destination) return ctx.fail("ping: no destination address");
   const model::Micros period = spec.when->period().value_or(model::kMicrosPerSecond);
   const double rate = static_cast<double>(model::kMicrosPerSecond) / static_cast<double>(period);
-  double in_use = 0, limit = 0;
-  if (!ProbeBudget::instance().reserve(rate, in_use, limit)) {
-    return ctx.fail("Overloaded: ping max-rate is " + std::to_string(static_cast<long>(limit)) +
-                    " probes/s and " + std::to_string(static_cast<long>(in_use)) +
-                    " are in use; retry later");
+  double in_use = 0;
+  if (!budget_->reserve(rate, in_use)) {
+    return ctx.fail("Overloaded: ping max-rate is " +
+                    std::to_string(static_cast<long>(budget_->limit())) + " probes/s and " +
+                    std::to_string(static_cast<long>(in_use)) + " are in use; retry later");
   }
   auto run = std::make_unique<Run>(ctx.loop(), clock_);
   if (auto st = run->pinger.open(*destination, address_param(spec, element("source.ip", family_)));
       !st) {
-    ProbeBudget::instance().release(rate);
+    budget_->release(rate);
     return ctx.fail("ping: " + st.error());
   }
   run->period = period;
@@ -163,7 +142,7 @@ void PingService::complete(sched::JobContext& ctx) {
   if (it == runs_.end()) return ctx.finish();
   std::unique_ptr<Run> run = std::move(it->second);
   runs_.erase(it);
-  ProbeBudget::instance().release(run->rate);
+  budget_->release(run->rate);
   if (form_ == Form::kAverage) {
     const bool any = run->received > 0;
     const auto n = static_cast<std::int64_t>(run->received);

@@ -70,5 +70,43 @@ TEST_CASE("mplane run: errors are one clear line", "[engine][cli][run]") {
   CHECK_THAT(help.out, Catch::Contains("--config FILE"));
 }
 
+// `text` without the lines that hold the measured interval (it differs from run to run).
+std::string without_when(const std::string& text) {
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    if (line.find("when") == std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+TEST_CASE("mplane run: a large result streams, printed as it would be whole",
+          "[engine][cli][run]") {
+  const std::string spec = write_temp("count.json", R"({"specification": "measure", "version": 1,
+    "label": "count", "registry": "http://mplane-engine.org/registry/engine", "when": "now",
+    "parameters": {"test.count": "2500", "test.input": "x"},
+    "results": ["test.sequence", "test.output"]})");
+  // The same service, its result kept whole (default threshold) and streamed past 10 rows.
+  const std::string whole = write_temp("whole.conf", "[service_counter]\n");
+  const std::string streamed =
+      write_temp("streamed.conf", "[engine]\nstream-after-rows = 10\n[service_counter]\n");
+  for (const char* format : {"--json", ""}) {
+    std::vector<std::string> args = {"run", spec, "--config", whole};
+    if (*format) args.push_back(format);
+    const Run a = run(args);
+    args[3] = streamed;
+    const Run b = run(args);
+    CHECK(a.status == 0);
+    CHECK(b.status == 0);
+    CHECK(b.out.size() == a.out.size());
+    // The table too (its title line, with the interval, comes last past kHeldRows rows).
+    CHECK(without_when(b.out) == without_when(a.out));
+  }
+  Run json = run({"run", spec, "--config", streamed, "--json"});
+  auto parsed = test::parse(json.out);
+  REQUIRE(parsed.ok());
+  CHECK((*parsed)->message.row_count == 2500);
+}
+
 }  // namespace
 }  // namespace mplane

@@ -21,6 +21,7 @@
 
 #include "engine/loop/shard.h"
 #include "engine/loop/shard_group.h"
+#include "engine/loop/start_barrier.h"
 
 namespace mplane::loop {
 namespace {
@@ -58,20 +59,12 @@ class Watchdog {
 // Counts down from n; wait() returns false if zero is not reached before kDeadline.
 class Countdown {
  public:
-  explicit Countdown(int n) : left_(n) {}
-  void count_down() {
-    std::lock_guard lock(mu_);
-    if (--left_ == 0) cv_.notify_all();
-  }
-  [[nodiscard]] bool wait() {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kDeadline, [this] { return left_ <= 0; });
-  }
+  explicit Countdown(int n) : barrier_(static_cast<std::size_t>(n)) {}
+  void count_down() { barrier_.done(); }
+  [[nodiscard]] bool wait() { return barrier_.wait_for(kDeadline); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int left_;
+  StartBarrier barrier_;
 };
 
 // Runs `f` on `shard` and waits for it; false if the post was refused or the deadline passed.

@@ -22,9 +22,7 @@ using test::kT0;
 // A test service: one row (the current time) per period of its scope, on scheduler timers.
 class TickService final : public sched::Service {
  public:
-  explicit TickService(sched::Service::Mode mode = Mode::kLoop,
-                       const std::string& when = "now ... future / 1s")
-      : mode_(mode) {
+  explicit TickService(const std::string& when = "now ... future / 1s") {
     auto cap = test::parse(R"({"capability": "measure", "label": "tick", "version": 1,
       "registry": "http://ict-mplane.eu/registry/core", "when": ")" +
                            when + R"(",
@@ -33,7 +31,6 @@ class TickService final : public sched::Service {
     cap_ = std::move(cap.value());
   }
   const model::Message& capability() const override { return cap_->message; }
-  Mode mode() const override { return mode_; }
   std::string name() const override { return "tick"; }
 
   void start(sched::JobContext& ctx) override {
@@ -46,9 +43,6 @@ class TickService final : public sched::Service {
       return;
     }
     schedule(ctx, ctx.now(), iv.end, period);
-  }
-  void run_blocking(sched::JobContext& ctx) override {
-    for (int i = 0; i < 3 && !ctx.interrupted(); ++i) tick(ctx);
   }
 
  private:
@@ -64,7 +58,6 @@ class TickService final : public sched::Service {
       schedule(ctx, t + period, end, period);
     });
   }
-  Mode mode_;
   std::unique_ptr<json::OwnedMessage> cap_;
 };
 
@@ -116,7 +109,7 @@ void run_until(Scheduler& s, model::MicrosSinceEpoch until) {
 std::string token_of(const sched::Reply& r) { return std::string(r->token.value_or("")); }
 
 TEST_CASE("loopback answers at once with the result", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   const model::Message& spec = specs(loopback("hello"));
   sched::Reply r = s.submit(spec, "", kT0);
@@ -131,7 +124,7 @@ TEST_CASE("loopback answers at once with the result", "[engine][sched]") {
 TEST_CASE("receipt, redemption while running, result after the scope", "[engine][sched]") {
   sched::SchedulerOptions o;
   o.retention = 60 * kMicrosPerSecond;
-  Scheduler s(services(), o, nullptr, nullptr);
+  Scheduler s(services(), o, nullptr);
   Specs specs;
   sched::Reply r = s.submit(specs(sleep_spec("now + 10s")), "", kT0);
   REQUIRE(r->kind == MessageKind::kReceipt);
@@ -151,7 +144,7 @@ TEST_CASE("receipt, redemption while running, result after the scope", "[engine]
 }
 
 TEST_CASE("by default a collected result is forgotten at once, as the RI does", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   sched::Reply r = s.submit(specs(sleep_spec("now + 1s")), "", kT0);
   const std::string token = token_of(r);
@@ -166,7 +159,7 @@ TEST_CASE("by default a collected result is forgotten at once, as the RI does", 
 }
 
 TEST_CASE("an interrupt stops the job and returns what was measured", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   sched::Reply r = s.submit(specs(tick_spec("now ... future / 1s")), "", kT0);
   REQUIRE(r->kind == MessageKind::kReceipt);
@@ -180,7 +173,7 @@ TEST_CASE("an interrupt stops the job and returns what was measured", "[engine][
 }
 
 TEST_CASE("specifications that match nothing, or may not run", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   sched::Reply none = s.submit(specs(R"({"specification": "measure", "registry":
     "http://ict-mplane.eu/registry/core", "when": "now", "results": ["octets.ip"]})"),
@@ -199,8 +192,8 @@ TEST_CASE("specifications that match nothing, or may not run", "[engine][sched]"
             ->exception_text == "No service registered for specification");
   // ...and against a `past ... future` one it is expired: said, rather than a dead receipt.
   std::vector<sched::ServicePtr> v;
-  v.push_back(std::make_unique<TickService>(sched::Service::Mode::kLoop, "past ... future"));
-  Scheduler history(std::move(v), {}, nullptr, nullptr);
+  v.push_back(std::make_unique<TickService>("past ... future"));
+  Scheduler history(std::move(v), {}, nullptr);
   sched::Reply expired =
       history.submit(specs(tick_spec("2020-01-01 00:00:00 ... 2020-01-01 01:00:00")), "", kT0);
   CHECK_THAT(std::string(expired->exception_text), Catch::StartsWith("Expired specification"));
@@ -209,7 +202,7 @@ TEST_CASE("specifications that match nothing, or may not run", "[engine][sched]"
 }
 
 TEST_CASE("duplicates: receipt while running, a new run once finished", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   const model::Message& spec = specs(sleep_spec("now + 5s"));
   sched::Reply first = s.submit(spec, "", kT0);
@@ -227,7 +220,7 @@ TEST_CASE("duplicates: receipt while running, a new run once finished", "[engine
 TEST_CASE("overload: a bounded number of waiting jobs, then a clear exception", "[engine][sched]") {
   sched::SchedulerOptions opts;
   opts.max_jobs = 3;
-  Scheduler s(services(), opts, nullptr, nullptr);
+  Scheduler s(services(), opts, nullptr);
   Specs specs;
   for (int i = 0; i < 3; ++i) {
     CHECK(s.submit(specs(sleep_spec("now + " + std::to_string(10 + i) + "s")), "", kT0)->kind ==
@@ -245,7 +238,7 @@ TEST_CASE("overload: a bounded number of waiting jobs, then a clear exception", 
 TEST_CASE("periodic scopes: one row per period, nothing early, nothing lost", "[engine][sched]") {
   std::mt19937 rng(42);
   for (int round = 0; round < 50; ++round) {
-    Scheduler s(services(), {}, nullptr, nullptr);
+    Scheduler s(services(), {}, nullptr);
     Specs specs;
     const int period = 1 + static_cast<int>(rng() % 5);
     const int periods = 1 + static_cast<int>(rng() % 20);
@@ -280,7 +273,7 @@ TEST_CASE("periodic scopes: one row per period, nothing early, nothing lost", "[
 }
 
 TEST_CASE("repeated scopes give an envelope of one result per occurrence", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   sched::Reply r = s.submit(
       specs(
@@ -303,7 +296,7 @@ TEST_CASE("repeated scopes give an envelope of one result per occurrence", "[eng
 }
 
 TEST_CASE("crontab scopes fire on matching seconds only", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   // Every minute at second 30, for five minutes.
   sched::Reply r = s.submit(specs(tick_spec("repeat 2030-01-01 12:00:00 ... 2030-01-01 12:05:00 "
@@ -319,7 +312,7 @@ TEST_CASE("crontab scopes fire on matching seconds only", "[engine][sched]") {
 }
 
 TEST_CASE("interrupting a repeated specification stops its occurrences", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   sched::Reply r =
       s.submit(specs(tick_spec("repeat now ... future / 10s { now + 3s / 1s }")), "", kT0);
@@ -334,7 +327,7 @@ TEST_CASE("interrupting a repeated specification stops its occurrences", "[engin
 }
 
 TEST_CASE("a withdrawn capability answers with its withdrawal", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   CHECK(!s.withdraw("no-such-label"));
   REQUIRE(s.withdraw("test-loopback"));
@@ -347,7 +340,7 @@ TEST_CASE("a withdrawn capability answers with its withdrawal", "[engine][sched]
 }
 
 TEST_CASE("rows stream to a listener as they are measured", "[engine][sched]") {
-  Scheduler s(services(), {}, nullptr, nullptr);
+  Scheduler s(services(), {}, nullptr);
   Specs specs;
   sched::Reply r = s.submit(specs(tick_spec("now + 5s / 1s")), "", kT0);
   std::vector<model::MicrosSinceEpoch> seen;
@@ -362,22 +355,11 @@ TEST_CASE("rows stream to a listener as they are measured", "[engine][sched]") {
   CHECK(!s.stream_rows(token_of(r), [](std::span<const model::Value>) {}));  // completed
 }
 
-TEST_CASE("blocking services run through the executor", "[engine][sched]") {
-  std::vector<sched::ServicePtr> v;
-  v.push_back(std::make_unique<TickService>(sched::Service::Mode::kWorker));
-  sched::InlineExecutor pool;
-  Scheduler s(std::move(v), {}, &pool, nullptr);
-  Specs specs;
-  sched::Reply r = s.submit(specs(tick_spec("now + 5s / 1s")), "", kT0);
-  REQUIRE(r->kind == MessageKind::kResult);
-  CHECK(r->row_count == 3);
-}
-
 TEST_CASE("pruning keeps memory bounded whatever the number of submissions", "[engine][sched]") {
   sched::SchedulerOptions opts;
   opts.max_retained_results = 100;
   opts.result_retention = 60 * kMicrosPerSecond;
-  Scheduler s(services(), opts, nullptr, nullptr);
+  Scheduler s(services(), opts, nullptr);
   Specs specs;
   for (int i = 0; i < 20000; ++i) {
     const model::MicrosSinceEpoch t = kT0 + i * 1000;

@@ -53,7 +53,7 @@ std::unique_ptr<json::OwnedMessage> counter_spec(std::size_t count) {
 
 TEST_CASE("counter: one batch per scheduler turn, every row kept without a sink",
           "[engine][sched][stream]") {
-  Scheduler s(counter(), {}, nullptr, nullptr);
+  Scheduler s(counter(), {}, nullptr);
   auto spec = counter_spec(kBatch * 4 + 10);
   const sched::Reply receipt = s.submit(spec->message, "", kT0);
   REQUIRE(receipt->kind == MessageKind::kReceipt);
@@ -73,7 +73,7 @@ TEST_CASE("counter: one batch per scheduler turn, every row kept without a sink"
 // client interrupt does, with the rows made so far.
 TEST_CASE("counter: a singleton scope runs to the end, a client interrupt stops it",
           "[engine][sched][stream]") {
-  Scheduler s(counter(), {}, nullptr, nullptr);
+  Scheduler s(counter(), {}, nullptr);
   auto spec = counter_spec(kBatch * 100);
   const sched::Reply receipt = s.submit(spec->message, "", kT0);
   REQUIRE(receipt->kind == MessageKind::kReceipt);
@@ -91,7 +91,7 @@ TEST_CASE("counter: a singleton scope runs to the end, a client interrupt stops 
 
 TEST_CASE("take_rows: rows go to the sink, none are kept, backpressure pauses the service",
           "[engine][sched][stream]") {
-  Scheduler s(counter(), {}, nullptr, nullptr);
+  Scheduler s(counter(), {}, nullptr);
   const std::size_t total = kBatch * 5 + 7;
   auto spec = counter_spec(total);
   const std::string token(*s.submit(spec->message, "", kT0)->token);
@@ -129,7 +129,7 @@ TEST_CASE("take_rows: rows go to the sink, none are kept, backpressure pauses th
 }
 
 TEST_CASE("take_rows refuses unknown and finished jobs", "[engine][sched][stream]") {
-  Scheduler s(counter(), {}, nullptr, nullptr);
+  Scheduler s(counter(), {}, nullptr);
   CHECK_FALSE(s.take_rows("nope", std::make_shared<RecordingSink>()));
   auto spec = counter_spec(3);
   const sched::Reply r = s.submit(spec->message, "", kT0);

@@ -90,7 +90,7 @@ sched::Reply run_to_end(sched::Scheduler& s, const sched::Reply& first) {
 
 TEST_CASE("capture file capability: one row per connection, quality as metadata",
           "[engine][services][capture]") {
-  sched::Scheduler s(capture_services(""), {}, nullptr, nullptr);
+  sched::Scheduler s(capture_services(""), {}, nullptr);
   auto spec =
       spec_for(s, "capture-flows-file", "now", R"("flow.capture.file": "zeek__methods.pcap")");
   const sched::Reply r = run_to_end(s, s.submit(spec->message, "", wall_now()));
@@ -120,7 +120,7 @@ TEST_CASE("capture file capability: a singleton scope reads the whole file",
   std::filesystem::create_directories(dir);
   constexpr std::uint32_t kFrames = 200'000, kFlows = 1000;
   std::ofstream(dir / "big.pcap", std::ios::binary) << test::udp_flows_pcap(kFrames, kFlows);
-  sched::Scheduler s(capture_services("", dir.string()), {}, nullptr, nullptr);
+  sched::Scheduler s(capture_services("", dir.string()), {}, nullptr);
   auto spec = spec_for(s, "capture-flows-file", "now", R"("flow.capture.file": "big.pcap")");
   const sched::Reply r = run_to_end(s, s.submit(spec->message, "", wall_now()));
   std::filesystem::remove_all(dir);
@@ -131,7 +131,7 @@ TEST_CASE("capture file capability: a singleton scope reads the whole file",
 
 TEST_CASE("capture file capability refuses names outside its directory",
           "[engine][services][capture]") {
-  sched::Scheduler s(capture_services(""), {}, nullptr, nullptr);
+  sched::Scheduler s(capture_services(""), {}, nullptr);
   for (const char* name : {"../etc/passwd", "/etc/passwd", ".hidden", "missing.pcap"}) {
     CAPTURE(name);
     auto spec = spec_for(s, "capture-flows-file", "now",
@@ -158,7 +158,7 @@ std::uint16_t connect_once() {
 TEST_CASE("live capture capability on lo, then the query capability",
           "[engine][services][capture][live][root]") {
   MPLANE_REQUIRE_ROOT("live capture opens a raw socket (CAP_NET_RAW)");
-  sched::Scheduler s(capture_services("lo"), {}, nullptr, nullptr);
+  sched::Scheduler s(capture_services("lo"), {}, nullptr);
   const model::MicrosSinceEpoch t0 = wall_now();
   auto live = spec_for(s, "capture-flows-lo", "now ... future", "");
   const sched::Reply receipt = s.submit(live->message, "", t0);

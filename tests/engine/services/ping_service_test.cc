@@ -60,8 +60,7 @@ sched::Reply run_to_completion(const std::string& spec_json) {
   loop::SystemWallClock wall;
   sched::Reply reply;
   {
-    runtime::UvExecutor pool(&loop);
-    sched::Scheduler scheduler(std::move(svcs.value()), {}, &pool, &loop);
+    sched::Scheduler scheduler(std::move(svcs.value()), {}, &loop);
     runtime::SchedulerDriver driver(&loop, scheduler, wall);
     CHECK(driver.start().ok());
     reply = scheduler.submit((*spec)->message, "", driver.now());
@@ -149,8 +148,7 @@ TEST_CASE("ping max-rate: a measurement that would exceed it is refused at start
   REQUIRE(svcs.ok());
   loop::SystemWallClock wall;
   {
-    runtime::UvExecutor pool(&loop);
-    sched::Scheduler scheduler(std::move(svcs.value()), {}, &pool, &loop);
+    sched::Scheduler scheduler(std::move(svcs.value()), {}, &loop);
     runtime::SchedulerDriver driver(&loop, scheduler, wall);
     REQUIRE(driver.start().ok());
     const sched::Reply a = scheduler.submit((*first)->message, "", driver.now());
