@@ -2,9 +2,11 @@
 # Round trips of two builds of `mplane component` in one run (e.g. before and after a change),
 # plaintext and TLS, one shard each, interleaved rounds so that both see the same machine:
 # `mplane bench http` (from the second build) keeps N keep-alive connections busy with loopback
-# specifications. Prints requests/s and p99 per build, mode and round.
+# specifications. Prints requests/s and p99 per build, mode and round. With GENERATOR=own each
+# build is loaded by its own `mplane bench http` (client and server both before or both after a
+# change to either).
 #
-#   bench/http/compare_builds.sh BEFORE_BINARY AFTER_BINARY [SECONDS] [ROUNDS] [CONNECTIONS]
+#   [GENERATOR=own] bench/http/compare_builds.sh BEFORE_BINARY AFTER_BINARY [SECONDS] [ROUNDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 before=$1 after=$2 secs=${3:-5} rounds=${4:-3} conns=${5:-32}
@@ -26,8 +28,9 @@ start before-tls "$before" 18293 "${srv_tls[@]}"
 start after-tls "$after" 18294 "${srv_tls[@]}"
 sleep 1
 run() {  # LABEL URL ARGS...
-  local out
-  out=$("$after" bench http --url "$2" --spec conf/examples/run/loopback.json \
+  local out gen=$after
+  if [ "${GENERATOR:-}" = own ] && [[ $1 == before-* ]]; then gen=$before; fi
+  out=$("$gen" bench http --url "$2" --spec conf/examples/run/loopback.json \
     --param 'test.input=hello-{n}' --connections "$conns" --duration "$secs" "${@:3}")
   printf '%-14s %s  %s\n' "$1" "$(grep -o 'requests/s: [0-9.]*' <<< "$out")" \
     "$(grep -o 'p99[^,]*' <<< "$out" | head -1)"
