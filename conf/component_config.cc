@@ -585,12 +585,6 @@ Result<ServiceConfig> read_service(const IniFile& ini, const IniSection& section
   return service;
 }
 
-std::string service_names_text() {
-  std::string out;
-  for (std::string_view n : kServiceNames) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
-
 const ServiceRule* find_service(std::string_view name) {
   for (const ServiceRule& s : kServices) {
     if (s.name == name) return &s;
@@ -709,6 +703,12 @@ Result<ComponentConfig> load_component_config(const std::string& path) {
 
 std::vector<std::string_view> service_names() {
   return {std::begin(kServiceNames), std::end(kServiceNames)};
+}
+
+std::string service_names_text() {
+  std::string out;
+  for (std::string_view n : kServiceNames) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
 }
 
 Result<ServiceConfig> service_config(std::string_view name,

@@ -122,6 +122,8 @@ Result<ComponentConfig> component_config_from_ini(const IniFile& ini);
 // The built-in services' names, in the order of the one table that also holds their options
 // (component_config.cc): loopback, sleep, ping, counter, capture.
 std::vector<std::string_view> service_names();
+// The same, as "loopback, sleep, …" (help texts, errors).
+std::string service_names_text();
 
 // The service `name` with `options` (our key names, as in a [service_NAME] section) parsed and
 // defaults filled in; `origin` names where they come from in errors. Errors: an unknown service,

@@ -25,7 +25,8 @@ namespace {
 const std::vector<OptionSpec> kRunOptions = {
     {"config", "FILE", "component configuration (INI, RI layout): registries, services, [engine]"},
     {"registry", "FILE", "load an element registry besides the built-in ones", true},
-    {"service", "NAME", "enable only this built-in service (loopback, sleep, ping)", true},
+    {"service", "NAME", "enable only this built-in service (" + conf::service_names_text() + ")",
+     true},
     {"json", "", "print the reply as mPlane JSON (a result, or an envelope of results)"},
 };
 
