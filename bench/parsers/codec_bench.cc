@@ -82,8 +82,9 @@ void BM_StreamParse(benchmark::State& st) {
   const std::string input = read_input(static_cast<int>(st.range(0)));
   auto feed_all = [&](RowCounter& counter) {
     json::ResultStreamReader reader(registries(), counter);
-    for (std::size_t at = 0; at < input.size(); at += 64 * 1024) {
-      if (!reader.feed(std::string_view(input).substr(at, 64 * 1024))) return false;
+    constexpr std::size_t kRead = std::size_t{64} * 1024;
+    for (std::size_t at = 0; at < input.size(); at += kRead) {
+      if (!reader.feed(std::string_view(input).substr(at, kRead))) return false;
     }
     return reader.finish().ok();
   };

@@ -215,6 +215,7 @@ int analyse(const Settings& s, Io io) {
                                                  shards > 1 ? &write_lock : nullptr, shards == 1));
   }
   std::vector<capture::RecordOutput*> outputs;
+  outputs.reserve(printers.size());
   for (auto& p : printers) outputs.push_back(p.get());
   bool shown = false;
   const capture::ProgressFn progress = [&shown](const capture::RunProgress& p) {

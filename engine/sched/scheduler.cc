@@ -25,10 +25,11 @@ struct OwnedException {
 
 Reply make_exception(std::optional<std::string> token, std::string text) {
   auto holder = std::make_shared<OwnedException>();
+  const bool has_token = token.has_value();
   holder->token = std::move(token).value_or("");
   holder->text = std::move(text);
   holder->message.kind = model::MessageKind::kException;
-  if (token) holder->message.exception_token = std::string_view(holder->token);
+  if (has_token) holder->message.exception_token = std::string_view(holder->token);
   holder->message.exception_text = holder->text;
   return Reply(holder, &holder->message);
 }

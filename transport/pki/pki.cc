@@ -553,8 +553,10 @@ Status<> load_authority(const std::string& dir, Authority& ca) {
   const std::string cert_path = join_path(dir, kCaCertFile);
   for (const std::string& path : {cert_path, key_path}) {
     if (::access(path.c_str(), R_OK) != 0) {
-      return fail(path + ": " + errno_text(errno) + " (is " + dir +
-                  " a domain made by `mplane pki init`?)");
+      std::string why = path;
+      why += ": " + errno_text(errno);
+      why += " (is " + dir + " a domain made by `mplane pki init`?)";
+      return fail(std::move(why));
     }
   }
   if (auto st = parse_certificate_file(ca.cert, cert_path); !st) return st;
