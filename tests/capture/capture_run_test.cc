@@ -40,6 +40,7 @@ Run run_on(const std::string& file, std::size_t shards) {
   o.shards = shards;
   std::vector<Collect> outs(shards);
   std::vector<capture::RecordOutput*> ptrs;
+  ptrs.reserve(shards);
   for (Collect& c : outs) ptrs.push_back(&c);
   auto report = capture::run_capture(o, ptrs);
   REQUIRE(report.ok());

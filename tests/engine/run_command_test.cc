@@ -14,7 +14,7 @@ namespace {
 
 using Run = test::CliRun;
 
-Run run(std::vector<std::string> args) { return test::run_cli(cli::run_main, args); }
+Run run(const std::vector<std::string>& args) { return test::run_cli(cli::run_main, args); }
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("mplane_run_test_" + name);
