@@ -19,6 +19,7 @@ PACKAGES=(
   libuv1-dev libsimdjson-dev libmbedtls-dev node-llhttp libpcap-dev
   catch2 libbenchmark-dev libclang-rt-14-dev
   libreadline-dev openssl nginx-light   # tests call openssl; bench/http/http_bench.sh runs nginx as the floor
+  libsqlite3-dev                        # the supervisor's durable state (engine/supervisor)
   python3-tornado python3-yaml python3-urllib3   # the Python RI test peer (../shared/peers/ri)
 )
 
