@@ -41,6 +41,23 @@ struct MessageState {
   std::size_t rows = 0;  // handed over
 };
 
+// Where a scan is inside a JSON string: `inside` until the closing quote, escapes skipped.
+struct StringScan {
+  bool inside = false;
+  bool escaped = false;
+  // One byte inside a string; false when it was the closing quote.
+  bool still_inside(char ch) {
+    if (escaped) {
+      escaped = false;
+    } else if (ch == '\\') {
+      escaped = true;
+    } else if (ch == '"') {
+      inside = false;
+    }
+    return inside;
+  }
+};
+
 bool is_space(char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t'; }
 
 bool names_other_kind(std::string_view key) {
@@ -69,15 +86,13 @@ struct ResultStreamReader::State {
   std::size_t total_rows = 0;
 
   // Scanner state outside rows.
-  bool in_string = false;
-  bool escaped = false;
+  StringScan string;
   bool string_is_key = false;
   std::size_t key_start = 0;
 
   // The row being cut out, and the batch of complete rows of the current result.
   bool in_row = false;
-  bool row_in_string = false;
-  bool row_escaped = false;
+  StringScan row_string;
   int row_depth = 0;
   std::size_t row_start = 0;  // offset of the row in `batch`
   std::size_t batch_owner = SIZE_MAX;
@@ -140,16 +155,10 @@ Result<std::size_t> ResultStreamReader::State::scan_row(std::string_view bytes, 
   const std::size_t start = i;
   for (; i < bytes.size(); ++i) {
     const char ch = bytes[i];
-    if (row_in_string) {
-      if (row_escaped) {
-        row_escaped = false;
-      } else if (ch == '\\') {
-        row_escaped = true;
-      } else if (ch == '"') {
-        row_in_string = false;
-      }
+    if (row_string.inside) {
+      row_string.still_inside(ch);
     } else if (ch == '"') {
-      row_in_string = true;
+      row_string.inside = true;
     } else if (ch == '[' || ch == '{') {
       ++row_depth;
     } else if ((ch == ']' || ch == '}') && --row_depth == 0) {
@@ -182,7 +191,7 @@ Status<> ResultStreamReader::State::step(char ch) {
     if (is_space(ch)) return Ok{};
     return fail_at("bytes after the message");
   }
-  if (in_string) return string_byte(ch);
+  if (string.inside) return string_byte(ch);
   if (!stack.empty() && stack.back().role == Role::kRows) return rows_frame_byte(ch);
   if (!started) {
     if (is_space(ch)) return Ok{};
@@ -192,7 +201,7 @@ Status<> ResultStreamReader::State::step(char ch) {
   }
   switch (ch) {
     case '"':
-      in_string = true;
+      string.inside = true;
       string_is_key = !stack.empty() && stack.back().is_object && stack.back().expect_key;
       key_start = head.size() + 1;
       break;
@@ -215,13 +224,8 @@ Status<> ResultStreamReader::State::step(char ch) {
 }
 
 Status<> ResultStreamReader::State::string_byte(char ch) {
-  if (escaped) {
-    escaped = false;
-  } else if (ch == '\\') {
-    escaped = true;
-  } else if (ch == '"') {
-    in_string = false;
-    if (string_is_key) key_done(std::string_view(head).substr(key_start));
+  if (!string.still_inside(ch) && string_is_key) {
+    key_done(std::string_view(head).substr(key_start));
   }
   return append_head(ch);
 }
