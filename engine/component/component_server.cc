@@ -355,6 +355,7 @@ class ExportJob {
     o.tls = tls;
     o.connect_timeout_ms = 30000;
     o.response_timeout_ms = 30000;
+    o.total_timeout_ms = 120000;  // a collector that trickles its answer cannot hold the export
     return o;
   }
 

@@ -3,6 +3,7 @@
 // deletes itself (STYLE C7).
 #include "transport/http/async_http_client.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "transport/http/http_url.h"
@@ -108,6 +109,8 @@ void AsyncHttpClient::request(std::string_view method, std::string_view target,
   request_bytes_.clear();
   append_request(request_bytes_, method, target, authority_, content_type, body);
   retried_ = false;
+  uv_update_time(loop_);
+  total_deadline_ = options_.total_timeout_ms ? uv_now(loop_) + options_.total_timeout_ms : 0;
   if (connected() && !eof_) {
     fresh_ = false;
     return send_request();
@@ -201,7 +204,7 @@ void AsyncHttpClient::send_request() {
   streamed_ = 0;
   parser_->stream_to(sink_ ? &counted_ : nullptr);
   if (conn_->transport()->handshake_done()) {
-    conn_->start_timer(options_.response_timeout_ms);
+    arm_response_timer();
   } else {
     conn_->start_timer_at(connect_deadline_);
   }
@@ -213,13 +216,13 @@ void AsyncHttpClient::send_request() {
 }
 
 void AsyncHttpClient::on_handshake_done() {
-  if (done_) conn_->start_timer(options_.response_timeout_ms);
+  if (done_) arm_response_timer();
 }
 
 void AsyncHttpClient::on_app_bytes(std::string_view bytes) {
   if (!done_) return drop_connection(true);  // bytes nobody asked for
   got_bytes_ = true;
-  conn_->start_timer(options_.response_timeout_ms);  // every pause is bounded, not the total
+  arm_response_timer();  // every pause is bounded, and the total
   auto st = parser_->feed(bytes, responses_);
   if (!st) {
     if (st.error().from_sink) return fail_request(st.error().reason);
@@ -257,8 +260,21 @@ void AsyncHttpClient::on_transport_error(const std::string& error) {
   connection_lost("TLS with " + authority_ + ": " + error);
 }
 
+void AsyncHttpClient::arm_response_timer() {
+  std::uint64_t ms = options_.response_timeout_ms;
+  if (total_deadline_ != 0) {
+    const std::uint64_t now = uv_now(loop_);
+    ms = std::min(ms, total_deadline_ > now ? total_deadline_ - now : 0);
+  }
+  conn_->start_timer(ms);
+}
+
 void AsyncHttpClient::on_timer() {
   if (!done_) return;
+  if (total_deadline_ != 0 && uv_now(loop_) >= total_deadline_) {
+    return fail_request("no complete response from " + authority_ + " within " +
+                        std::to_string(options_.total_timeout_ms) + " ms");
+  }
   if (!conn_->connected || !conn_->transport()->handshake_done()) {
     return fail_request("timed out connecting to " + authority_);
   }

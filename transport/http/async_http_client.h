@@ -49,6 +49,9 @@ struct AsyncHttpClientOptions {
   std::uint64_t max_streamed_bytes = 0;        // of a body handed to a sink; 0: no limit
   std::uint64_t connect_timeout_ms = 10'000;   // resolve + connect + TLS handshake, in all
   std::uint64_t response_timeout_ms = 30'000;  // until the response begins, and every pause
+  // The whole exchange, from request() to the response's last byte, however the bytes trickle
+  // in (a peer sending one byte per pause would otherwise hold the request forever); 0: none.
+  std::uint64_t total_timeout_ms = 0;
 };
 
 class AsyncHttpClient {
@@ -106,6 +109,8 @@ class AsyncHttpClient {
   void on_read_end(int status);
   void on_transport_error(const std::string& error);
   void on_timer();
+  // The pause timer, cut short by the total deadline.
+  void arm_response_timer();
 
   uv_loop_t* loop_;
   AsyncHttpClientOptions options_;
@@ -129,6 +134,7 @@ class AsyncHttpClient {
   bool retried_ = false;
   bool eof_ = false;
   std::uint64_t connect_deadline_ = 0;
+  std::uint64_t total_deadline_ = 0;  // uv_now ms; 0: none
   // False once destroyed: a call that may complete the request (whose callback may destroy the
   // client) is followed by a check of a copy of it before `this` is touched again.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

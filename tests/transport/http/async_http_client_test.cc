@@ -204,6 +204,51 @@ TEST_CASE("async http client: a server that never answers", "[transport][http][a
   CHECK_FALSE(client->connected());
 }
 
+// Sends a chunked head, then one byte every 20 ms, forever: no pause ever reaches the client's
+// pause timeout; only the total deadline ends the exchange.
+struct Trickle {
+  explicit Trickle(uv_loop_t* loop, Responder r) : resp(std::move(r)) {
+    uv_timer_init(loop, &timer);
+    timer.data = this;
+    std::string head;
+    append_chunked_head(head, 200, "text/plain", true);
+    resp.send_part(std::move(head), [](bool) {});
+    uv_timer_start(&timer, &tick, 20, 20);
+  }
+  static void tick(uv_timer_t* t) noexcept {
+    auto* self = static_cast<Trickle*>(t->data);
+    std::string part;
+    append_chunk(part, "x");
+    ++self->sent;
+    self->resp.send_part(std::move(part), [](bool) {});
+  }
+  void stop() { uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr); }
+  Responder resp;
+  uv_timer_t timer{};
+  int sent = 0;
+};
+
+TEST_CASE("async http client: a server that trickles its response meets the total deadline",
+          "[transport][http][async]") {
+  std::unique_ptr<Trickle> trickle;
+  uv_loop_t* loop = nullptr;
+  Bench bench([&](HttpMessage&&, Responder resp) {
+    trickle = std::make_unique<Trickle>(loop, std::move(resp));
+  });
+  loop = bench.loop();
+  AsyncHttpClientOptions o;
+  o.response_timeout_ms = 1000;
+  o.total_timeout_ms = 300;
+  auto client = bench.client(o);
+  auto r = bench.run(*client, "GET", "/");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error(), Catch::Contains("no complete response from 127.0.0.1:"));
+  CHECK_THAT(r.error(), Catch::Contains("within 300 ms"));
+  REQUIRE(trickle);
+  CHECK(trickle->sent >= 3);  // bytes kept coming: not a pause
+  trickle->stop();
+}
+
 TEST_CASE("async http client: a server that closes mid-response", "[transport][http][async]") {
   Bench bench([](HttpMessage&&, Responder resp) {
     std::string out;
