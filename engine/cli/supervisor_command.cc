@@ -29,7 +29,8 @@ const std::vector<OptionSpec> kSupervisorOptions = {
     {"insecure", "", "plaintext HTTP without authentication (a warning is printed)"},
     {"registry", "FILE", "load an element registry besides the built-in ones", true},
     {"state", "FILE", "the SQLite state file (default ./mplane-supervisor.db)"},
-    {"link", "URL", "the client face's URL as clients reach it (capability links; default: derived)"},
+    {"link", "URL",
+     "the client face's URL as clients reach it (capability links; default: derived)"},
     {"poll-idle", "DURATION", "poll interval given to idle probes, ±20% (default 5s)"},
     {"poll-hold", "DURATION", "longest hold of a long poll (default 20s)"},
     {"withdraw-after", "DURATION", "withdraw a probe silent this long (default 30s)"},
@@ -75,7 +76,8 @@ Result<std::pair<std::string, std::uint16_t>> address(const std::string& flag,
   const std::string port = text.substr(colon + 1);
   char* end = nullptr;
   const long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 0 || p > 65535) return fail(flag + " " + text + ": bad port");
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
+    return fail(flag + " " + text + ": bad port");
   return std::make_pair(host, static_cast<std::uint16_t>(p));
 }
 
@@ -105,8 +107,9 @@ Result<Settings> configure(const ParsedArgs& args) {
   }
   if (tls_flags && args.has("insecure")) return fail("--insecure contradicts --ca/--cert/--key");
   if (!tls_flags && !args.has("insecure")) {
-    return fail("TLS with mutual authentication is mandatory: give --ca, --cert and --key, or "
-                "--insecure for plaintext");
+    return fail(
+        "TLS with mutual authentication is mandatory: give --ca, --cert and --key, or "
+        "--insecure for plaintext");
   }
   if (tls_flags) {
     transport::TlsOptions t;
@@ -118,10 +121,11 @@ Result<Settings> configure(const ParsedArgs& args) {
   }
   s.registries = args.all("registry");
   if (args.has("state")) s.state = args.get("state");
-  for (auto [name, field] :
-       {std::pair{"poll-idle", &s.core.poll_idle}, {"poll-hold", &s.core.poll_hold},
-        {"withdraw-after", &s.core.withdraw_after}, {"immediate-wait", &s.core.immediate_wait},
-        {"result-retention", &s.core.result_retention}}) {
+  for (auto [name, field] : {std::pair{"poll-idle", &s.core.poll_idle},
+                             {"poll-hold", &s.core.poll_hold},
+                             {"withdraw-after", &s.core.withdraw_after},
+                             {"immediate-wait", &s.core.immediate_wait},
+                             {"result-retention", &s.core.result_retention}}) {
     if (auto st = duration(args, name, *field); !st) return fail(st.error());
   }
   if (s.core.poll_idle.count() < 1000) return fail("--poll-idle must be at least 1s");
@@ -132,7 +136,8 @@ Result<Settings> configure(const ParsedArgs& args) {
   }
   if (args.has("log-level")) {
     auto level = log::parse_level(args.get("log-level"));
-    if (!level) return fail("--log-level " + args.get("log-level") + ": error, warn, info or debug");
+    if (!level)
+      return fail("--log-level " + args.get("log-level") + ": error, warn, info or debug");
     s.log_level = *level;
   }
   return s;
@@ -158,17 +163,17 @@ Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& regist
   options.http.host = s.host;
   options.http.port = s.port;
   options.http.tls = tls;
-  options.http.connection_limits = std::make_shared<transport::ConnectionLimits>(
-      transport::ConnectionLimitOptions{.max_connections = 65536, .max_per_peer = 65536,
-                                        .max_body_bytes = 256 * 1024 * 1024});
+  options.http.connection_limits =
+      std::make_shared<transport::ConnectionLimits>(transport::ConnectionLimitOptions{
+          .max_connections = 65536, .max_per_peer = 65536, .max_body_bytes = 256 * 1024 * 1024});
   if (s.component_face) {
     options.component_host = s.component_face->first;
     options.component_port = s.component_face->second;
   }
   r.core = std::make_unique<supervisor::Supervisor>(shard.loop(), registries, *r.store, s.core,
                                                     &wall_us);
-  r.server = std::make_unique<supervisor::SupervisorServer>(shard.loop(), *r.core, registries,
-                                                            options);
+  r.server =
+      std::make_unique<supervisor::SupervisorServer>(shard.loop(), *r.core, registries, options);
   shard.add_shutdown_hook([&r] {
     r.server->close();
     r.core->close();
@@ -236,9 +241,9 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
   }
   loop::StartBarrier barrier(1);
   group.post(0, loop::make_task([&] {
-    auto st = start_on_loop(running, s, *registries, tls.get(), *loop::Shard::current());
-    barrier.done(st ? std::string_view() : std::string_view(st.error()));
-  }));
+               auto st = start_on_loop(running, s, *registries, tls.get(), *loop::Shard::current());
+               barrier.done(st ? std::string_view() : std::string_view(st.error()));
+             }));
   if (auto st = barrier.wait(); !st) {
     io.err << "mplane supervisor: " << st.error() << "\n";
     group.stop_all();

@@ -6,8 +6,7 @@
 
 namespace mplane::supervisor {
 
-std::string RelayTable::group_key(std::string_view client_identity,
-                                  std::string_view client_token) {
+std::string RelayTable::group_key(std::string_view client_identity, std::string_view client_token) {
   std::string key(client_identity);
   key += '\n';
   key += client_token;
@@ -90,8 +89,8 @@ std::string RelayTable::group_reply(const std::vector<std::string>& tokens) cons
 }
 
 std::size_t RelayTable::pending() const {
-  return static_cast<std::size_t>(std::count_if(
-      relays_.begin(), relays_.end(), [](const auto& r) { return !r.second.final; }));
+  return static_cast<std::size_t>(
+      std::count_if(relays_.begin(), relays_.end(), [](const auto& r) { return !r.second.final; }));
 }
 
 bool is_final(model::MessageKind kind) {

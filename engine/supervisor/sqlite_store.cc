@@ -120,10 +120,11 @@ class SqliteStore final : public StateStore {
   }
   Result<std::vector<QueuedMessage>> queued() override {
     std::vector<QueuedMessage> out;
-    auto st = query("read the queues", "SELECT id, identity, json, queued_us FROM queue ORDER BY id",
-                    nullptr, [&](Statement& s) {
-                      out.push_back({s.integer(0), s.text(1), s.text(2), s.integer(3)});
-                    });
+    auto st =
+        query("read the queues", "SELECT id, identity, json, queued_us FROM queue ORDER BY id",
+              nullptr, [&](Statement& s) {
+                out.push_back({s.integer(0), s.text(1), s.text(2), s.integer(3)});
+              });
     if (!st) return fail(st.error());
     return out;
   }
@@ -155,9 +156,9 @@ class SqliteStore final : public StateStore {
   }
   Status<> set_reply(std::string_view component_token, std::string_view reply_json,
                      std::int64_t now_us) override {
-    return run("store a reply",
-               "UPDATE relay SET reply = ?2, updated_us = ?3 WHERE component_token = ?1",
-               [&](Statement& s) { s.bind(1, component_token).bind(2, reply_json).bind(3, now_us); });
+    return run(
+        "store a reply", "UPDATE relay SET reply = ?2, updated_us = ?3 WHERE component_token = ?1",
+        [&](Statement& s) { s.bind(1, component_token).bind(2, reply_json).bind(3, now_us); });
   }
   Status<> remove_relay(std::string_view component_token) override {
     return run("forget a relay entry", "DELETE FROM relay WHERE component_token = ?1",

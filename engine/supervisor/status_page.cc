@@ -12,12 +12,23 @@ std::string escape_html(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '\'': out += "&#39;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -45,8 +56,9 @@ std::string Supervisor::status_page(const std::string& client) const {
       "td,th{border:1px solid #999;padding:2px 6px;text-align:left}</style></head><body>"
       "<h1>mPlane supervisor</h1><p>You are <b>" +
       escape_html(client) + "</b>. <a href='/capability'>Capabilities</a> you may use.</p>";
-  out += "<h2>Probes</h2><table><tr><th>identity</th><th>last poll</th><th>capabilities</th>"
-         "<th>queued</th><th>polls</th></tr>";
+  out +=
+      "<h2>Probes</h2><table><tr><th>identity</th><th>last poll</th><th>capabilities</th>"
+      "<th>queued</th><th>polls</th></tr>";
   for (const auto& [identity, probe] : probes_.all()) {
     out += "<tr><td>" + escape_html(identity) + "</td><td>" + utc(probe.last_poll_us) + "</td><td>";
     for (const OfferedCapability& c : probe.capabilities) {
@@ -56,8 +68,8 @@ std::string Supervisor::status_page(const std::string& client) const {
     out += "</td><td>" + std::to_string(probe.queue.size()) + "</td><td>" +
            std::to_string(probe.polls) + "</td></tr>";
   }
-  out += "</table><h2>Measurements</h2><p>" + std::to_string(relays_.pending()) +
-         " pending, " + std::to_string(relays_.size() - relays_.pending()) +
+  out += "</table><h2>Measurements</h2><p>" + std::to_string(relays_.pending()) + " pending, " +
+         std::to_string(relays_.size() - relays_.pending()) +
          " results not yet collected.</p><h2>Counters</h2><table>";
   const SupervisorCounters& c = counters_;
   row(out, "registrations", c.registrations);

@@ -176,7 +176,8 @@ std::chrono::seconds Supervisor::next_poll(const Probe& probe, bool delivered, b
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   if (delivered || !probe.queue.empty()) {
-    return long_poll ? seconds(0) : duration_cast<seconds>(options_.poll_busy);
+    return long_poll ? seconds(0)
+                     : std::max(seconds(1), duration_cast<seconds>(options_.poll_busy));
   }
   const auto idle_ms = static_cast<double>(options_.poll_idle.count());
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
@@ -220,8 +221,8 @@ void Supervisor::handed_over(const std::string& identity, std::vector<QueuedForP
     return;
   }
   if (!probe) return;  // withdrawn meanwhile: its queue went with it
-  log::warn("mplane supervisor: " + std::to_string(messages.size()) +
-            " messages for " + identity + " not delivered (connection lost): queued again");
+  log::warn("mplane supervisor: " + std::to_string(messages.size()) + " messages for " + identity +
+            " not delivered (connection lost): queued again");
   probe->queue.insert(probe->queue.begin(), std::make_move_iterator(messages.begin()),
                       std::make_move_iterator(messages.end()));
 }
@@ -399,7 +400,8 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
   }
   for (Probe* p : targets) {
     if (!note_store(relay_to(*p, spec, client, client_token, receipt), "queue a specification")) {
-      return done(mplane_answer(500, exception_json(client_token, "the supervisor cannot store it")));
+      return done(
+          mplane_answer(500, exception_json(client_token, "the supervisor cannot store it")));
     }
   }
   for (Probe* p : targets) wake(*p);
@@ -407,8 +409,8 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
   if (relays_.group_final(*group) || options_.immediate_wait.count() <= 0 || face == Face::kFork) {
     return done(group_answer(*group, client, client_token));
   }
-  waiters_.push_back({std::move(done), now + options_.immediate_wait.count() * kUsPerMs, client,
-                      client_token});
+  waiters_.push_back(
+      {std::move(done), now + options_.immediate_wait.count() * kUsPerMs, client, client_token});
 }
 
 Answer Supervisor::group_answer(const std::vector<std::string>& tokens, const std::string& client,

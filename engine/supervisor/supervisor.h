@@ -44,8 +44,7 @@ inline constexpr std::string_view kMplaneJson = "application/x-mplane+json";
 // specifications, a collected result) is forgotten only when delivered, and kept otherwise.
 struct Answer {
   Answer() = default;
-  Answer(int s, std::string_view type, std::string b,
-         std::function<void(bool)> written = nullptr)
+  Answer(int s, std::string_view type, std::string b, std::function<void(bool)> written = nullptr)
       : status(s), content_type(type), body(std::move(b)), on_written(std::move(written)) {}
   int status = 200;
   std::string content_type = std::string(kMplaneJson);
@@ -71,8 +70,8 @@ struct SupervisorOptions {
   std::chrono::milliseconds immediate_wait{5000};
   std::chrono::milliseconds tick{100};
   std::string capability_link = "http://127.0.0.1:8888/";  // the client face's base URL
-  std::size_t max_queued_per_probe = 10000;  // then specifications are refused (503)
-  std::size_t max_relays = 1000000;          // pending or uncollected measurements, in all
+  std::size_t max_queued_per_probe = 10000;                // then specifications are refused (503)
+  std::size_t max_relays = 1000000;  // pending or uncollected measurements, in all
   AccessCheck access;
 };
 
@@ -132,6 +131,11 @@ class Supervisor {
   std::string fork_capabilities(const std::string& client) const;  // {"identity":[...],...}
   std::string status_page(const std::string& client) const;        // GET / (status_page.cc)
 
+  // Runs what is due at now_us(): held polls and waiting clients past their deadline, silent
+  // probes, expired replies. The timer calls it every `tick`; tests call it after moving their
+  // clock.
+  void tick();
+
   const SupervisorCounters& counters() const { return counters_; }
   const ProbeTable& probes() const { return probes_; }
   const RelayTable& relays() const { return relays_; }
@@ -149,7 +153,6 @@ class Supervisor {
   };
 
   static void on_tick(uv_timer_t* timer) noexcept;
-  void tick();
   Status<> restore();
   bool allowed(std::string_view client, const OfferedCapability& c, const Probe& p) const;
   Answer answer_poll(Probe& probe, bool long_poll);
@@ -163,8 +166,8 @@ class Supervisor {
   void forget_collected(const std::string& client, const std::string& token);
   void handed_over(const std::string& identity, std::vector<QueuedForProbe> messages,
                    bool delivered);
-  Answer deny(Face face, const std::string& client, std::string_view token,
-              std::string_view why, int fork_status);
+  Answer deny(Face face, const std::string& client, std::string_view token, std::string_view why,
+              int fork_status);
   Status<> relay_to(Probe& probe, const model::Message& spec, const std::string& client,
                     const std::string& client_token, const std::string& receipt_json);
   Answer accept_reply(const std::string& identity, model::Message& reply);

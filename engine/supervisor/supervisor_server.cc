@@ -33,8 +33,9 @@ AnswerFn answer_to(transport::Responder responder, bool keep_alive) {
   return [responder, keep_alive](Answer a) mutable { send(responder, keep_alive, std::move(a)); };
 }
 
-Answer error(int status, std::string_view text) { return {status, std::string(kMplaneJson),
-                                                          exception_json(text), {}}; }
+Answer error(int status, std::string_view text) {
+  return {status, std::string(kMplaneJson), exception_json(text), {}};
+}
 
 std::string percent_decode(std::string_view in) {
   std::string out;
@@ -216,8 +217,7 @@ bool SupervisorServer::handle_component(transport::HttpMessage& request, const s
 }
 
 bool SupervisorServer::handle_client(transport::HttpMessage& request, const std::string& path,
-                                     const std::string& identity,
-                                     transport::Responder& responder) {
+                                     const std::string& identity, transport::Responder& responder) {
   const bool keep_alive = request.keep_alive;
   auto html = [&](std::string body) {
     send(responder, keep_alive, {200, "text/html", std::move(body), {}});
@@ -228,8 +228,10 @@ bool SupervisorServer::handle_client(transport::HttpMessage& request, const std:
   if (request.method == "GET") {
     if (path == "/") return html(supervisor_.status_page(identity)), true;
     if (path == "/capability") return html(supervisor_.capability_links_html(identity)), true;
-    if (path == "/capabilities") return mplane(200, supervisor_.capabilities_envelope(identity)), true;
-    if (path == "/show/capability") return mplane(200, supervisor_.fork_capabilities(identity)), true;
+    if (path == "/capabilities")
+      return mplane(200, supervisor_.capabilities_envelope(identity)), true;
+    if (path == "/show/capability")
+      return mplane(200, supervisor_.fork_capabilities(identity)), true;
     if (path.starts_with("/capability/")) {
       auto cap = supervisor_.listed_capability(identity, path.substr(12));
       if (cap) return mplane(200, *cap), true;

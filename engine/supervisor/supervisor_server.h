@@ -26,7 +26,7 @@ struct FacePaths {
 };
 
 struct SupervisorServerOptions {
-  transport::HttpServerOptions http;       // host, port, TLS, limits: both faces, or clients'
+  transport::HttpServerOptions http;          // host, port, TLS, limits: both faces, or clients'
   std::optional<std::string> component_host;  // set: the component face listens apart
   std::uint16_t component_port = 0;
   FacePaths paths;

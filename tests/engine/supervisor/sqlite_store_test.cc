@@ -97,7 +97,9 @@ TEST_CASE("sqlite store: a transaction commits its calls together, or none of th
   auto store = open(dir.file("state.db"));
   auto failed = store->transaction([&]() -> Status<> {
     REQUIRE(store->enqueue("Probe-1", "spec", 1).ok());
-    REQUIRE(store->transaction([&]() -> Status<> { return store->put_probe({"P", "{}", 1, 1}); })
+    REQUIRE(store->transaction([&]() -> Status<> {
+                   return store->put_probe({"P", "{}", 1, 1});
+                 })
                 .ok());  // nested: joins
     return fail(std::string("changed my mind"));
   });
