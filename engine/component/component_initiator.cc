@@ -175,8 +175,10 @@ void ComponentInitiator::on_registered(const Result<transport::HttpMessage>& res
     log::warn("mplane component: " + supervisor_text() + ": " + reply.error());
   } else {
     for (const auto& [label, reason] : reply->refused) {
-      log::warn("mplane component: " + supervisor_text() + " refused capability " + label + ": " +
-                reason);
+      std::string line = "mplane component: " + supervisor_text();
+      line += " refused capability " + label;
+      line += ": " + reason;
+      log::warn(line);
     }
     log::info("mplane component: registered " + std::to_string(reply->registered.size()) +
               " capabilities with " + supervisor_text());
@@ -394,14 +396,18 @@ void ComponentInitiator::on_sent(const Result<transport::HttpMessage>& res) {
             (outbox_.front().target.empty() ? supervisor_text() : outbox_.front().target) + ": " +
             (res ? status_text(*res) : res.error()) + "; " + std::to_string(outbox_.size()) +
             " message(s) wait, next try in " + std::to_string(delay.count()) + " ms");
+  // Only ResultSpool's std::mutex::lock throws (system_error) on that path, which a valid mutex
+  // locked by its owner thread never does; OOM aborts.
   uv_timer_start(
       &retry_timer_,
-      [](uv_timer_t* t) noexcept {
-        auto* self = static_cast<ComponentInitiator*>(t->data);
-        self->unreachable_ = false;
-        self->send_next();
-      },
+      // NOLINTNEXTLINE(bugprone-exception-escape)
+      [](uv_timer_t* t) noexcept { static_cast<ComponentInitiator*>(t->data)->on_retry_timer(); },
       static_cast<std::uint64_t>(delay.count()), 0);
+}
+
+void ComponentInitiator::on_retry_timer() {
+  unreachable_ = false;
+  send_next();
 }
 
 // The client for a target ("" = the supervisor's result path) and the path to post to; null

@@ -115,6 +115,7 @@ class ComponentInitiator {
   void send_next();
   void on_sent(const Result<transport::HttpMessage>& res);
   void pop_front(bool delivered);
+  void on_retry_timer();
   transport::AsyncHttpClient* client_for(const std::string& target, std::string& path);
 
   transport::AsyncHttpClientOptions client_options(const transport::HttpUrl& url) const;
