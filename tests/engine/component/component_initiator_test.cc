@@ -115,7 +115,7 @@ class StandIn {
       body = poll_reply();
       return 200;
     }
-    if (r.method == "POST" && r.target == "/register/result") {
+    if (r.method == "POST") {  // the result path, or another named by a specification's link
       return script_.refuse_results ? 503 : 200;
     }
     return 404;
@@ -151,10 +151,11 @@ std::size_t registrations(const std::vector<Request>& rs) {
 std::size_t polls(const std::vector<Request>& rs) {
   return count(rs, "GET", "/show/specification");
 }
-std::vector<std::string> results(const std::vector<Request>& rs) {
+std::vector<std::string> results(const std::vector<Request>& rs,
+                                 const std::string& path = "/register/result") {
   std::vector<std::string> out;
   for (const Request& r : rs) {
-    if (r.method == "POST" && r.target == "/register/result") out.push_back(r.body);
+    if (r.method == "POST" && r.target == path) out.push_back(r.body);
   }
   return out;
 }
@@ -272,6 +273,34 @@ TEST_CASE("initiator: runs every member whatever the callback's place, posts the
   REQUIRE(m.columns.size() == 1);
   CHECK(m.columns[0].values.at(0).as_string() == "hello");
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 3; }));
+}
+
+TEST_CASE("initiator: interrupts reach the job; a link naming another server gets the replies",
+          "[engine][component][initiator][net]") {
+  StandIn collector;
+  StandIn supervisor;
+  const std::string link = collector.url() + "/collect";
+  std::string spec = R"({"specification":"measure","version":1,"label":"sleep-0",)"
+                     R"("registry":"http://ict-mplane.eu/registry/core","link":")" +
+                     link + R"(","token":"long","when":"now + 1h","results":["duration.ms"]})";
+  supervisor.change([&](StandIn::Script& s) {
+    s.callback = "now + 0s";
+    s.queued = {spec};
+  });
+  TempDir dir;
+  Probe probe(supervisor.url(), (dir.path / "spool").string());
+  // The receipt goes to the link's server and path, not to the supervisor.
+  REQUIRE(collector.wait_until([](const auto& rs) { return !results(rs, "/collect").empty(); }));
+  CHECK(parsed(results(collector.requests(), "/collect")[0])->message.kind ==
+        model::MessageKind::kReceipt);
+  supervisor.change([](StandIn::Script& s) {
+    s.queued = {R"({"interrupt":"measure","version":1,"token":"long"})"};
+  });
+  REQUIRE(collector.wait_until([](const auto& rs) { return results(rs, "/collect").size() >= 2; }));
+  auto result = parsed(results(collector.requests(), "/collect")[1]);
+  CHECK(result->message.kind == model::MessageKind::kResult);
+  CHECK(result->message.token == "long");
+  CHECK(results(supervisor.requests()).empty());
 }
 
 TEST_CASE("initiator: a 428 makes it register again, after a backoff",
