@@ -257,7 +257,16 @@ void Supervisor::poll(const std::string& identity, std::optional<std::chrono::mi
   held_[identity] = {std::move(done), now + hold.count() * kUsPerMs};
 }
 
+void Supervisor::set_pusher(const std::string& identity, std::function<void()> push) {
+  if (push) {
+    pushers_[identity] = std::move(push);
+  } else {
+    pushers_.erase(identity);
+  }
+}
+
 void Supervisor::wake(Probe& probe) {
+  if (auto p = pushers_.find(probe.identity); p != pushers_.end()) return p->second();
   auto it = held_.find(probe.identity);
   if (it == held_.end()) return;
   AnswerFn done = std::move(it->second.done);
@@ -384,6 +393,7 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
                                 ? "No registered probe offers a matching capability"
                                 : "Probe " + std::string(probe_filter) +
                                       " is not registered or offers no matching capability";
+    log::warn("mplane supervisor: refused a specification from " + client + ": " + why);
     return done(mplane_answer(face == Face::kFork ? 403 : 200, exception_json(client_token, why)));
   }
   if (relays_.size() + targets.size() > options_.max_relays) {
