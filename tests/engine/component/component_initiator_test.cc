@@ -275,7 +275,7 @@ TEST_CASE("initiator: runs every member whatever the callback's place, posts the
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 3; }));
 }
 
-TEST_CASE("initiator: interrupts reach the job; a link naming another server gets the replies",
+TEST_CASE("initiator: interrupts reach the job and a link naming another server gets the replies",
           "[engine][component][initiator][net]") {
   StandIn collector;
   StandIn supervisor;
