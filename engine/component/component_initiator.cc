@@ -180,8 +180,10 @@ void ComponentInitiator::on_registered(const Result<transport::HttpMessage>& res
       line += ": " + reason;
       log::warn(line);
     }
-    log::info("mplane component: registered " + std::to_string(reply->registered.size()) +
-              " capabilities with " + supervisor_text());
+    std::string labels;
+    for (const std::string& label : reply->registered)
+      labels += (labels.empty() ? "" : ", ") + label;
+    log::info("mplane component: registered " + labels + " with " + supervisor_text());
   }
   poll();
 }
