@@ -58,6 +58,7 @@ class StandIn {
     std::vector<std::string> queued;
     std::string callback;         // a callback member after the queued ones ("": none)
     bool callback_first = false;  // put it first instead
+    std::string poll_body;        // when set: the answer to every poll, as it is
   };
 
   explicit StandIn(std::uint16_t port = 0)
@@ -112,7 +113,7 @@ class StandIn {
         body = "not registered";
         return 428;
       }
-      body = poll_reply();
+      body = script_.poll_body.empty() ? poll_reply() : script_.poll_body;
       return 200;
     }
     if (r.method == "POST") {  // the result path, or another named by a specification's link
@@ -182,14 +183,14 @@ using TempDir = test::TempDir;
 // services, and an initiator registered with `supervisor`.
 struct Probe {
   Probe(const std::string& supervisor, const std::string& spool_dir,
-        sched::AccessHook access = nullptr)
+        sched::AccessHook access = nullptr, std::chrono::milliseconds poll_interval = 1h)
       : engine(test::registries(), engine_options(std::move(access))) {
     REQUIRE(engine.start().ok());
     component::InitiatorOptions o;
     o.supervisor = transport::parse_http_url(supervisor).value();
     o.spool_dir = spool_dir;
     o.long_poll = 0s;
-    o.poll_interval = 1h;  // polls come only from callback control
+    o.poll_interval = poll_interval;  // by default polls come only from callback control
     o.backoff = {20ms, 200ms, 0.25};
     o.connect_timeout_ms = 2000;
     o.response_timeout_ms = 2000;
@@ -300,6 +301,21 @@ TEST_CASE("initiator: interrupts reach the job and a link naming another server 
   auto result = parsed(results(collector.requests(), "/collect")[1]);
   CHECK(result->message.kind == model::MessageKind::kResult);
   CHECK(result->message.token == "long");
+  CHECK(results(supervisor.requests()).empty());
+}
+
+TEST_CASE("initiator: poll replies that are no work are logged and polling goes on",
+          "[engine][component][initiator][net]") {
+  auto body = GENERATE(as<std::string>{}, "not json", R"({"exception":null,"message":"x"})",
+                       R"({"envelope":"message","version":1,"contents":[{"capability":"measure",)"
+                       R"("version":1,"label":"c","registry":"http://ict-mplane.eu/registry/core",)"
+                       R"("when":"now ... future","results":["duration.ms"]}]})");
+  StandIn supervisor;
+  supervisor.change([&](StandIn::Script& s) { s.poll_body = body; });
+  TempDir dir;
+  Probe probe(supervisor.url(), (dir.path / "spool").string(), nullptr, 20ms);
+  REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 3; }));
+  CHECK(registrations(supervisor.requests()) == 1);  // no reason to register again
   CHECK(results(supervisor.requests()).empty());
 }
 
