@@ -183,7 +183,8 @@ using TempDir = test::TempDir;
 // services, and an initiator registered with `supervisor`.
 struct Probe {
   Probe(const std::string& supervisor, const std::string& spool_dir,
-        sched::AccessHook access = nullptr, std::chrono::milliseconds poll_interval = 1h)
+        sched::AccessHook access = nullptr, std::chrono::milliseconds poll_interval = 1h,
+        component::BackoffOptions backoff = {20ms, 200ms, 0.25})
       : engine(test::registries(), engine_options(std::move(access))) {
     REQUIRE(engine.start().ok());
     component::InitiatorOptions o;
@@ -191,7 +192,7 @@ struct Probe {
     o.spool_dir = spool_dir;
     o.long_poll = 0s;
     o.poll_interval = poll_interval;  // by default polls come only from callback control
-    o.backoff = {20ms, 200ms, 0.25};
+    o.backoff = backoff;
     o.connect_timeout_ms = 2000;
     o.response_timeout_ms = 2000;
     o.total_timeout_ms = 5000;
@@ -327,11 +328,12 @@ TEST_CASE("initiator: a 428 makes it register again, after a backoff",
     s.answer_428 = 2;  // the first two polls after registering
   });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string());
+  Probe probe(supervisor.url(), (dir.path / "spool").string(), nullptr, 1h, {200ms, 2000ms, 0.25});
   REQUIRE(supervisor.wait_until([](const auto& rs) { return registrations(rs) >= 3; }));
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 4; }));
   const auto rs = supervisor.requests();
-  // register, poll (428), register after >= 15 ms, poll (428), register after >= 30 ms, polls.
+  // register, poll (428), register after >= 150 ms, poll (428), register after >= 300 ms
+  // (doubled), polls. The bounds below leave 10 ms for the loop clock's granularity.
   std::vector<std::chrono::steady_clock::time_point> refused, registered;
   for (std::size_t i = 0; i + 1 < rs.size() && refused.size() < 2; ++i) {
     if (rs[i].method == "GET" && rs[i + 1].method == "POST") {
@@ -340,8 +342,8 @@ TEST_CASE("initiator: a 428 makes it register again, after a backoff",
     }
   }
   REQUIRE(refused.size() == 2);
-  CHECK(registered[0] - refused[0] >= 15ms);  // 20 ms - 25%
-  CHECK(registered[1] - refused[1] >= 30ms);  // 40 ms - 25%: doubled
+  CHECK(registered[0] - refused[0] >= 140ms);  // 200 ms - 25%
+  CHECK(registered[1] - refused[1] >= 290ms);  // 400 ms - 25%: doubled
 }
 
 TEST_CASE("initiator: a restarted supervisor sees the probe register again",
