@@ -4,7 +4,6 @@
 
 #include "parsers/base/log.h"
 #include "parsers/json/message_writer.h"
-#include "parsers/mplane/token.h"
 #include "transport/transport.h"
 
 namespace mplane::component {
