@@ -59,6 +59,7 @@ class StandIn {
     std::string callback;         // a callback member after the queued ones ("": none)
     bool callback_first = false;  // put it first instead
     std::string poll_body;        // when set: the answer to every poll, as it is
+    bool hold_results = false;    // never answer result POSTs
   };
 
   explicit StandIn(std::uint16_t port = 0)
@@ -94,6 +95,11 @@ class StandIn {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       requests_.push_back({r.method, r.target, r.body, std::chrono::steady_clock::now()});
+      if (script_.hold_results && r.method == "POST" && r.target == "/register/result") {
+        held_.push_back(std::move(resp));  // answered never: dropped with the server
+        cv_.notify_all();
+        return;
+      }
       status = answer(r, body);
     }
     cv_.notify_all();
@@ -137,6 +143,7 @@ class StandIn {
   std::condition_variable cv_;
   Script script_;
   std::vector<Request> requests_;
+  std::vector<transport::Responder> held_;
   test::ServerThread server_;  // last: stopped first, while the members it uses still live
 };
 
@@ -397,6 +404,29 @@ TEST_CASE("initiator: results the supervisor refuses wait in the spool and arriv
   REQUIRE(eventually([&] { return delivered().size() >= 3; }));
   CHECK(delivered() == std::vector<std::string>{"t1", "t2", "t3"});
   REQUIRE(eventually([&] { return restarted.initiator->counters().delivered.load() >= 3; }));
+  CHECK(spool_files(spool) == 0);
+}
+
+TEST_CASE("initiator: a stop abandons the POST in flight and keeps its message in the spool",
+          "[engine][component][initiator][net]") {
+  StandIn supervisor;
+  supervisor.change([](StandIn::Script& s) {
+    s.callback = "now + 0s";
+    s.hold_results = true;
+    s.queued = {loopback_spec("held", "x")};
+  });
+  TempDir dir;
+  const std::string spool = (dir.path / "spool").string();
+  {
+    Probe probe(supervisor.url(), spool);
+    REQUIRE(supervisor.wait_until([](const auto& rs) { return !results(rs).empty(); }));
+    CHECK(spool_files(spool) == 0);  // in memory while the supervisor takes messages
+  }
+  CHECK(spool_files(spool) == 1);  // the stop wrote it
+  supervisor.change([](StandIn::Script& s) { s.hold_results = false; });
+  Probe restarted(supervisor.url(), spool);
+  REQUIRE(eventually([&] { return restarted.initiator->counters().delivered.load() >= 1; }));
+  CHECK(*parsed(results(supervisor.requests()).back())->message.token == "held");
   CHECK(spool_files(spool) == 0);
 }
 
