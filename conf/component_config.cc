@@ -96,6 +96,26 @@ constexpr ComponentKey kComponentKeys[] = {
        c.indirect_export_uri = f.entry.value;
        return Ok{};
      }},
+    {"spool",
+     [](const Field& f, ComponentConfig& c) -> Status<> {
+       if (f.entry.value.empty()) return f.error("no directory given");
+       c.spool = resolve(f.ini, f.entry.value);
+       return Ok{};
+     }},
+    {"spool_max_bytes",
+     [](const Field& f, ComponentConfig& c) {
+       return store(natural(f, 1, kNoLimit), [&](auto n) { c.spool_max_bytes = n; });
+     }},
+    {"poll_interval",
+     [](const Field& f, ComponentConfig& c) -> Status<> {
+       auto d = duration(f);
+       if (!d) return fail(std::move(d).error());
+       if (*d < model::kMicrosPerSecond || *d > 3600 * model::kMicrosPerSecond) {
+         return f.bad("is not between 1s and 1h");
+       }
+       c.poll_interval = *d;
+       return Ok{};
+     }},
 };
 
 constexpr ComponentKey kEngineKeys[] = {

@@ -95,6 +95,12 @@ struct ComponentConfig {
   std::string specification_path = "/show/specification";
   std::string result_path = "/register/result";
   std::string indirect_export_uri;
+  // Ours, component-initiated: the base directory of the result spools (one subdirectory per
+  // supervisor; empty: the default, see `mplane component --help`), their bound, and the
+  // interval between polls when the supervisor sets none (callback control).
+  std::string spool;
+  std::uint64_t spool_max_bytes = 256ULL * 1024 * 1024;
+  model::Micros poll_interval = 5 * model::kMicrosPerSecond;
 
   std::optional<TlsFiles> tls;
   // [Roles]/[Authorizations] decide who may use what: set by a [TLS] section in the file

@@ -1,15 +1,20 @@
-// `mplane component`: a client-initiated component serving its capabilities over HTTP(S).
+// `mplane component`: a client-initiated component serving its capabilities over HTTP(S),
+// and/or a component-initiated one registering with supervisors (--supervisor, or
+// `workflow = component-initiated` in the configuration).
 #include <malloc.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "conf/builtin.h"
 #include "conf/component_config.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
+#include "engine/component/component_initiator.h"
 #include "engine/component/component_server.h"
 #include "engine/services/builtin_services.h"
 #include "parsers/base/log.h"
+#include "transport/http/http_url.h"
 #include "transport/tls/tls_context.h"
 
 namespace mplane::cli {
@@ -31,15 +36,28 @@ const std::vector<OptionSpec> kOptions = {
     {"log-level", "LEVEL",
      "error, warn (default: refused handshakes, denied requests, overloads, dropped "
      "connections), info (also an access log), debug"},
+    {"supervisor", "URL",
+     "register with this supervisor and run its specifications (component-initiated; "
+     "https://HOST:PORT, or http://HOST:PORT with --insecure)",
+     true},
+    {"spool", "DIR",
+     "results no supervisor took wait in DIR/spool-HOST-PORT (default: the configuration's "
+     "spool, else $XDG_STATE_HOME/mplane, else ~/.local/state/mplane)"},
+    {"poll-interval", "SECONDS",
+     "between polls when the supervisor sets no pace (default 5, or the configuration's)"},
 };
 
 constexpr std::string_view kUsage =
     "usage: mplane component [--config FILE] [--listen ADDR:PORT] (--ca F --cert F --key F | "
     "--insecure)\n"
     "                        [--service NAME]... [--registry FILE]...\n"
+    "                        [--supervisor URL]... [--spool DIR]\n"
     "Serves the capabilities of the enabled services and runs the specifications clients send\n"
-    "(GET /capability, /capability/<token>, /capabilities; POST / or /specification). Stops\n"
-    "cleanly on SIGINT/SIGTERM: running jobs are interrupted and their results flushed.\n";
+    "(GET /capability, /capability/<token>, /capabilities; POST / or /specification).\n"
+    "With --supervisor (or `workflow = component-initiated`), registers with each supervisor\n"
+    "instead, polls it for specifications and posts their results; results it cannot take wait\n"
+    "in the spool, on disk, until it can. Listens too only with --listen. Stops cleanly on\n"
+    "SIGINT/SIGTERM: running jobs are interrupted, their results flushed or spooled.\n";
 
 Status<> apply_listen(const std::string& listen, conf::ComponentConfig& c) {
   const auto colon = listen.rfind(':');
@@ -106,6 +124,181 @@ Result<conf::ComponentConfig> configure(const ParsedArgs& args, conf::ComponentC
   return c;
 }
 
+// The component-initiated side: the supervisors to register with, where undelivered results
+// wait, how often to poll without callback control.
+struct Initiation {
+  std::vector<transport::HttpUrl> supervisors;
+  std::string spool_base;
+  std::chrono::milliseconds poll_interval{5000};
+};
+
+// $XDG_STATE_HOME/mplane, else ~/.local/state/mplane (the XDG base directory rule).
+Result<std::string> default_spool_base() {
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/mplane";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/state/mplane";
+  return fail("no spool directory: give --spool DIR (neither XDG_STATE_HOME nor HOME is set)");
+}
+
+// BASE/spool-HOST-PORT (an IPv6 host's colons as '_').
+std::string spool_dir(const std::string& base, const transport::HttpUrl& url) {
+  std::string host = url.host;
+  std::replace(host.begin(), host.end(), ':', '_');
+  return base + "/spool-" + host + "-" + std::to_string(url.port);
+}
+
+// A supervisor URL: https with TLS, http without (--insecure); no path (the paths are the
+// configuration's).
+Result<transport::HttpUrl> supervisor_url(const std::string& text, bool tls) {
+  auto url = transport::parse_http_url(text);
+  if (!url) return fail("--supervisor " + text + ": " + url.error());
+  if (url->has_path && url->path != "/") {
+    return fail("--supervisor " + text +
+                ": give no path (registration_path, specification_path and result_path are "
+                "set in the configuration)");
+  }
+  if (url->tls != tls) {
+    return fail("--supervisor " + text +
+                (tls ? ": an http:// supervisor needs --insecure"
+                     : ": https needs --ca, --cert and --key"));
+  }
+  return url;
+}
+
+// Errors are usage errors. The configuration's client_host/client_port count as one more
+// supervisor when its workflow is component-initiated (https iff TLS, as the RI's).
+Result<Initiation> initiation(const ParsedArgs& args, const conf::ComponentConfig& c) {
+  Initiation in;
+  const bool tls = c.tls.has_value();
+  for (const std::string& text : args.all("supervisor")) {
+    auto url = supervisor_url(text, tls);
+    if (!url) return fail(url.error());
+    in.supervisors.push_back(*url);
+  }
+  if (c.workflow == conf::Workflow::kComponentInitiated) {
+    transport::HttpUrl url;
+    url.tls = tls;
+    url.host = c.client_host;
+    url.port = c.client_port;
+    in.supervisors.push_back(url);
+  }
+  if (args.has("spool")) {
+    in.spool_base = args.get("spool");
+  } else if (!c.spool.empty()) {
+    in.spool_base = c.spool;
+  } else if (!in.supervisors.empty()) {
+    auto base = default_spool_base();
+    if (!base) return fail(base.error());
+    in.spool_base = *base;
+  }
+  const double fallback = static_cast<double>(c.poll_interval) / model::kMicrosPerSecond;
+  auto seconds = number_option(args, "poll-interval", fallback, 1, 3600);
+  if (!seconds) return fail(seconds.error());
+  in.poll_interval = std::chrono::milliseconds(static_cast<std::int64_t>(*seconds * 1000));
+  return in;
+}
+
+// The component's TLS contexts: as a server and as a client (indirect export, supervisors),
+// with the same identity. Null without TLS.
+struct TlsContexts {
+  std::unique_ptr<transport::TlsContext> server, client;
+};
+Result<TlsContexts> tls_contexts(const conf::ComponentConfig& config) {
+  TlsContexts out;
+  if (!config.tls) return out;
+  transport::TlsOptions t;
+  t.ca_file = config.tls->ca_chain;
+  t.cert_file = config.tls->cert;
+  t.key_file = config.tls->key;
+  for (auto role : {transport::TlsRole::kServer, transport::TlsRole::kClient}) {
+    t.role = role;
+    auto ctx = transport::TlsContext::create(t);
+    if (!ctx) return fail(ctx.error());
+    (role == transport::TlsRole::kServer ? out.server : out.client) = std::move(ctx.value());
+  }
+  return out;
+}
+
+component::ComponentOptions server_options(const conf::ComponentConfig& config,
+                                           const TlsContexts& tls) {
+  component::ComponentOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.capability_link = config.listen_cap_link;
+  options.http.tls = tls.server.get();
+  options.http.header_timeout_ms = static_cast<std::uint64_t>(config.engine.header_timeout / 1000);
+  options.http.min_body_rate = config.engine.min_body_rate;
+  options.http.max_output_bytes = config.engine.max_output_bytes;
+  options.http.connection_limits = std::make_shared<transport::ConnectionLimits>(
+      transport::ConnectionLimitOptions{.max_connections = config.engine.max_connections,
+                                        .max_per_peer = config.engine.max_connections_per_peer,
+                                        .max_body_bytes = config.engine.max_request_bytes});
+  options.export_tls = tls.client.get();
+  options.scheme = tls.server ? "https" : "http";
+  return options;
+}
+
+component::InitiatorOptions initiator_options(const conf::ComponentConfig& config,
+                                              const Initiation& in, std::size_t index,
+                                              transport::TlsContext* tls) {
+  component::InitiatorOptions o;
+  o.supervisor = in.supervisors[index];
+  o.registration_path = config.registration_path;
+  o.specification_path = config.specification_path;
+  o.result_path = config.result_path;
+  o.tls = tls;
+  o.spool_dir = spool_dir(in.spool_base, o.supervisor);
+  o.spool_max_bytes = config.spool_max_bytes;
+  o.shard = index;  // spread over the shards
+  o.poll_interval = in.poll_interval;
+  return o;
+}
+
+// Loads the configuration file (exit 1 when bad) and applies the options (exit 2).
+Result<conf::ComponentConfig> load_config(const ParsedArgs& args, int& exit_code) {
+  conf::ComponentConfig file;
+  if (args.has("config")) {
+    auto loaded = conf::load_component_config(args.get("config"));
+    if (!loaded) {
+      exit_code = kExitInvalid;
+      return fail(loaded.error());
+    }
+    file = std::move(loaded.value());
+  }
+  exit_code = kExitUsage;
+  return configure(args, std::move(file));
+}
+
+// Starts what the options ask for on the running engine: the server (with --listen, or without
+// any supervisor) and one initiator per supervisor.
+struct Started {
+  std::unique_ptr<component::ComponentServer> server;
+  std::vector<std::unique_ptr<component::ComponentInitiator>> initiators;
+  std::vector<std::string> faces;  // "listening on URL", "registering with URL (spool DIR)"
+};
+Status<> start_faces(runtime::Engine& engine, const model::RegistrySet& registries,
+                     const conf::ComponentConfig& config, const Initiation& in, bool listen,
+                     const TlsContexts& tls, Started& started) {
+  if (listen) {
+    const auto options = server_options(config, tls);
+    started.server = std::make_unique<component::ComponentServer>(engine, registries, options);
+    if (auto st = started.server->start(); !st) return st;
+    const bool v6 = options.host.find(':') != std::string::npos;
+    started.faces.push_back("listening on " + options.scheme + "://" +
+                            (v6 ? "[" + options.host + "]" : options.host) + ":" +
+                            std::to_string(started.server->port()) + "/");
+  }
+  for (std::size_t i = 0; i < in.supervisors.size(); ++i) {
+    auto o = initiator_options(config, in, i, tls.client.get());
+    started.faces.push_back(std::string("registering with ") +
+                            (o.supervisor.tls ? "https://" : "http://") + o.supervisor.authority() +
+                            " (spool " + o.spool_dir + ")");
+    auto initiator = std::make_unique<component::ComponentInitiator>(engine, registries, o);
+    if (auto st = initiator->start(); !st) return st;
+    started.initiators.push_back(std::move(initiator));
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 int run_component(const std::vector<std::string>& raw, Io io) {
@@ -118,18 +311,15 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     io.out << kUsage << "Options:\n" << format_options(kOptions);
     return kExitOk;
   }
-  conf::ComponentConfig file;
-  if (args->has("config")) {  // a bad file is invalid input (exit 1), not a usage error
-    auto loaded = conf::load_component_config(args->get("config"));
-    if (!loaded) {
-      io.err << "mplane component: " << loaded.error() << "\n";
-      return kExitInvalid;
-    }
-    file = std::move(loaded.value());
-  }
-  auto config = configure(*args, std::move(file));
+  int exit_code = kExitOk;
+  auto config = load_config(*args, exit_code);
   if (!config) {
     io.err << "mplane component: " << config.error() << "\n";
+    return exit_code;
+  }
+  auto in = initiation(*args, *config);
+  if (!in) {
+    io.err << "mplane component: " << in.error() << "\n";
     return kExitUsage;
   }
   log::set_level(config->engine.log_level);
@@ -142,27 +332,15 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane component: " << registries.error() << "\n";
     return kExitInvalid;
   }
-  std::unique_ptr<transport::TlsContext> tls;
-  std::unique_ptr<transport::TlsContext> export_tls;  // the same identity, as a client
-  if (config->tls) {
-    transport::TlsOptions t;
-    t.ca_file = config->tls->ca_chain;
-    t.cert_file = config->tls->cert;
-    t.key_file = config->tls->key;
-    for (auto role : {transport::TlsRole::kServer, transport::TlsRole::kClient}) {
-      t.role = role;
-      auto ctx = transport::TlsContext::create(t);
-      if (!ctx) {
-        io.err << "mplane component: " << ctx.error() << "\n";
-        return kExitInvalid;
-      }
-      (role == transport::TlsRole::kServer ? tls : export_tls) = std::move(ctx.value());
-    }
-    if (!config->access_control) {
-      io.err << "mplane component: no [Roles]/[Authorizations] (TLS from the command line): "
-                "every identity of the domain may use every capability\n";
-    }
-  } else {
+  auto tls = tls_contexts(*config);
+  if (!tls) {
+    io.err << "mplane component: " << tls.error() << "\n";
+    return kExitInvalid;
+  }
+  if (config->tls && !config->access_control) {
+    io.err << "mplane component: no [Roles]/[Authorizations] (TLS from the command line): "
+              "every identity of the domain may use every capability\n";
+  } else if (!config->tls) {
     io.err << "mplane component: WARNING: plaintext HTTP without authentication (--insecure)\n";
   }
   runtime::Engine engine(*registries, runtime::engine_options(*config));
@@ -170,38 +348,20 @@ int run_component(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane component: " << st.error() << "\n";
     return kExitInvalid;
   }
-  component::ComponentOptions options;
-  options.host = config->listen_host;
-  options.port = config->listen_port;
-  options.capability_link = config->listen_cap_link;
-  options.http.tls = tls.get();
-  options.http.header_timeout_ms = static_cast<std::uint64_t>(config->engine.header_timeout / 1000);
-  options.http.min_body_rate = config->engine.min_body_rate;
-  options.http.max_output_bytes = config->engine.max_output_bytes;
-  options.http.connection_limits = std::make_shared<transport::ConnectionLimits>(
-      transport::ConnectionLimitOptions{.max_connections = config->engine.max_connections,
-                                        .max_per_peer = config->engine.max_connections_per_peer,
-                                        .max_body_bytes = config->engine.max_request_bytes});
-  options.export_tls = export_tls.get();
-  options.scheme = tls ? "https" : "http";
-  component::ComponentServer server(engine, *registries, options);
-  if (auto st = server.start(); !st) {
+  Started started;  // destroyed after engine.join(): the initiators' handles live in it
+  const bool listen = in->supervisors.empty() || args->has("listen");
+  auto st = start_faces(engine, *registries, *config, *in, listen, *tls, started);
+  if (st) st = engine.install_signal_handlers();
+  if (!st) {
     io.err << "mplane component: " << st.error() << "\n";
     engine.stop();
     engine.join();
     return kExitInvalid;
   }
-  if (auto st = engine.install_signal_handlers(); !st) {
-    io.err << "mplane component: " << st.error() << "\n";
-    engine.stop();
-    engine.join();
-    return kExitInvalid;
-  }
-  const bool v6 = options.host.find(':') != std::string::npos;
-  io.err << "mplane component: listening on " << options.scheme << "://"
-         << (v6 ? "[" + options.host + "]" : options.host) << ":" << server.port() << "/ with "
-         << engine.shard_count() << " shard(s), " << engine.capabilities().size()
-         << " capabilities; SIGINT/SIGTERM stops\n";
+  std::string faces;
+  for (const std::string& f : started.faces) faces += (faces.empty() ? "" : ", ") + f;
+  io.err << "mplane component: " << faces << " with " << engine.shard_count() << " shard(s), "
+         << engine.capabilities().size() << " capabilities; SIGINT/SIGTERM stops\n";
   io.err.flush();
   engine.join();
   io.err << "mplane component: stopped\n";

@@ -59,6 +59,24 @@ TEST_CASE("every shipped configuration file loads", "[conf]") {
   CHECK(count == 3);
 }
 
+TEST_CASE("the component-initiated example configuration loads", "[conf]") {
+  auto cfg = conf::load_component_config(
+      (test::source_dir() / "conf/examples/component-initiated.conf").string());
+  if (!cfg) FAIL(cfg.error());
+  CHECK(cfg->workflow == conf::Workflow::kComponentInitiated);
+  CHECK(cfg->client_host == "127.0.0.1");
+  CHECK(cfg->client_port == 8889);
+  CHECK(cfg->registration_path == "/register/capability");
+  CHECK(cfg->specification_path == "/show/specification");
+  CHECK(cfg->result_path == "/register/result");
+  CHECK(cfg->spool.empty());  // the default directory
+  CHECK(cfg->spool_max_bytes == 64 * 1024 * 1024);
+  CHECK(cfg->poll_interval == 5 * model::kMicrosPerSecond);
+  CHECK(!cfg->tls);
+  REQUIRE(cfg->services.size() == 1);
+  CHECK(cfg->services[0].name == "loopback");
+}
+
 TEST_CASE("every built-in capability parses and is valid", "[conf]") {
   std::size_t count = 0;
   for (const auto& e : fs::directory_iterator(test::source_dir() / "conf/capabilities")) {

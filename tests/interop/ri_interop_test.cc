@@ -173,5 +173,65 @@ TEST_CASE("RI interop: our component refuses test-loopback to Client-2 (no role)
   CHECK_THAT(post_loopback_spec(ours.port, "Client-SSB"), Catch::Contains("\"resultvalues\""));
 }
 
+// Our component-initiated component (`workflow = component-initiated` in its configuration, as
+// Component-1 of the RI's PKI) behind the RI's supervisor (mpsup, mutual TLS as Supervisor-1),
+// driven by the RI's client on the supervisor's client face: our component registers only what
+// its [Authorizations] give the supervisor's identity (test-loopback, not sleep), the RI's
+// client sees it there, and a specification relayed through the supervisor comes back with our
+// result.
+TEST_CASE("RI interop: our component-initiated component behind the RI supervisor",
+          "[interop][ri][tls][initiator]") {
+  MPLANE_REQUIRE_PEER(ri_dir() / "ri-run.py");
+  ScratchDir dir;
+  const std::uint16_t component_face = test::free_loopback_port();
+  std::uint16_t client_face = test::free_loopback_port();
+  while (client_face == component_face) client_face = test::free_loopback_port();
+  test::Process supervisor(
+      ri_program(dir, "ri-run.py"),
+      {"mpsup", "supervisor-tls.conf", "COMPONENT_FACE_PORT=" + std::to_string(component_face),
+       "CLIENT_FACE_PORT=" + std::to_string(client_face)},
+      dir.file("ri-supervisor"));
+  if (!wait_for_port(component_face, supervisor) || !wait_for_port(client_face, supervisor)) {
+    FAIL("the RI supervisor is not listening:\n" << supervisor.out() << supervisor.err());
+  }
+  const std::string config = dir.file("component.conf");
+  std::ofstream(config) << "[component]\n"
+                        << "workflow = component-initiated\n"
+                        << "client_host = 127.0.0.1\n"
+                        << "client_port = " << component_face << "\n"
+                        << "registration_path = register/capability\n"
+                        << "specification_path = show/specification\n"
+                        << "result_path = register/result\n"
+                        << "spool = " << dir.file("spool") << "\n"
+                        << "poll_interval = 1s\n"
+                        << "[TLS]\n"
+                        << "cert = " << pki("Component-SSB.crt") << "\n"
+                        << "key = " << pki("Component-SSB-plaintext.key") << "\n"
+                        << "ca-chain = " << pki("root-ca.crt") << "\n"
+                        << "[Roles]\n"
+                        << "org.mplane.SSB.Supervisors.Supervisor-1 = admin\n"
+                        << "[Authorizations]\n"
+                        << "test-loopback = admin\n"
+                        << "[service_loopback]\n"
+                        << "[service_sleep]\n";
+  const std::vector<std::string> args = {"component", "--config",    config, "--shards",
+                                         "1",         "--log-level", "info"};
+  test::Process ours(args, dir.file("component"));
+  const std::string url = "https://127.0.0.1:" + std::to_string(client_face) + "/";
+  bool listed = false;  // registration takes a moment: ask again, a bounded number of times
+  for (int attempt = 0; attempt < 20 && !listed; ++attempt) {
+    const Ran caps = ri_client(dir, url, "", {"caps"});
+    listed = caps.status == 0 && caps.out == "test-loopback\n";
+    if (!listed) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  INFO(ours.err() << supervisor.out() << supervisor.err());
+  REQUIRE(listed);
+  CHECK_THAT(ours.err(), Catch::Contains("registered test-loopback, callback with https://"));
+  const Ran r = ri_client(dir, url, "", {"run", "test-loopback", "test.input=hi"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(loopback_output(r.out) == "hi");
+}
+
 }  // namespace
 }  // namespace mplane
