@@ -67,7 +67,9 @@ struct SupervisorConfig {
   model::Micros withdraw_after = 30 * model::kMicrosPerSecond;  // silent probe loses its caps
   model::Micros result_retention = 3600 * model::kMicrosPerSecond;
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;  // then the client gets a receipt
-  HttpLimits http;
+  // Probes behind one NAT share an address: a supervisor's connection bounds are wider than a
+  // component's.
+  HttpLimits http{.max_connections = 65536, .max_connections_per_peer = 65536};
   log::Level log_level = log::Level::kWarn;
 
   std::vector<IniSection> other_sections;  // [gui]: not ours to check

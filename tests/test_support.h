@@ -46,9 +46,9 @@ struct TempFile {
 // name per process and object.
 class TempDir {
  public:
-  TempDir()
+  explicit TempDir(const std::string& prefix = "mplane-test-dir")
       : path_(std::filesystem::temp_directory_path() /
-              ("mplane-test-dir-" + std::to_string(::getpid()) + "-" + std::to_string(++counter))) {
+              (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter))) {
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -67,6 +67,8 @@ class TempDir {
     return p.string();
   }
   std::filesystem::path path() const { return path_; }
+  // The path of `name` inside (nothing is created).
+  std::string sub(const std::string& name) const { return (path_ / name).string(); }
 
  private:
   std::filesystem::path path_;

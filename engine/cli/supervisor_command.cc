@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "conf/builtin.h"
+#include "conf/supervisor_config.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
 #include "engine/loop/shard_group.h"
@@ -21,6 +22,9 @@ namespace mplane::cli {
 namespace {
 
 const std::vector<OptionSpec> kSupervisorOptions = {
+    {"config", "FILE",
+     "supervisor configuration (the RI's supervisor layout plus [supervisor]; see "
+     "conf/supervisor.conf)"},
     {"listen", "ADDR:PORT", "serve both faces here (default 0.0.0.0:8888)"},
     {"component-listen", "ADDR:PORT",
      "serve the component face apart, here (then --listen serves clients only)"},
@@ -67,66 +71,100 @@ struct Settings {
   std::vector<std::string> components;  // client-initiated components' URLs
   std::string state = "mplane-supervisor.db";
   supervisor::SupervisorOptions core;
+  supervisor::FacePaths paths;
+  conf::HttpLimits http;
+  std::shared_ptr<const conf::AccessPolicy> access;  // null: everyone may use everything
   bool link_given = false;
   log::Level log_level = log::Level::kWarn;
 };
 
-Result<std::pair<std::string, std::uint16_t>> address(const std::string& flag,
-                                                      const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return fail(flag + " " + text + ": expected ADDR:PORT");
-  std::string host = text.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  const std::string port = text.substr(colon + 1);
-  char* end = nullptr;
-  const long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
-    return fail(flag + " " + text + ": bad port");
-  return std::make_pair(host, static_cast<std::uint16_t>(p));
-}
+std::chrono::milliseconds ms(model::Micros us) { return std::chrono::milliseconds(us / 1000); }
 
 Status<> duration(const ParsedArgs& args, const std::string& name, std::chrono::milliseconds& out) {
   if (!args.has(name)) return Ok{};
   auto us = model::parse_duration(args.get(name));
   if (!us) return fail("--" + name + " " + args.get(name) + ": " + us.error());
-  out = std::chrono::milliseconds(*us / 1000);
+  out = ms(*us);
   return Ok{};
 }
 
-Result<Settings> configure(const ParsedArgs& args) {
+// The configuration file's settings (or the defaults: an empty SupervisorConfig).
+Settings from_file(const conf::SupervisorConfig& c) {
   Settings s;
-  if (args.has("listen")) {
-    auto a = address("--listen", args.get("listen"));
-    if (!a) return fail(a.error());
-    std::tie(s.host, s.port) = *a;
+  if (c.listen) {  // both faces on one address
+    s.host = c.listen->host;
+    s.port = c.listen->port;
+  } else if (!c.path.empty()) {  // the RI's layout: clients on [component], probes on [client]
+    s.host = c.client_face.host;
+    s.port = c.client_face.port;
+    s.component_face = std::make_pair(c.component_face.host, c.component_face.port);
   }
-  if (args.has("component-listen")) {
-    auto a = address("--component-listen", args.get("component-listen"));
-    if (!a) return fail(a.error());
-    s.component_face = *a;
+  if (c.tls) {
+    transport::TlsOptions t;
+    t.ca_file = c.tls->ca_chain;
+    t.cert_file = c.tls->cert;
+    t.key_file = c.tls->key;
+    s.tls = t;
   }
+  s.registries = conf::registry_files(c);
+  s.components = c.component_urls;
+  if (!c.state.empty()) s.state = c.state;
+  s.core.poll_idle = ms(c.poll_idle);
+  s.core.poll_hold = ms(c.poll_hold);
+  s.core.withdraw_after = ms(c.withdraw_after);
+  s.core.result_retention = ms(c.result_retention);
+  s.core.immediate_wait = ms(c.immediate_wait);
+  if (!c.listen_cap_link.empty()) {
+    s.core.capability_link = c.listen_cap_link;
+    s.link_given = true;
+  }
+  s.paths = {c.registration_path, c.specification_path, c.result_path};
+  s.http = c.http;
+  if (c.access.restricted()) s.access = std::make_shared<conf::AccessPolicy>(c.access);
+  s.log_level = c.log_level;
+  return s;
+}
+
+Status<> apply_tls_flags(const ParsedArgs& args, Settings& s) {
   const bool tls_flags = args.has("ca") || args.has("cert") || args.has("key");
   if (tls_flags && (!args.has("ca") || !args.has("cert") || !args.has("key"))) {
     return fail("TLS needs all of --ca, --cert and --key");
   }
   if (tls_flags && args.has("insecure")) return fail("--insecure contradicts --ca/--cert/--key");
-  if (!tls_flags && !args.has("insecure")) {
-    return fail(
-        "TLS with mutual authentication is mandatory: give --ca, --cert and --key, or "
-        "--insecure for plaintext");
-  }
   if (tls_flags) {
     transport::TlsOptions t;
     t.ca_file = args.get("ca");
     t.cert_file = args.get("cert");
     t.key_file = args.get("key");
-    t.role = transport::TlsRole::kServer;
     s.tls = t;
   }
-  s.registries = args.all("registry");
-  s.components = args.all("component");
+  if (args.has("insecure")) s.tls.reset();
+  if (!s.tls && !args.has("insecure")) {
+    return fail(
+        "TLS with mutual authentication is mandatory: give --ca, --cert and --key (or a [TLS] "
+        "section), or --insecure for plaintext");
+  }
+  return Ok{};
+}
+
+// The command line over the file's settings.
+Result<Settings> configure(const ParsedArgs& args, const conf::SupervisorConfig& file) {
+  Settings s = from_file(file);
+  if (args.has("listen")) {
+    auto a = conf::parse_listen_address(args.get("listen"));
+    if (!a) return fail("--listen " + args.get("listen") + ": " + a.error());
+    s.host = a->host;
+    s.port = a->port;
+    s.component_face.reset();
+  }
+  if (args.has("component-listen")) {
+    auto a = conf::parse_listen_address(args.get("component-listen"));
+    if (!a) return fail("--component-listen " + args.get("component-listen") + ": " + a.error());
+    s.component_face = std::make_pair(a->host, a->port);
+  }
+  if (auto st = apply_tls_flags(args, s); !st) return fail(st.error());
+  for (const std::string& r : args.all("registry")) s.registries.push_back(r);
+  for (const std::string& u : args.all("component")) s.components.push_back(u);
   if (args.has("state")) s.state = args.get("state");
   for (auto [name, field] : {std::pair{"poll-idle", &s.core.poll_idle},
                              {"poll-hold", &s.core.poll_hold},
@@ -138,14 +176,21 @@ Result<Settings> configure(const ParsedArgs& args) {
   if (s.core.poll_idle.count() < 1000) return fail("--poll-idle must be at least 1s");
   if (args.has("link")) {
     s.core.capability_link = args.get("link");
-    if (!s.core.capability_link.ends_with('/')) s.core.capability_link += '/';
     s.link_given = true;
   }
+  if (s.link_given && !s.core.capability_link.ends_with('/')) s.core.capability_link += '/';
   if (args.has("log-level")) {
     auto level = log::parse_level(args.get("log-level"));
-    if (!level)
+    if (!level) {
       return fail("--log-level " + args.get("log-level") + ": error, warn, info or debug");
+    }
     s.log_level = *level;
+  }
+  if (s.access) {
+    s.core.access = [policy = s.access](std::string_view client, std::string_view label,
+                                        std::string_view probe) {
+      return policy->allows(client, label, probe);
+    };
   }
   return s;
 }
@@ -219,7 +264,16 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
     io.out << kSupervisorUsage << "Options:\n" << format_options(kSupervisorOptions);
     return kExitOk;
   }
-  auto settings = configure(*args);
+  conf::SupervisorConfig file;
+  if (args->has("config")) {  // a bad file is invalid input (exit 1), not a usage error
+    auto loaded = conf::load_supervisor_config(args->get("config"));
+    if (!loaded) {
+      io.err << "mplane supervisor: " << loaded.error() << "\n";
+      return kExitInvalid;
+    }
+    file = std::move(loaded.value());
+  }
+  auto settings = configure(*args, file);
   if (!settings) {
     io.err << "mplane supervisor: " << settings.error() << "\n";
     return kExitUsage;
@@ -231,6 +285,14 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
   if (!registries) {
     io.err << "mplane supervisor: " << registries.error() << "\n";
     return kExitInvalid;
+  }
+  if (auto st = conf::check_registry_uri(file, *registries); !st) {
+    io.err << "mplane supervisor: " << st.error() << "\n";
+    return kExitInvalid;
+  }
+  if (s.tls && !s.access) {
+    io.err << "mplane supervisor: no access control configured: every identity the domain CA "
+              "certified may use every capability\n";
   }
   std::unique_ptr<transport::TlsContext> tls;
   std::unique_ptr<transport::TlsContext> client_tls;  // the same identity, to components

@@ -217,9 +217,9 @@ Answer Supervisor::register_probe(const std::string& identity,
 std::chrono::seconds Supervisor::next_poll(const Probe& probe, bool delivered, bool long_poll) {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
+  if (long_poll) return seconds(0);  // it waits in its held poll: the hold paces it
   if (delivered || !probe.queue.empty()) {
-    return long_poll ? seconds(0)
-                     : std::max(seconds(1), duration_cast<seconds>(options_.poll_busy));
+    return std::max(seconds(1), duration_cast<seconds>(options_.poll_busy));
   }
   const auto idle_ms = static_cast<double>(options_.poll_idle.count());
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
@@ -279,7 +279,7 @@ void Supervisor::poll(const std::string& identity, std::optional<std::chrono::mi
   ++probe->polls;
   const std::int64_t now = now_us_();
   probe->last_poll_us = now;
-  probe->long_polls = wait.has_value();
+  probe->long_polls = wait && wait->count() > 0;
   if (now - probe->last_stored_poll_us >= 1000 * kUsPerMs) {  // at most one write a second
     note_store(store().touch_probe(identity, now), "note a poll of " + identity);
     probe->last_stored_poll_us = now;
@@ -291,10 +291,14 @@ void Supervisor::poll(const std::string& identity, std::optional<std::chrono::mi
     probe = probes_.find(identity);
     if (!probe) return done({428, "text/plain", "not registered"});
   }
-  if (!probe->queue.empty() || !wait || wait->count() <= 0 || probe->array_dialect) {
-    return done(answer_poll(*probe, wait.has_value()));
-  }
-  const auto hold = std::min(*wait, options_.poll_hold);
+  const bool long_poll = wait && wait->count() > 0 && !probe->array_dialect;
+  if (!probe->queue.empty() || !long_poll) return done(answer_poll(*probe, long_poll));
+  // Held for the shorter of its wish and ours, ours with ±20% jitter: idle probes that all
+  // came at once spread out over the next holds.
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  const auto ours = std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(options_.poll_hold.count()) * jitter(random_)));
+  const auto hold = std::min(*wait, ours);
   ++counters_.held_polls;
   held_[identity] = {std::move(done), now + hold.count() * kUsPerMs};
 }
@@ -416,8 +420,7 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
   const std::int64_t now = now_us_();
   std::vector<Probe*> targets;
   bool denied = false;
-  for (auto& [identity, probe] : probes_.all()) {
-    if (!probe_filter.empty() && identity != probe_filter) continue;
+  auto consider = [&](Probe& probe) {
     for (const OfferedCapability& c : probe.capabilities) {
       if (c.schema_hash != schema || !model::fulfills_same_schema(spec, *c.message, now)) continue;
       if (!allowed(client, c, probe)) {
@@ -425,8 +428,13 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
         continue;
       }
       targets.push_back(&probe);
-      break;
+      return;
     }
+  };
+  if (!probe_filter.empty()) {  // one probe addressed: no walk over the others
+    if (Probe* p = probes_.find(probe_filter)) consider(*p);
+  } else {
+    for (auto& [identity, probe] : probes_.all()) consider(probe);
   }
   if (targets.empty() && denied) return done(deny(face, client, client_token, kNoPermission, 403));
   if (targets.empty()) {

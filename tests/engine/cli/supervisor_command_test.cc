@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -275,6 +276,44 @@ TEST_CASE("mplane supervisor: a client-initiated component behind it, driven by 
   CHECK(r->message.columns.at(0).values.at(0).as_string() == "relayed");
   CHECK(r->message.find_metadatum("source.device")->value.as_string() ==
         "org.mplane.SupCi.Components.Probe-1");
+}
+
+TEST_CASE(
+    "mplane supervisor: a client allowed one capability is denied the other, in listings "
+    "and on POST",
+    "[engine][supervisor][cli]") {
+  Supervisor sup("SupAcl", {}, /*start_now=*/false);
+  const std::string config = (fs::path(sup.domain.dir) / "supervisor.conf").string();
+  std::ofstream(config) << "[TLS]\ncert = " << sup.own.cert_path << "\nkey = " << sup.own.key_path
+                        << "\nca-chain = " << sup.domain.ca() << "\n"
+                        << "[Roles]\norg.mplane.SupAcl.Clients.Client-1 = guest\n"
+                        << "[Authorizations]\ntest-loopback = guest\n"
+                        << "[supervisor]\nlisten = 127.0.0.1:" << sup.port
+                        << "\nstate = " << sup.state << "\n";
+  sup.args = {"supervisor", "--config", config};
+  sup.start();
+  const std::string other = R"({"capability":"measure","version":1,
+    "registry":"http://mplane.corvid.ch/registry/loopback","label":"other-loopback",
+    "when":"now ... future","results":["test.output"]})";
+  std::string two(kRegistration);
+  two.insert(two.find("[") + 1, other + ",");
+  REQUIRE(must(sup.probe().request("POST", "/register/capability", kJson, two)).status == 200);
+  auto client = sup.client();
+  auto caps = parsed(must(client.request("GET", "/capabilities", "", "")).body);
+  REQUIRE(caps->message.contents.size() == 1);
+  CHECK(*caps->message.contents[0].label == "test-loopback");
+  CHECK_THAT(must(client.request("GET", "/show/capability", "", "")).body,
+             !Catch::Contains("other-loopback"));
+  const std::string spec = R"({"specification":"measure","version":1,
+    "registry":"http://mplane.corvid.ch/registry/loopback","label":"x","when":"now",
+    "results":["test.output"]})";
+  auto denied = must(client.request("POST", "/", kJson, spec));
+  CHECK(denied.status == 200);  // the RI's convention on its paths
+  CHECK_THAT(denied.body, Catch::Contains("User has no permission to request this capability"));
+  auto fork = must(client.request("POST", "/register/specification", kJson,
+                                  R"({"org.mplane.SupAcl.Components.Probe-1": )" + spec + "}"));
+  CHECK(fork.status == 403);  // the fork's on its paths
+  CHECK(sup.process->wait_for_err("denied org.mplane.SupAcl.Clients.Client-1"));
 }
 
 TEST_CASE("mplane supervisor: usage errors are one line and exit 2", "[engine][supervisor][cli]") {

@@ -15,7 +15,7 @@
 #include "tests/engine/component/tls_domain.h"
 #include "tests/net_support.h"
 #include "tests/process_support.h"
-#include "tests/temp_dir.h"
+#include "tests/test_support.h"
 
 namespace mplane {
 namespace {

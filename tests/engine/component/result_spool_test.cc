@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "engine/component/result_spool.h"
-#include "tests/temp_dir.h"
+#include "tests/test_support.h"
 
 namespace mplane {
 namespace {
