@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "parsers/base/log.h"
+
 namespace mplane::conf {
 
 std::string_view builtin_file(std::string_view path) noexcept {
@@ -13,6 +15,13 @@ std::string_view builtin_file(std::string_view path) noexcept {
 }
 
 std::string_view core_registry_json() noexcept { return builtin_file("registry/core.json"); }
+
+std::string redefinition_text(const model::RegistrySet::Redefinition& r) {
+  return r.source + " redefines element " + r.name + ": " +
+         std::string(model::prim_name(r.before)) + " in " + r.before_uri + ", now " +
+         std::string(model::prim_name(r.after)) + " in " + r.after_uri +
+         " for every message (the definition loaded last counts)";
+}
 
 Result<model::RegistrySet> load_registries(const std::vector<std::string>& files) {
   model::RegistrySet set;
@@ -29,6 +38,9 @@ Result<model::RegistrySet> load_registries(const std::vector<std::string>& files
     docs.push_back({text.str(), path});
   }
   if (auto st = set.add_documents(docs); !st) return fail(st.error());
+  for (const model::RegistrySet::Redefinition& r : set.redefinitions()) {
+    log::write(log::Level::kWarn, redefinition_text(r));
+  }
   return set;
 }
 

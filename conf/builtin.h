@@ -22,8 +22,13 @@ std::string_view builtin_file(std::string_view path) noexcept;
 // The core registry document (http://ict-mplane.eu/registry/core), verbatim.
 std::string_view core_registry_json() noexcept;
 
-// A registry set with the built-in registries (core, loopback) plus the given registry files
-// (which may include each other and the built-in ones). The error names the file and reason.
+// A registry set with the built-in registries (core, loopback, engine) plus the given registry
+// files, in that order (they may include each other and the built-in ones). The error names the
+// file and reason. An element redefined with another primitive is logged as a warning
+// (redefinition_text): the definition loaded last counts (README, "Registries").
 Result<model::RegistrySet> load_registries(const std::vector<std::string>& files);
+
+// "FILE redefines element NAME: natural in URI, now time in URI for every message (…)".
+std::string redefinition_text(const model::RegistrySet::Redefinition& r);
 
 }  // namespace mplane::conf

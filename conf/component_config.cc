@@ -1,13 +1,10 @@
 #include "conf/component_config.h"
 
 #include <algorithm>
-#include <charconv>
-#include <filesystem>
-#include <limits>
 #include <span>
-#include <system_error>
 #include <utility>
 
+#include "conf/config_fields.h"
 #include "parsers/base/log.h"
 #include "parsers/mplane/primitive.h"
 #include "parsers/mplane/registry.h"
@@ -15,192 +12,19 @@
 namespace mplane::conf {
 namespace {
 
-namespace fs = std::filesystem;
-using model::Micros;
-
-constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
+using namespace fields;  // NOLINT(google-build-using-namespace): the loaders' vocabulary
+using ComponentKey = KeyRule<ComponentConfig>;
 constexpr std::uint64_t kMaxShards = 1024;  // a sanity bound, far above any core count we run on
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-std::string_view trim(std::string_view s) {
-  const std::size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
-// ---- "did you mean" ------------------------------------------------------------------------
-
-// Levenshtein distance after folding case and '_' to '-' (so listen_port ~ listen-port).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  auto fold = [](char c) {
-    if (c == '_') return '-';
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  };
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t replace = diagonal + (fold(a[i - 1]) == fold(b[j - 1]) ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, replace});
-    }
-  }
-  return row[b.size()];
-}
-
-// " (did you mean 'x'?)" for the closest candidate within a small distance, else "".
-std::string suggestion(std::string_view word, std::span<const std::string_view> candidates) {
-  std::string_view best;
-  std::size_t best_distance = 3;
-  for (std::string_view c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_distance && d * 3 <= word.size()) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best.empty() ? "" : " (did you mean " + in_quotes(best) + "?)";
-}
-
-// ---- errors and value checks ---------------------------------------------------------------
-
-Failure<std::string> error_at(const IniFile& ini, int line, std::string_view reason) {
-  return fail(located(ini.path, line, reason));
-}
-
-Failure<std::string> unknown_key(const IniFile& ini, const IniSection& section,
-                                 const IniEntry& entry, std::span<const std::string_view> keys) {
-  return error_at(ini, entry.line,
-                  "unknown key " + in_quotes(entry.key) + " in [" + section.name + "]" +
-                      suggestion(entry.key, keys));
-}
-
-// One `key = value` line being checked, with what its errors must name.
-struct Field {
-  const IniFile& ini;
-  const IniSection& section;
-  const IniEntry& entry;
-
-  // "FILE:LINE: [section] key: reason".
-  Failure<std::string> error(std::string_view reason) const {
-    return error_at(ini, entry.line,
-                    "[" + section.name + "] " + entry.key + ": " + std::string(reason));
-  }
-  // "FILE:LINE: [section] key: 'value' reason".
-  Failure<std::string> bad(std::string_view reason) const {
-    return error(in_quotes(entry.value) + " " + std::string(reason));
-  }
-};
-
-Result<std::uint64_t> natural(const Field& f, std::uint64_t min, std::uint64_t max) {
-  const std::string& v = f.entry.value;
-  if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return f.bad("is not a non-negative integer");
-  }
-  std::uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc()) return f.bad("is too large");
-  if (n < min || n > max) {
-    if (max == kNoLimit) return f.bad("must be at least " + std::to_string(min));
-    return f.bad("is not in the range " + std::to_string(min) + ".." + std::to_string(max));
-  }
-  return n;
-}
-
-Result<Micros> duration(const Field& f) {
-  auto d = model::parse_duration(f.entry.value);
-  if (!d) return f.bad("is not a duration (like 30s, 5m, 1h30m, 1d or inf)");
-  return *d;
-}
-
-Result<model::Address> address(const Field& f, std::string_view text, int family) {
-  auto a = model::parse_address(text);
-  if (!a || (family != 0 && a->family != family)) {
-    return f.bad(family == 4   ? "is not an IPv4 address"
-                 : family == 6 ? "is not an IPv6 address"
-                               : "is not an IPv4 or IPv6 address");
-  }
-  return *a;
-}
-
-// `text` as a path relative to the directory of the configuration file (see the header).
-std::string resolve(const IniFile& ini, std::string_view text) {
-  const fs::path p(text);
-  if (p.is_absolute()) return p.lexically_normal().string();
-  return (fs::path(ini.path).parent_path() / p).lexically_normal().string();
-}
-
-Result<std::string> existing_file(const Field& f, std::string_view text) {
-  if (text.empty()) return f.error("no file name given");
-  std::string path = resolve(f.ini, text);
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) return f.error("file " + in_quotes(path) + " does not exist");
-  if (!fs::is_regular_file(st)) return f.error(in_quotes(path) + " is not a regular file");
-  return path;
-}
-
-Result<std::string> existing_directory(const Field& f, std::string_view text) {
-  if (text.empty()) return f.error("no directory given");
-  std::string path = resolve(f.ini, text);
-  std::error_code ec;
-  if (!fs::is_directory(path, ec)) return f.error(in_quotes(path) + " is not a directory");
-  return path;
-}
-
-Result<std::uint16_t> port(const Field& f) {
-  auto n = natural(f, 1, 65535);
-  if (!n) return fail(std::move(n).error());
-  return static_cast<std::uint16_t>(*n);
-}
-
-std::string with_leading_slash(const std::string& path) {
-  return path.starts_with('/') ? path : "/" + path;
-}
 
 // ---- [component] and [engine] --------------------------------------------------------------
 
-// A known key of a section and how its value lands in the config.
-struct KeyRule {
-  std::string_view key;
-  Status<> (*apply)(const Field&, ComponentConfig&);
-};
-
-// Stores `r` through `set` or passes its error on.
-template <class T, class Set>
-Status<> store(Result<T> r, Set set) {
-  if (!r) return fail(std::move(r).error());
-  set(std::move(*r));
-  return Ok{};
-}
-
 Status<> set_workflow(const Field& f, ComponentConfig& c) {
-  if (f.entry.value == "client-initiated") {
-    c.workflow = Workflow::kClientInitiated;
-  } else if (f.entry.value == "component-initiated") {
-    c.workflow = Workflow::kComponentInitiated;
-  } else {
-    return f.bad("is not client-initiated or component-initiated");
-  }
-  return Ok{};
+  return store(workflow(f), [&](Workflow w) { c.workflow = w; });
 }
 
 // A file path, a file:// URL, or empty / the core registry URI for the built-in core.
 Status<> set_registry_uri(const Field& f, ComponentConfig& c) {
-  std::string_view v = f.entry.value;
-  if (v.empty() || v == model::kCoreRegistryUri) {
-    c.registry_uri.clear();
-    return Ok{};
-  }
-  if (v.starts_with("file://")) {
-    v.remove_prefix(7);
-  } else if (v.find("://") != std::string_view::npos) {
-    return f.bad("is a URL: only the core registry URI or a file path is supported");
-  }
-  return store(existing_file(f, v), [&](std::string p) { c.registry_uri = std::move(p); });
+  return store(registry_uri(f, false), [&](RegistryUri r) { c.registry_uri = std::move(r.file); });
 }
 
 Status<> set_registry_preload(const Field& f, ComponentConfig& c) {
@@ -211,17 +35,9 @@ Status<> set_registry_preload(const Field& f, ComponentConfig& c) {
 
 // Comma-separated, items trimmed, empty items skipped.
 Status<> set_registries(const Field& f, ComponentConfig& c) {
-  std::string_view rest = f.entry.value;
-  while (!rest.empty()) {
-    const std::size_t comma = std::min(rest.find(','), rest.size());
-    const std::string_view item = trim(rest.substr(0, comma));
-    rest.remove_prefix(std::min(comma + 1, rest.size()));
-    if (item.empty()) continue;
-    auto p = existing_file(f, item);
-    if (!p) return fail(std::move(p).error());
-    c.registries.push_back(std::move(*p));
-  }
-  return Ok{};
+  return store(existing_files(f), [&](std::vector<std::string> files) {
+    c.registries.insert(c.registries.end(), files.begin(), files.end());
+  });
 }
 
 Status<> set_listen_host(const Field& f, ComponentConfig& c) {
@@ -236,7 +52,7 @@ Status<> set_client_host(const Field& f, ComponentConfig& c) {
   return Ok{};
 }
 
-constexpr KeyRule kComponentKeys[] = {
+constexpr ComponentKey kComponentKeys[] = {
     {"workflow", set_workflow},
     {"registry_uri", set_registry_uri},
     {"registry_preload", set_registry_preload},
@@ -302,7 +118,7 @@ constexpr KeyRule kComponentKeys[] = {
      }},
 };
 
-constexpr KeyRule kEngineKeys[] = {
+constexpr ComponentKey kEngineKeys[] = {
     {"shards",
      [](const Field& f, ComponentConfig& c) {
        return store(natural(f, 0, kMaxShards),
@@ -336,100 +152,13 @@ constexpr KeyRule kEngineKeys[] = {
      [](const Field& f, ComponentConfig& c) {
        return store(natural(f, 0, kNoLimit), [&](auto n) { c.engine.stream_after_rows = n; });
      }},
-    {"header-timeout",
-     [](const Field& f, ComponentConfig& c) {
-       return store(duration(f), [&](auto d) { c.engine.header_timeout = d; });
-     }},
-    {"min-body-rate",
-     [](const Field& f, ComponentConfig& c) {
-       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.min_body_rate = n; });
-     }},
-    {"max-connections",
-     [](const Field& f, ComponentConfig& c) {
-       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_connections = n; });
-     }},
-    {"max-connections-per-peer",
-     [](const Field& f, ComponentConfig& c) {
-       return store(natural(f, 1, kNoLimit),
-                    [&](auto n) { c.engine.max_connections_per_peer = n; });
-     }},
-    {"max-request-bytes",
-     [](const Field& f, ComponentConfig& c) {
-       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_request_bytes = n; });
-     }},
-    {"max-output-bytes",
-     [](const Field& f, ComponentConfig& c) {
-       return store(natural(f, 1, kNoLimit), [&](auto n) { c.engine.max_output_bytes = n; });
-     }},
     {"log-level",
-     [](const Field& f, ComponentConfig& c) -> Status<> {
-       auto level = log::parse_level(f.entry.value);
-       if (!level) return f.bad("is not a log level (error, warn, info, debug)");
-       c.engine.log_level = *level;
-       return Ok{};
+     [](const Field& f, ComponentConfig& c) {
+       return store(log_level(f), [&](auto level) { c.engine.log_level = level; });
      }},
 };
 
-template <std::size_t N>
-std::vector<std::string_view> rule_keys(const KeyRule (&rules)[N]) {
-  std::vector<std::string_view> keys;
-  for (const KeyRule& r : rules) keys.push_back(r.key);
-  return keys;
-}
-
-template <std::size_t N>
-Status<> read_keys(const IniFile& ini, const IniSection& section, const KeyRule (&rules)[N],
-                   ComponentConfig& c) {
-  for (const IniEntry& e : section.entries) {
-    const auto* rule = std::find_if(std::begin(rules), std::end(rules),
-                                    [&](const KeyRule& r) { return r.key == e.key; });
-    if (rule == std::end(rules)) return unknown_key(ini, section, e, rule_keys(rules));
-    if (auto st = rule->apply(Field{ini, section, e}, c); !st) return st;
-  }
-  return Ok{};
-}
-
 // ---- [TLS], [Roles], [Authorizations] ------------------------------------------------------
-
-constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca-chain"};
-
-Status<> read_tls(const IniFile& ini, const IniSection& section, ComponentConfig& c) {
-  TlsFiles tls;
-  std::string* slots[] = {&tls.cert, &tls.key, &tls.ca_chain};
-  for (const IniEntry& e : section.entries) {
-    const auto* k = std::find(std::begin(kTlsKeys), std::end(kTlsKeys), e.key);
-    if (k == std::end(kTlsKeys)) return unknown_key(ini, section, e, kTlsKeys);
-    auto path = existing_file(Field{ini, section, e}, e.value);
-    if (!path) return fail(std::move(path).error());
-    *slots[k - std::begin(kTlsKeys)] = std::move(*path);
-  }
-  for (std::size_t i = 0; i < std::size(kTlsKeys); ++i) {
-    if (slots[i]->empty()) {
-      return error_at(ini, section.line, "[TLS] has no " + in_quotes(kTlsKeys[i]) + " key");
-    }
-  }
-  c.tls = std::move(tls);
-  return Ok{};
-}
-
-// Roles separated by ',', each trimmed of blanks; empty items dropped. (The RI splits on ','
-// only, so that its `guest, admin` holds "guest" and " admin", a role nobody holds.)
-std::vector<std::string> split_roles(std::string_view value) {
-  std::vector<std::string> roles;
-  for (;;) {
-    const std::size_t comma = value.find(',');
-    std::string_view role = value.substr(0, comma);
-    while (!role.empty() && (role.front() == ' ' || role.front() == '\t')) role.remove_prefix(1);
-    while (!role.empty() && (role.back() == ' ' || role.back() == '\t')) role.remove_suffix(1);
-    if (!role.empty()) roles.emplace_back(role);
-    if (comma == std::string_view::npos) return roles;
-    value.remove_prefix(comma + 1);
-  }
-}
-
-void read_role_lists(const IniSection& section, std::vector<RoleList>& out) {
-  for (const IniEntry& e : section.entries) out.push_back({e.key, split_roles(e.value)});
-}
 
 // ---- services ------------------------------------------------------------------------------
 
@@ -669,13 +398,16 @@ constexpr std::string_view kSectionNames[] = {"component",      "engine", "TLS",
 
 Status<> read_section(const IniFile& ini, const IniSection& s, ComponentConfig& c) {
   const std::string_view name = s.name;
-  if (name == "component") return read_keys(ini, s, kComponentKeys, c);
-  if (name == "engine") return read_keys(ini, s, kEngineKeys, c);
-  if (name == "TLS") return read_tls(ini, s, c);
+  if (name == "component") return read_keys(ini, s, keys_of(kComponentKeys, c));
+  if (name == "engine") {
+    return read_keys(ini, s, keys_of(kEngineKeys, c),
+                     KeyTable<HttpLimits>{http_limit_keys(), c.engine});
+  }
+  if (name == "TLS") return store(read_tls(ini, s), [&](TlsFiles t) { c.tls = std::move(t); });
   if (name == "Roles") {
-    read_role_lists(s, c.roles);
+    c.roles = role_lists(s);
   } else if (name == "Authorizations") {
-    read_role_lists(s, c.authorizations);
+    c.authorizations = role_lists(s);
   } else if (name == "client" || name == "supervisor" || name == "gui") {
     c.other_sections.push_back(s);
   } else if (name.starts_with("service_")) {
@@ -751,27 +483,17 @@ Result<ServiceConfig> service_config(std::string_view name,
 }
 
 std::vector<std::string> registry_files(const ComponentConfig& config) {
-  std::vector<std::string> files;
-  if (!config.registry_preload.empty()) files.push_back(config.registry_preload);
-  if (!config.registry_uri.empty()) files.push_back(config.registry_uri);
-  files.insert(files.end(), config.registries.begin(), config.registries.end());
-  return files;
+  return registry_load_order(config.registry_preload, config.registry_uri, config.registries);
+}
+
+AccessPolicy access_policy(const ComponentConfig& config) {
+  if (!config.tls || !config.access_control) return {};
+  return AccessPolicy::from_roles(config.roles, config.authorizations);
 }
 
 bool authorized(const ComponentConfig& config, std::string_view identity,
                 std::string_view capability_label) {
-  if (!config.tls || !config.access_control) return true;
-  const RoleList* grant = nullptr;
-  for (const RoleList& a : config.authorizations) {
-    if (a.key == capability_label) grant = &a;  // the last line for the label wins
-  }
-  if (grant == nullptr) return false;
-  const auto held = std::find_if(config.roles.begin(), config.roles.end(),
-                                 [&](const RoleList& r) { return r.key == identity; });
-  if (held == config.roles.end()) return false;
-  return std::any_of(grant->roles.begin(), grant->roles.end(), [&](const std::string& role) {
-    return std::find(held->roles.begin(), held->roles.end(), role) != held->roles.end();
-  });
+  return access_policy(config).allows(identity, capability_label);
 }
 
 }  // namespace mplane::conf

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "conf/access_policy.h"
 #include "conf/ini.h"
 #include "conf/service_options.h"
 #include "parsers/base/log.h"
@@ -35,16 +36,19 @@ struct TlsFiles {
   std::string ca_chain;
 };
 
-// One line of [Roles] (identity → roles) or [Authorizations] (capability label → roles). The
-// roles are the value split on ',' and trimmed of blanks, empty ones dropped: `guest, admin`
-// gives "guest" and "admin" (the RI keeps " admin", a role nobody holds).
-struct RoleList {
-  std::string key;
-  std::vector<std::string> roles;
+// HTTP against hostile peers (see transport/http/http_server.h): [engine] of a component,
+// [supervisor] of a supervisor.
+struct HttpLimits {
+  model::Micros header_timeout = 10 * model::kMicrosPerSecond;  // total, from the first byte
+  std::uint64_t min_body_rate = 16 * 1024;                      // bytes/s, after 10 s
+  std::uint64_t max_connections = 4096;                         // open, all peers
+  std::uint64_t max_connections_per_peer = 256;                 // open, one IP address
+  std::uint64_t max_output_bytes = 4 * 1024 * 1024;             // unwritten replies, per connection
+  std::uint64_t max_request_bytes = 256 * 1024 * 1024;  // request bodies in progress, in all
 };
 
-// [engine]: our scheduler and result store.
-struct EngineConfig {
+// [engine]: our scheduler and result store, and the HTTP limits.
+struct EngineConfig : HttpLimits {
   std::uint32_t shards = 0;                                    // 0 = one per core
   model::Micros immediate_wait = 5 * model::kMicrosPerSecond;  // then the client gets a receipt
   std::uint64_t max_jobs = 10000;  // pending + running, in the whole process
@@ -56,13 +60,6 @@ struct EngineConfig {
   // A result of more rows than this is streamed to the client that waits for it, as they are
   // measured, and not kept (0: never streamed).
   std::uint64_t stream_after_rows = 10000;
-  // HTTP against hostile peers (see transport/http/http_server.h):
-  model::Micros header_timeout = 10 * model::kMicrosPerSecond;  // total, from the first byte
-  std::uint64_t min_body_rate = 16 * 1024;                      // bytes/s, after 10 s
-  std::uint64_t max_connections = 4096;                         // open, all peers
-  std::uint64_t max_connections_per_peer = 256;                 // open, one IP address
-  std::uint64_t max_output_bytes = 4 * 1024 * 1024;             // unwritten replies, per connection
-  std::uint64_t max_request_bytes = 256 * 1024 * 1024;  // request bodies in progress, in all
   log::Level log_level = log::Level::kWarn;
 };
 
@@ -142,12 +139,14 @@ Result<ServiceConfig> service_config(std::string_view name,
 // registry_uri (unless it is the built-in core), then `registries`.
 std::vector<std::string> registry_files(const ComponentConfig& config);
 
-// The access check (PROTOCOL.md §4.8): everything is allowed without [TLS] (or without
-// access_control); otherwise the
-// [Authorizations] key equal to `capability_label` decides (the last such line), `identity`
-// must be a [Roles] key, and the two role lists must share a role. Deny unless allowed.
-// Difference from the RI: it takes the last key that is a *substring* of the label, so that
-// `ping = guest` also opens `ping-detail-ip4` and `my-ping-v2`; we match labels exactly.
+// Who may use what under this configuration (PROTOCOL.md §4.8): everything without [TLS] (or
+// without access_control); otherwise [Roles] and [Authorizations] (AccessPolicy::from_roles:
+// labels matched exactly, where the RI takes the last key that is a *substring* of the label,
+// so that `ping = guest` would also open `ping-detail-ip4` and `my-ping-v2`).
+AccessPolicy access_policy(const ComponentConfig& config);
+
+// access_policy(config).allows(identity, capability_label): for one check (it builds the
+// policy each time; keep the AccessPolicy for many).
 bool authorized(const ComponentConfig& config, std::string_view identity,
                 std::string_view capability_label);
 

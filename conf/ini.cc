@@ -11,14 +11,6 @@ namespace {
 
 constexpr std::string_view kSpace = " \t\f\v\r";
 
-std::string_view trim(std::string_view s) {
-  const std::size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-}
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 // Builds an IniFile line by line. A continuation line extends the last entry if it is indented
 // deeper than that entry's key line (configparser's rule); a header ends the entry.
 class IniBuilder {
@@ -101,6 +93,14 @@ const IniSection* IniFile::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
+std::string_view trim(std::string_view s) {
+  const std::size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
 std::string located(std::string_view path, int line, std::string_view reason) {
   std::string out(path);
   out += ':';
@@ -126,7 +126,7 @@ Result<IniFile> parse_ini(std::string_view text, std::string path) {
   return std::move(builder).take();
 }
 
-Result<IniFile> load_ini(const std::string& path) {
+Result<std::string> read_config_file(const std::string& path) {
   std::error_code ec;
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path, ec)) {
@@ -134,7 +134,13 @@ Result<IniFile> load_ini(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_ini(text.str(), path);
+  return text.str();
+}
+
+Result<IniFile> load_ini(const std::string& path) {
+  auto text = read_config_file(path);
+  if (!text) return fail(std::move(text).error());
+  return parse_ini(*text, path);
 }
 
 }  // namespace mplane::conf

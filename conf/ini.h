@@ -43,6 +43,15 @@ struct IniFile {
 // "PATH:LINE: reason", the form of every configuration error.
 std::string located(std::string_view path, int line, std::string_view reason);
 
+// `s` without leading and trailing blanks (space, tab, \f, \v, \r).
+std::string_view trim(std::string_view s);
+// "'s'", how errors quote a value.
+std::string in_quotes(std::string_view s);
+
+// The bytes of the file at `path` (a configuration file of any layout). Error "PATH: cannot open
+// configuration file" if it cannot be read or is a directory.
+Result<std::string> read_config_file(const std::string& path);
+
 // Parses `text`; `path` is only used to name errors. Errors: `PATH:LINE: reason` for a line
 // that is not a header/pair/comment, a key before any section, an empty key or section name,
 // a duplicate key within a section, a duplicate section.

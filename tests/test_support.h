@@ -9,6 +9,8 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 #include "conf/builtin.h"
 #include "parsers/json/message_reader.h"
@@ -37,6 +39,37 @@ struct TempFile {
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   std::string path;
+  static inline int counter = 0;
+};
+
+// A fresh directory under the system's temporary directory, removed with the object; a unique
+// name per process and object.
+class TempDir {
+ public:
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() /
+              ("mplane-test-dir-" + std::to_string(::getpid()) + "-" + std::to_string(++counter))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Writes `text` to the relative path `name` (creating directories) and returns its path.
+  std::string write(const std::string& name, std::string_view text) const {
+    const std::filesystem::path p = path_ / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+  std::filesystem::path path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
   static inline int counter = 0;
 };
 

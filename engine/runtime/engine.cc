@@ -29,9 +29,9 @@ EngineOptions engine_options(const conf::ComponentConfig& c) {
   o.scheduler.max_results_per_envelope = c.scheduler_max_results;
   o.services = c.services;
   if (c.tls && c.access_control) {  // [TLS] in the file: [Roles], [Authorizations] apply
-    auto config = std::make_shared<const conf::ComponentConfig>(c);
-    o.access = [config](std::string_view identity, const model::Message& capability) {
-      return conf::authorized(*config, identity, capability.label.value_or(""));
+    auto policy = std::make_shared<const conf::AccessPolicy>(conf::access_policy(c));
+    o.access = [policy](std::string_view identity, const model::Message& capability) {
+      return policy->allows(identity, capability.label.value_or(""));
     };
   }
   return o;

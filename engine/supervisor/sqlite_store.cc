@@ -76,6 +76,18 @@ class SqliteStore final : public StateStore {
     return in_transaction("commit", body);
   }
 
+  Status<> begin_batch() override {
+    if (depth_ > 0) return fail("a batch is already open");
+    if (auto st = exec_checked("BEGIN IMMEDIATE"); !st) return st;
+    depth_ = 1;
+    return Ok{};
+  }
+  Status<> commit_batch() override {
+    if (depth_ != 1) return fail("no batch is open");
+    depth_ = 0;
+    return exec_checked("COMMIT");
+  }
+
   Status<> put_probe(const ProbeRecord& p) override {
     return run("register a probe", "INSERT OR REPLACE INTO probes VALUES (?1, ?2, ?3, ?4)",
                [&](Statement& s) {
@@ -209,12 +221,19 @@ class SqliteStore final : public StateStore {
     if (rc != SQLITE_DONE) return fail(std::string("cannot ") + what + ": " + s.error());
     return Ok{};
   }
+  Status<> exec_checked(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return Ok{};
+    return fail(std::string("cannot ") + sql + ": " + sqlite3_errmsg(db_));
+  }
   template <class Body>
   Status<> in_transaction(const char* what, Body body) {
-    if (depth_ > 0) {  // joins the outer transaction
+    if (depth_ > 0) {  // joins the outer transaction; undone alone if it fails
+      if (auto st = exec_checked("SAVEPOINT inner"); !st) return st;
       ++depth_;
       Status<> st = body();
       --depth_;
+      if (!st) (void)exec_checked("ROLLBACK TO inner");
+      (void)exec_checked("RELEASE inner");
       return st;
     }
     if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {

@@ -60,8 +60,14 @@ class StateStore {
   virtual ~StateStore() = default;
 
   // Runs `body` as one transaction: the calls it makes commit together, or not at all. Nests
-  // (an inner transaction joins the outer one).
+  // (an inner transaction joins the outer one, and so into an open batch).
   virtual Status<> transaction(const std::function<Status<>()>& body) = 0;
+  // Group commit: between begin_batch() and commit_batch() every call joins one transaction
+  // (a failed call is rolled back alone, as a savepoint). The supervisor opens a batch at its
+  // first write in a loop iteration and commits it at the iteration's end, before any answer
+  // of that iteration leaves.
+  virtual Status<> begin_batch() = 0;
+  virtual Status<> commit_batch() = 0;
 
   // Registers (or re-registers: replaces) a probe.
   virtual Status<> put_probe(const ProbeRecord& probe) = 0;

@@ -69,10 +69,46 @@ Status<> Supervisor::start() {
   timer_->data = this;
   const auto period = static_cast<std::uint64_t>(options_.tick.count());
   uv_timer_start(timer_, &Supervisor::on_tick, period, period);
+  check_ = new uv_check_t;  // NOLINT(cppcoreguidelines-owning-memory): freed on close
+  uv_check_init(loop_, check_);
+  check_->data = this;
+  uv_check_start(check_, &Supervisor::on_check);
+  uv_unref(reinterpret_cast<uv_handle_t*>(check_));  // does not keep the loop alive by itself
   return Ok{};
 }
 
+StateStore& Supervisor::store() {
+  if (!batch_open_ && check_) {
+    if (auto st = store_.begin_batch(); st) {
+      batch_open_ = true;
+    } else {
+      note_store(st, "begin a batch");  // each call then commits alone
+    }
+  }
+  return store_;
+}
+
+void Supervisor::after_commit(std::function<void()> send) {
+  if (!batch_open_) return send();
+  after_commit_.push_back(std::move(send));
+}
+
+void Supervisor::commit() {
+  if (batch_open_) {
+    batch_open_ = false;
+    note_store(store_.commit_batch(), "commit");
+  }
+  auto sends = std::move(after_commit_);
+  after_commit_.clear();
+  for (auto& send : sends) send();
+}
+
+void Supervisor::on_check(uv_check_t* check) noexcept {
+  static_cast<Supervisor*>(check->data)->commit();
+}
+
 void Supervisor::close() {
+  commit();
   auto held = std::move(held_);
   held_.clear();
   for (auto& [identity, poll] : held) {
@@ -87,6 +123,12 @@ void Supervisor::close() {
     uv_close(reinterpret_cast<uv_handle_t*>(timer_),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });  // NOLINT
     timer_ = nullptr;
+  }
+  commit();  // what answering the held polls and waiters stored
+  if (check_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(check_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });  // NOLINT
+    check_ = nullptr;
   }
 }
 
@@ -104,7 +146,7 @@ bool Supervisor::note_store(const Status<>& st, std::string_view what) {
 // ---- restore -------------------------------------------------------------------------------
 
 Status<> Supervisor::restore() {
-  auto probes = store_.probes();
+  auto probes = store().probes();
   if (!probes) return fail(probes.error());
   const std::int64_t now = now_us_();
   for (const ProbeRecord& record : *probes) {
@@ -120,7 +162,7 @@ Status<> Supervisor::restore() {
     p.registered_us = record.registered_us;
     p.last_stored_poll_us = record.last_poll_us;  // `now` in memory: time to come back
   }
-  auto queued = store_.queued();
+  auto queued = store().queued();
   if (!queued) return fail(queued.error());
   for (QueuedMessage& q : *queued) {
     Probe* p = probes_.find(q.identity);
@@ -130,7 +172,7 @@ Status<> Supervisor::restore() {
     if (owned && (*owned)->message.token) token = std::string(*(*owned)->message.token);
     p->queue.push_back({q.id, std::move(token), std::move(q.json)});
   }
-  auto relays = store_.relays();
+  auto relays = store().relays();
   if (!relays) return fail(relays.error());
   for (RelayEntry& e : *relays) {
     bool final = false;
@@ -161,7 +203,7 @@ Answer Supervisor::register_probe(const std::string& identity,
   const std::int64_t now = now_us_();
   Probe& probe = probes_.apply(identity, std::move(registration), r, array_dialect, now);
   const std::string envelope = ProbeTable::capabilities_envelope(probe);
-  if (!note_store(store_.put_probe({identity, envelope, probe.registered_us, now}),
+  if (!note_store(store().put_probe({identity, envelope, probe.registered_us, now}),
                   "register " + identity)) {
     return mplane_answer(500, exception_json(std::nullopt, "the supervisor cannot store it"));
   }
@@ -216,7 +258,7 @@ void Supervisor::handed_over(const std::string& identity, std::vector<QueuedForP
                              bool delivered) {
   Probe* probe = probes_.find(identity);
   if (delivered) {
-    note_store(store_.drop_queued(identity, messages.back().id), "deliver to " + identity);
+    note_store(store().drop_queued(identity, messages.back().id), "deliver to " + identity);
     if (probe) probe->delivered += messages.size();
     return;
   }
@@ -239,7 +281,7 @@ void Supervisor::poll(const std::string& identity, std::optional<std::chrono::mi
   probe->last_poll_us = now;
   probe->long_polls = wait.has_value();
   if (now - probe->last_stored_poll_us >= 1000 * kUsPerMs) {  // at most one write a second
-    note_store(store_.touch_probe(identity, now), "note a poll of " + identity);
+    note_store(store().touch_probe(identity, now), "note a poll of " + identity);
     probe->last_stored_poll_us = now;
   }
   if (auto it = held_.find(identity); it != held_.end()) {  // a new poll replaces a held one
@@ -302,7 +344,7 @@ Answer Supervisor::accept_reply(const std::string& identity, model::Message& rep
   }
   const std::string client_json = in_client_terms(reply, relay->entry, source_device_);
   const std::int64_t now = now_us_();
-  if (!note_store(store_.set_reply(relay->entry.component_token, client_json, now),
+  if (!note_store(store().set_reply(relay->entry.component_token, client_json, now),
                   "store a reply from " + identity)) {
     return mplane_answer(500, exception_json(token, "the supervisor cannot store it"));
   }
@@ -347,11 +389,11 @@ Status<> Supervisor::relay_to(Probe& probe, const model::Message& spec, const st
   southbound.link = std::string_view("");  // the RI component posts to its result path then
   std::string json = json::to_json(southbound, {.pretty = false});
   std::int64_t id = 0;
-  auto st = store_.transaction([&]() -> Status<> {
-    auto queued = store_.enqueue(probe.identity, json, entry.updated_us);
+  auto st = store().transaction([&]() -> Status<> {
+    auto queued = store().enqueue(probe.identity, json, entry.updated_us);
     if (!queued) return fail(queued.error());
     id = *queued;
-    return store_.put_relay(entry);
+    return store().put_relay(entry);
   });
   if (!st) return st;
   probe.queue.push_back({id, entry.component_token, std::move(json)});
@@ -367,7 +409,7 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
     if (!relays_.group_final(*group)) {  // the same measurement again: its current reply
       return done(mplane_answer(200, relays_.group_reply(*group)));
     }
-    for (const std::string& t : *group) note_store(store_.remove_relay(t), "forget a result");
+    for (const std::string& t : *group) note_store(store().remove_relay(t), "forget a result");
     relays_.remove_group(client, client_token);
   }
   const std::string schema = model::schema_hash(spec);
@@ -437,9 +479,9 @@ Answer Supervisor::group_answer(const std::vector<std::string>& tokens, const st
 void Supervisor::forget_collected(const std::string& client, const std::string& token) {
   const auto* group = relays_.group(client, token);
   if (!group || !relays_.group_final(*group)) return;
-  note_store(store_.transaction([&]() -> Status<> {
+  note_store(store().transaction([&]() -> Status<> {
     for (const std::string& t : *group) {
-      if (auto st = store_.remove_relay(t); !st) return st;
+      if (auto st = store().remove_relay(t); !st) return st;
     }
     return Ok{};
   }),
@@ -475,7 +517,7 @@ Answer Supervisor::interrupt(const std::string& client, std::string_view token, 
     Probe* p = r ? probes_.find(r->entry.component_identity) : nullptr;
     if (!r || r->final || !p) continue;
     const std::string json = R"({"interrupt":"measure","version":1,"token":")" + t + R"("})";
-    auto id = store_.enqueue(p->identity, json, now_us_());
+    auto id = store().enqueue(p->identity, json, now_us_());
     if (!id) {
       note_store(fail(id.error()), "queue an interrupt");
       continue;
@@ -521,7 +563,7 @@ void Supervisor::tick() {
     const std::int64_t before = now - options_.result_retention.count() * kUsPerMs;
     const std::vector<std::string> expired = relays_.expire(before);
     if (!expired.empty()) {
-      auto gone = store_.expire_relays(before);
+      auto gone = store().expire_relays(before);
       if (!gone) note_store(fail(gone.error()), "expire results");
       counters_.expired += expired.size();
       log::info("mplane supervisor: forgot " + std::to_string(expired.size()) +
@@ -538,7 +580,7 @@ void Supervisor::fail_queued(Probe& probe, std::string_view why) {
     r->entry.reply_json = exception_json(r->entry.client_token, why);
     r->entry.updated_us = now;
     r->final = true;
-    note_store(store_.set_reply(q.component_token, r->entry.reply_json, now), "store a failure");
+    note_store(store().set_reply(q.component_token, r->entry.reply_json, now), "store a failure");
     notify(r->entry.client_identity, r->entry.client_token);
   }
   probe.queue.clear();
@@ -553,7 +595,7 @@ void Supervisor::withdraw_silent() {
   for (const std::string& identity : silent) {
     Probe* probe = probes_.find(identity);
     fail_queued(*probe, "Probe " + identity + " stopped polling: its capabilities were withdrawn");
-    note_store(store_.remove_probe(identity), "withdraw " + identity);
+    note_store(store().remove_probe(identity), "withdraw " + identity);
     probes_.remove(identity);
     ++counters_.withdrawn_probes;
     log::warn("mplane supervisor: withdrew the capabilities of " + identity + ": no poll for " +

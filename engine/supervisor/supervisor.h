@@ -135,6 +135,14 @@ class Supervisor {
   std::string fork_capabilities(const std::string& client) const;  // {"identity":[...],...}
   std::string status_page(const std::string& client) const;        // GET / (status_page.cc)
 
+  // Runs `send` once what the supervisor has stored so far is committed: at once when nothing is
+  // pending, else at the end of this loop iteration (group commit: one transaction per
+  // iteration, committed before any answer of the iteration leaves). The server sends every
+  // answer through it.
+  void after_commit(std::function<void()> send);
+  // Commits the open batch and runs the sends waiting for it (the loop's check phase; tests).
+  void commit();
+
   // Runs what is due at now_us(): held polls and waiting clients past their deadline, silent
   // probes, expired replies. The timer calls it every `tick`; tests call it after moving their
   // clock.
@@ -157,6 +165,9 @@ class Supervisor {
   };
 
   static void on_tick(uv_timer_t* timer) noexcept;
+  static void on_check(uv_check_t* check) noexcept;
+  // The store, with this iteration's batch opened on first use.
+  StateStore& store();
   Status<> restore();
   bool allowed(std::string_view client, const OfferedCapability& c, const Probe& p) const;
   Answer answer_poll(Probe& probe, bool long_poll);
@@ -191,6 +202,9 @@ class Supervisor {
   std::unordered_map<std::string, std::function<void()>> pushers_;
   std::vector<Waiter> waiters_;  // clients waiting for a result
   uv_timer_t* timer_ = nullptr;  // owned; freed in its close callback
+  uv_check_t* check_ = nullptr;  // commits each iteration's batch; owned, freed on close
+  bool batch_open_ = false;
+  std::vector<std::function<void()>> after_commit_;
   std::mt19937_64 random_;
   std::string token_prefix_;
   std::uint64_t token_counter_ = 0;

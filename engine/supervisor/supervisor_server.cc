@@ -29,10 +29,6 @@ void send(transport::Responder& responder, bool keep_alive, Answer answer) {
   responder.send({});
 }
 
-AnswerFn answer_to(transport::Responder responder, bool keep_alive) {
-  return [responder, keep_alive](Answer a) mutable { send(responder, keep_alive, std::move(a)); };
-}
-
 Answer error(int status, std::string_view text) {
   return {status, std::string(kMplaneJson), exception_json(text), {}};
 }
@@ -138,6 +134,19 @@ Status<> SupervisorServer::listen() {
   return component_server_->listen();
 }
 
+// Every answer leaves once what it acknowledges is committed (Supervisor::after_commit).
+void SupervisorServer::answer(transport::Responder& responder, bool keep_alive, Answer a) {
+  supervisor_.after_commit([responder, keep_alive, a = std::move(a)]() mutable {
+    send(responder, keep_alive, std::move(a));
+  });
+}
+
+AnswerFn SupervisorServer::answer_to(transport::Responder responder, bool keep_alive) {
+  return [this, responder, keep_alive](Answer a) mutable {
+    answer(responder, keep_alive, std::move(a));
+  };
+}
+
 std::uint16_t SupervisorServer::port() const { return server_ ? server_->port() : 0; }
 std::uint16_t SupervisorServer::component_port() const {
   return component_server_ ? component_server_->port() : port();
@@ -168,9 +177,9 @@ void SupervisorServer::handle(unsigned faces, transport::HttpMessage&& request,
     return;
   }
   if ((faces & kClientFace) && handle_client(request, path, identity, responder)) return;
-  send(responder, request.keep_alive,
-       error(request.method == "GET" || request.method == "POST" ? 404 : 405,
-             "No such resource: " + request.method + " " + request.target));
+  answer(responder, request.keep_alive,
+         error(request.method == "GET" || request.method == "POST" ? 404 : 405,
+               "No such resource: " + request.method + " " + request.target));
 }
 
 bool SupervisorServer::handle_component(transport::HttpMessage& request, const std::string& path,
@@ -185,8 +194,8 @@ bool SupervisorServer::handle_component(transport::HttpMessage& request, const s
   if (has_unit(identity, "Clients")) {
     log::warn("mplane supervisor: refused " + request.method + " " + path + " from " + identity +
               ": a client certificate on the component face");
-    send(responder, keep_alive,
-         error(401, "A client certificate (" + identity + ") cannot act as a component"));
+    answer(responder, keep_alive,
+           error(401, "A client certificate (" + identity + ") cannot act as a component"));
     return true;
   }
   if (poll) {
@@ -194,7 +203,7 @@ bool SupervisorServer::handle_component(transport::HttpMessage& request, const s
     return true;
   }
   if (!is_mplane_json(request)) {
-    send(responder, keep_alive, error(415, "Content-Type must be application/x-mplane+json"));
+    answer(responder, keep_alive, error(415, "Content-Type must be application/x-mplane+json"));
     return true;
   }
   const bool array = request.body.find_first_not_of(" \t\r\n") != std::string::npos &&
@@ -204,14 +213,14 @@ bool SupervisorServer::handle_component(transport::HttpMessage& request, const s
   }
   auto message = parse(std::move(request.body));
   if (!message) {
-    send(responder, keep_alive, error(400, message.error()));
+    answer(responder, keep_alive, error(400, message.error()));
     return true;
   }
   if (registration) {
-    send(responder, keep_alive,
-         supervisor_.register_probe(identity, std::move(message.value()), array));
+    answer(responder, keep_alive,
+           supervisor_.register_probe(identity, std::move(message.value()), array));
   } else {
-    send(responder, keep_alive, supervisor_.post_result(identity, (*message)->message));
+    answer(responder, keep_alive, supervisor_.post_result(identity, (*message)->message));
   }
   return true;
 }
@@ -220,10 +229,10 @@ bool SupervisorServer::handle_client(transport::HttpMessage& request, const std:
                                      const std::string& identity, transport::Responder& responder) {
   const bool keep_alive = request.keep_alive;
   auto html = [&](std::string body) {
-    send(responder, keep_alive, {200, "text/html", std::move(body), {}});
+    answer(responder, keep_alive, {200, "text/html", std::move(body), {}});
   };
   auto mplane = [&](int status, std::string body) {
-    send(responder, keep_alive, {status, std::string(kMplaneJson), std::move(body), {}});
+    answer(responder, keep_alive, {status, std::string(kMplaneJson), std::move(body), {}});
   };
   if (request.method == "GET") {
     if (path == "/") return html(supervisor_.status_page(identity)), true;
@@ -267,15 +276,16 @@ void SupervisorServer::post_client_message(transport::HttpMessage& request, std:
                                            transport::Responder& responder) {
   const bool keep_alive = request.keep_alive;
   if (!is_mplane_json(request)) {
-    return send(responder, keep_alive,
-                error(415, "Content-Type must be application/x-mplane+json"));
+    return answer(responder, keep_alive,
+                  error(415, "Content-Type must be application/x-mplane+json"));
   }
   auto message = parse(std::move(request.body));
-  if (!message) return send(responder, keep_alive, error(400, message.error()));
+  if (!message) return answer(responder, keep_alive, error(400, message.error()));
   const model::Message& m = (*message)->message;
   if (auto st = model::validate(m); !st) {
-    return send(responder, keep_alive,
-                error(400, "invalid " + std::string(model::kind_key(m.kind)) + ": " + st.error()));
+    return answer(
+        responder, keep_alive,
+        error(400, "invalid " + std::string(model::kind_key(m.kind)) + ": " + st.error()));
   }
   const std::string token(m.token.value_or(""));
   switch (m.kind) {
@@ -286,11 +296,11 @@ void SupervisorServer::post_client_message(transport::HttpMessage& request, std:
       return supervisor_.redeem(identity, token, face, answer_to(responder, keep_alive));
     case model::MessageKind::kInterrupt:
       if (face == Face::kFork) break;
-      return send(responder, keep_alive, supervisor_.interrupt(identity, token, face));
+      return answer(responder, keep_alive, supervisor_.interrupt(identity, token, face));
     default:
       break;
   }
-  send(responder, keep_alive, error(face == Face::kFork ? 400 : 200, "Unexpected message type"));
+  answer(responder, keep_alive, error(face == Face::kFork ? 400 : 200, "Unexpected message type"));
 }
 
 // The fork's `POST /register/specification`: `{"<probe identity>": <specification>, ...}`. One
@@ -300,25 +310,25 @@ void SupervisorServer::post_fork_specification(transport::HttpMessage& request,
                                                transport::Responder& responder) {
   const bool keep_alive = request.keep_alive;
   if (!is_mplane_json(request)) {
-    return send(responder, keep_alive,
-                error(415, "Content-Type must be application/x-mplane+json"));
+    return answer(responder, keep_alive,
+                  error(415, "Content-Type must be application/x-mplane+json"));
   }
   simdjson::dom::parser parser;
   simdjson::dom::object object;
   if (parser.parse(request.body).get_object().get(object) != simdjson::SUCCESS) {
-    return send(responder, keep_alive,
-                error(400, "expected {\"<probe identity>\": <specification>, ...}"));
+    return answer(responder, keep_alive,
+                  error(400, "expected {\"<probe identity>\": <specification>, ...}"));
   }
   std::vector<std::pair<std::string, std::unique_ptr<json::OwnedMessage>>> specs;
   for (auto [key, value] : object) {
     auto message = parse(simdjson::minify(value));
-    if (!message) return send(responder, keep_alive, error(400, message.error()));
+    if (!message) return answer(responder, keep_alive, error(400, message.error()));
     if ((*message)->message.kind != model::MessageKind::kSpecification) {
-      return send(responder, keep_alive, error(400, "expected a specification for each probe"));
+      return answer(responder, keep_alive, error(400, "expected a specification for each probe"));
     }
     specs.emplace_back(std::string(key), std::move(message.value()));
   }
-  if (specs.empty()) return send(responder, keep_alive, error(400, "no probe named"));
+  if (specs.empty()) return answer(responder, keep_alive, error(400, "no probe named"));
   auto gather = std::make_shared<Gather>(specs.size(), answer_to(responder, keep_alive));
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const std::string& probe = specs[i].first;

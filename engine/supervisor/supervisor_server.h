@@ -58,6 +58,8 @@ class SupervisorServer {
   void post_fork_specification(transport::HttpMessage& request, const std::string& identity,
                                transport::Responder& responder);
   Result<std::unique_ptr<json::OwnedMessage>> parse(std::string&& body);
+  void answer(transport::Responder& responder, bool keep_alive, Answer a);
+  AnswerFn answer_to(transport::Responder responder, bool keep_alive);
 
   uv_loop_t* loop_;
   Supervisor& supervisor_;

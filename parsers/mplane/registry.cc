@@ -56,12 +56,14 @@ Result<RegistrySet::Parsed> RegistrySet::parse_document(std::string_view json,
     return fail(where(source, "missing string \"registry-uri\""));
   }
   out.uri = std::string(uri);
-  dom::array includes;
-  if (root["includes"].get(includes) == simdjson::SUCCESS) {
+  for (const char* key : {"includes", "include"}) {  // "include": the 2014 RI's, the fork's
+    dom::array includes;
+    if (root[key].get(includes) != simdjson::SUCCESS) continue;
     for (dom::element inc : includes) {
       std::string_view s;
-      if (inc.get(s) != simdjson::SUCCESS)
-        return fail(where(source, "\"includes\" must list strings"));
+      if (inc.get(s) != simdjson::SUCCESS) {
+        return fail(where(source, "\"" + std::string(key) + "\" must list strings"));
+      }
       out.includes.emplace_back(s);
     }
   }
@@ -83,7 +85,11 @@ Result<RegistrySet::Parsed> RegistrySet::parse_document(std::string_view json,
   return out;
 }
 
-void RegistrySet::define(const Element& e) {
+void RegistrySet::define(const Element& e, const std::string& source) {
+  if (const Element* before = find(e.name); before != nullptr && before->prim != e.prim) {
+    redefinitions_.push_back(
+        {e.name, before->prim, before->registry_uri, e.prim, e.registry_uri, source});
+  }
   storage_.push_back(e);
   by_name_.insert_or_assign(e.name, &storage_.back());
 }
@@ -106,7 +112,7 @@ Status<> RegistrySet::apply(const std::vector<Parsed>& batch, std::size_t index,
                                         " (load its file first with --registry FILE)"));
     }
   }
-  for (const Element& e : reg.elements) define(e);
+  for (const Element& e : reg.elements) define(e, reg.source);
   if (!has_uri(reg.uri)) uris_.push_back(reg.uri);
   state[index] = 2;
   return Ok{};

@@ -37,8 +37,10 @@ class RegistrySet {
   RegistrySet& operator=(const RegistrySet&) = delete;
 
   // Parses a registry document (`source` names it in errors: a file path or "<builtin core>").
-  // Its `includes` must name registries already loaded or loaded in the same add_documents()
-  // call; they are applied first, then this registry's own elements (which override).
+  // Its `includes` (or `include`, the 2014 RI's and the architecture fork's spelling) must name
+  // registries already loaded or loaded in the same add_documents() call; they are applied
+  // first, then this registry's own elements. A name defined again replaces the definition
+  // loaded before it, for every message (lookup is global by name, as in the RI).
   Status<> add_document(std::string_view json, std::string_view source);
   // Several documents at once, so that they may include each other in any order.
   struct Document {
@@ -46,6 +48,18 @@ class RegistrySet {
     std::string source;
   };
   Status<> add_documents(const std::vector<Document>& docs);
+
+  // An element name defined again with another primitive by a registry loaded later (the later
+  // definition counts: see the README's "Registries"), for warnings.
+  struct Redefinition {
+    std::string name;
+    Prim before = Prim::kString;
+    std::string before_uri;
+    Prim after = Prim::kString;
+    std::string after_uri;
+    std::string source;  // the document that redefined it
+  };
+  const std::vector<Redefinition>& redefinitions() const noexcept { return redefinitions_; }
 
   // The element with this unqualified name, or nullptr.
   const Element* find(std::string_view name) const noexcept;
@@ -62,7 +76,7 @@ class RegistrySet {
   };
   static Result<Parsed> parse_document(std::string_view json, std::string_view source);
   Status<> apply(const std::vector<Parsed>& batch, std::size_t index, std::vector<int>& state);
-  void define(const Element& e);
+  void define(const Element& e, const std::string& source);
 
   struct Hash {
     using is_transparent = void;
@@ -73,6 +87,7 @@ class RegistrySet {
   std::deque<Element> storage_;  // deque: pointers stay valid as it grows
   std::unordered_map<std::string, const Element*, Hash, std::equal_to<>> by_name_;
   std::vector<std::string> uris_;
+  std::vector<Redefinition> redefinitions_;
 };
 
 }  // namespace mplane::model

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf/component_config.h"
+#include "tests/test_support.h"
 
 namespace mplane::conf {
 namespace {
@@ -28,32 +29,7 @@ ComponentConfig config_of(std::string_view text) {
   return std::move(c).value();
 }
 
-// A fresh directory under the system's temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("mplane-conf-test-" + std::to_string(getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Writes `text` to the relative path `name` (creating directories) and returns its path.
-  std::string write(const std::string& name, std::string_view text) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  fs::path path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 TEST_CASE("component config: an empty file gives the defaults", "[conf][component]") {
   const ComponentConfig c = config_of("");

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "conf/component_config.h"
+#include "conf/supervisor_config.h"
 #include "parsers/mplane/message.h"
 #include "tests/test_support.h"
 
@@ -44,12 +45,18 @@ TEST_CASE("every shipped configuration file loads", "[conf]") {
   for (const auto& e : fs::directory_iterator(test::source_dir() / "conf")) {
     if (e.path().extension() != ".conf") continue;
     CAPTURE(e.path().string());
+    ++count;
+    if (e.path().filename().string().starts_with("supervisor")) {  // supervisor_config_test too
+      auto cfg = conf::load_supervisor_config(e.path().string());
+      if (!cfg) FAIL(cfg.error());
+      continue;
+    }
     auto cfg = conf::load_component_config(e.path().string());
     if (!cfg) FAIL(cfg.error());
     CHECK(!cfg->services.empty());
-    ++count;
   }
-  CHECK(count == 2);  // component.conf, component-ri-style.conf: update when adding one
+  // component.conf, component-ri-style.conf, supervisor.conf: update when adding one
+  CHECK(count == 3);
 }
 
 TEST_CASE("the component-initiated example configuration loads", "[conf]") {

@@ -384,5 +384,24 @@ TEST_CASE("supervisor: queued work survives a restart before the probe polls",
   CHECK(*specs[0]->message.label == "my-test");
 }
 
+TEST_CASE("supervisor: an answer leaves only once what it acknowledges is committed",
+          "[engine][supervisor]") {
+  Fixture f;
+  f.core->commit();
+  bool sent = false;
+  f.core->after_commit([&] { sent = true; });
+  CHECK(sent);                                                      // nothing pending: at once
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);  // written: a batch is open
+  sent = false;
+  f.core->after_commit([&] { sent = true; });
+  CHECK_FALSE(sent);
+  f.core->commit();  // the loop's check phase
+  CHECK(sent);
+  // Committed: another store on the same file sees it (read after the batch).
+  f.crash();
+  f.open();
+  CHECK(f.core->probes().size() == 1);
+}
+
 }  // namespace
 }  // namespace mplane
