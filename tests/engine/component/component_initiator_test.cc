@@ -16,7 +16,6 @@
 
 #include "engine/component/component_initiator.h"
 #include "tests/process_support.h"
-#include "tests/temp_dir.h"
 #include "tests/test_support.h"
 #include "tests/transport/server_thread.h"
 
@@ -232,7 +231,7 @@ TEST_CASE("initiator: registers its capabilities and the callback, polls as the 
   StandIn supervisor;
   supervisor.change([](StandIn::Script& s) { s.callback = "now + 0s"; });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string());
+  Probe probe(supervisor.url(), (dir.path() / "spool").string());
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 3; }));
   const auto rs = supervisor.requests();
   REQUIRE(rs[0].method == "POST");
@@ -251,7 +250,7 @@ TEST_CASE("initiator: registers only what the supervisor's identity may use",
           "[engine][component][initiator][net]") {
   StandIn supervisor;
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string(),
+  Probe probe(supervisor.url(), (dir.path() / "spool").string(),
               [](std::string_view identity, const model::Message& cap) {
                 return identity == "Identity.Unauthenticated.Default" &&
                        cap.label == "test-loopback";
@@ -273,7 +272,7 @@ TEST_CASE("initiator: runs every member whatever the callback's place, posts the
     s.queued = {loopback_spec("tok1", "hello")};
   });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string());
+  Probe probe(supervisor.url(), (dir.path() / "spool").string());
   REQUIRE(supervisor.wait_until([](const auto& rs) { return !results(rs).empty(); }));
   auto result = parsed(results(supervisor.requests())[0]);
   const model::Message& m = result->message;
@@ -297,7 +296,7 @@ TEST_CASE("initiator: interrupts reach the job and a link naming another server 
     s.queued = {spec};
   });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string());
+  Probe probe(supervisor.url(), (dir.path() / "spool").string());
   // The receipt goes to the link's server and path, not to the supervisor.
   REQUIRE(collector.wait_until([](const auto& rs) { return !results(rs, "/collect").empty(); }));
   CHECK(parsed(results(collector.requests(), "/collect")[0])->message.kind ==
@@ -321,7 +320,7 @@ TEST_CASE("initiator: poll replies that are no work are logged and polling goes 
   StandIn supervisor;
   supervisor.change([&](StandIn::Script& s) { s.poll_body = body; });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string(), nullptr, 20ms);
+  Probe probe(supervisor.url(), (dir.path() / "spool").string(), nullptr, 20ms);
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 3; }));
   CHECK(registrations(supervisor.requests()) == 1);  // no reason to register again
   CHECK(results(supervisor.requests()).empty());
@@ -335,7 +334,8 @@ TEST_CASE("initiator: a 428 makes it register again, after a backoff",
     s.answer_428 = 2;  // the first two polls after registering
   });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path / "spool").string(), nullptr, 1h, {200ms, 2000ms, 0.25});
+  Probe probe(supervisor.url(), (dir.path() / "spool").string(), nullptr, 1h,
+              {200ms, 2000ms, 0.25});
   REQUIRE(supervisor.wait_until([](const auto& rs) { return registrations(rs) >= 3; }));
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 4; }));
   const auto rs = supervisor.requests();
@@ -359,7 +359,7 @@ TEST_CASE("initiator: a restarted supervisor sees the probe register again",
   const std::uint16_t port = first->port();
   first->change([](StandIn::Script& s) { s.callback = "now + 0s"; });
   TempDir dir;
-  Probe probe(first->url(), (dir.path / "spool").string());
+  Probe probe(first->url(), (dir.path() / "spool").string());
   REQUIRE(first->wait_until([](const auto& rs) { return polls(rs) >= 1; }));
   first.reset();         // down: polls fail, the probe backs off
   StandIn second(port);  // back, knowing nothing: 428 until it registers
@@ -380,7 +380,7 @@ TEST_CASE("initiator: results the supervisor refuses wait in the spool and arriv
     s.queued = {loopback_spec("t1", "a"), loopback_spec("t2", "b"), loopback_spec("t3", "c")};
   });
   TempDir dir;
-  const std::string spool = (dir.path / "spool").string();
+  const std::string spool = (dir.path() / "spool").string();
   {
     Probe probe(supervisor.url(), spool);
     REQUIRE(eventually([&] { return probe.initiator->counters().spooled.load() >= 3; }));
@@ -416,7 +416,7 @@ TEST_CASE("initiator: a stop abandons the POST in flight and keeps its message i
     s.queued = {loopback_spec("held", "x")};
   });
   TempDir dir;
-  const std::string spool = (dir.path / "spool").string();
+  const std::string spool = (dir.path() / "spool").string();
   {
     Probe probe(supervisor.url(), spool);
     REQUIRE(supervisor.wait_until([](const auto& rs) { return !results(rs).empty(); }));
@@ -439,10 +439,10 @@ TEST_CASE("mplane component --supervisor: registers, spools what is refused, sto
     s.queued = {loopback_spec("cli", "x")};
   });
   TempDir dir;
-  const std::string spool = (dir.path / "spool").string();
+  const std::string spool = (dir.path() / "spool").string();
   test::Process p({"component", "--supervisor", supervisor.url(), "--insecure", "--service",
                    "loopback", "--shards", "1", "--spool", spool, "--poll-interval", "1"},
-                  (dir.path / "component").string());
+                  (dir.path() / "component").string());
   const std::string mine = spool + "/spool-127.0.0.1-" + std::to_string(supervisor.port());
   REQUIRE(eventually([&] { return fs::exists(mine) && spool_files(mine) == 1; }));
   REQUIRE(p.wait_for_err("SIGINT/SIGTERM stops"));
@@ -465,7 +465,7 @@ TEST_CASE("mplane component --supervisor: usage errors", "[engine][component][in
   std::vector<std::string> all = {"component", "--service", "loopback"};
   all.insert(all.end(), args.begin(), args.end());
   TempDir dir;
-  test::Process p(all, (dir.path / "component").string());
+  test::Process p(all, (dir.path() / "component").string());
   CHECK(p.wait_for(10'000) == 2);
   CHECK_THAT(p.err(), Catch::Contains(error));
 }
