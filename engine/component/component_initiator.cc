@@ -12,6 +12,8 @@ namespace {
 constexpr std::string_view kMplaneJson = "application/x-mplane+json";
 // Other servers named by specifications' links: connections kept at most (then all closed).
 constexpr std::size_t kMaxOtherClients = 16;
+// The shortest wait before the next poll after a reply without work.
+constexpr std::chrono::milliseconds kMinIdlePoll{100};
 
 model::MicrosSinceEpoch wall_now() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -226,18 +228,23 @@ std::optional<std::chrono::milliseconds> ComponentInitiator::handle_members(
   std::vector<const model::Message*> members;
   poll_members(reply, members);
   std::optional<std::chrono::milliseconds> next;
+  bool work = false;
   for (const model::Message* m : members) {
     if (is_callback(*m)) {
       if (auto d = callback_delay(*m, wall_now())) next = d;
     } else if (m->kind == model::MessageKind::kSpecification ||
                m->kind == model::MessageKind::kInterrupt) {
       submit(*m, identity);
+      work = true;
     } else {
       log::warn("mplane component: " + supervisor_text() + " sent a " +
                 std::string(model::kind_key(m->kind)) + ": only specifications and interrupts " +
                 "are run");
     }
   }
+  // "Poll again at once" with nothing to do, from a supervisor that does not hold polls, would
+  // make both sides spin.
+  if (!work && next && *next < kMinIdlePoll) next = kMinIdlePoll;
   return next;
 }
 

@@ -7,7 +7,8 @@
 //   2. polls: GET specification_path?wait=S (a long poll; the RI ignores the query), and hands
 //      every specification and interrupt of the reply to the engine; a member labelled
 //      `callback` (or of verb callback) sets the delay before the next poll (the end of its
-//      `when`), whatever its position; without one the next poll comes after poll_interval;
+//      `when`; at least 100 ms after a reply without work), whatever its position; without one
+//      the next poll comes after poll_interval;
 //   3. posts every receipt, result and exception to result_path (or to the host and path of a
 //      specification's link that names another server, §4.3.4), one at a time, in order;
 //   4. after a 428, a failed exchange or a refused registration, registers again after an

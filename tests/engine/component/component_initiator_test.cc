@@ -17,7 +17,6 @@
 #include "engine/component/component_initiator.h"
 #include "tests/process_support.h"
 #include "tests/test_support.h"
-#include "tests/test_support.h"
 #include "tests/transport/server_thread.h"
 
 namespace mplane {
@@ -335,7 +334,8 @@ TEST_CASE("initiator: a 428 makes it register again, after a backoff",
     s.answer_428 = 2;  // the first two polls after registering
   });
   TempDir dir;
-  Probe probe(supervisor.url(), (dir.path() / "spool").string(), nullptr, 1h, {200ms, 2000ms, 0.25});
+  Probe probe(supervisor.url(), (dir.path() / "spool").string(), nullptr, 1h,
+              {200ms, 2000ms, 0.25});
   REQUIRE(supervisor.wait_until([](const auto& rs) { return registrations(rs) >= 3; }));
   REQUIRE(supervisor.wait_until([](const auto& rs) { return polls(rs) >= 4; }));
   const auto rs = supervisor.requests();

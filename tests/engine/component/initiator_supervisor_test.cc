@@ -50,9 +50,9 @@ std::unique_ptr<test::Process> start_supervisor(const Domain& d, const test::Tem
                                                 std::uint16_t port, const std::string& run) {
   auto p = std::make_unique<test::Process>(
       with({"supervisor", "--listen", "127.0.0.1:" + std::to_string(port), "--state",
-            dir.sub("supervisor.db"), "--immediate-wait", "0s"},
+            (dir.path() / "supervisor.db").string(), "--immediate-wait", "0s"},
            d.files(d.supervisor)),
-      dir.sub("supervisor" + run));
+      (dir.path() / ("supervisor" + run)).string());
   if (!p->wait_for_err("listening on")) FAIL("our supervisor:\n" << p->err());
   return p;
 }
@@ -69,7 +69,7 @@ Ran client(const Domain& d, const test::TempDir& dir, std::uint16_t port,
   test::Process p(with(with({"client", "--url", "https://127.0.0.1:" + std::to_string(port) + "/"},
                             d.files(d.tls.client)),
                        tail),
-                  dir.sub("client" + std::to_string(++runs)));
+                  (dir.path() / ("client" + std::to_string(++runs))).string());
   const int status = p.wait_for(kCommandMs);
   return {status, p.out(), p.err()};
 }
@@ -94,14 +94,15 @@ std::size_t spool_files(const std::string& dir) {
 TEST_CASE("our component-initiated component behind our supervisor, driven by mplane client",
           "[engine][component][initiator][supervisor][net]") {
   Domain d;
-  test::TempDir dir("mplane_initiator_sup");
+  test::TempDir dir;
   const std::uint16_t port = test::free_loopback_port();
   auto supervisor = start_supervisor(d, dir, port, "1");
   test::Process component(
       with({"component", "--supervisor", "https://127.0.0.1:" + std::to_string(port), "--service",
-            "loopback", "--service", "sleep", "--shards", "1", "--spool", dir.sub("spool")},
+            "loopback", "--service", "sleep", "--shards", "1", "--spool",
+            (dir.path() / "spool").string()},
            d.files(d.tls.component)),
-      dir.sub("component"));
+      (dir.path() / "component").string());
   REQUIRE(listed(d, dir, port, "test-loopback"));
   {
     const Ran r =
@@ -124,7 +125,8 @@ TEST_CASE("our component-initiated component behind our supervisor, driven by mp
   std::this_thread::sleep_for(500ms);  // the probe picks it up (a long poll: at once)
   supervisor->signal(SIGKILL);
   supervisor->wait();
-  const std::string spool = dir.sub("spool") + "/spool-127.0.0.1-" + std::to_string(port);
+  const std::string spool =
+      (dir.path() / "spool").string() + "/spool-127.0.0.1-" + std::to_string(port);
   bool spooled = false;
   for (int i = 0; i < 200 && !spooled; ++i) {  // within 10 s
     spooled = spool_files(spool) >= 1;

@@ -24,7 +24,7 @@ std::size_t files_in(const std::string& dir) {
 
 TEST_CASE("ResultSpool keeps messages in order across reopening", "[engine][component][spool]") {
   TempDir tmp;
-  const std::string dir = tmp.sub("a/b/spool");  // parents are created
+  const std::string dir = (tmp.path() / "a/b/spool").string();  // parents are created
   {
     auto spool = ResultSpool::open(dir, 1 << 20);
     REQUIRE(spool.ok());
@@ -54,7 +54,7 @@ TEST_CASE("ResultSpool keeps messages in order across reopening", "[engine][comp
 
 TEST_CASE("ResultSpool refuses past its bound, and a second opener", "[engine][component][spool]") {
   TempDir tmp;
-  const std::string dir = tmp.sub("spool");
+  const std::string dir = (tmp.path() / "spool").string();
   auto spool = ResultSpool::open(dir, 40);
   REQUIRE(spool.ok());
   REQUIRE((*spool)->append("", std::string(30, 'x')).ok());
@@ -72,11 +72,11 @@ TEST_CASE("ResultSpool refuses past its bound, and a second opener", "[engine][c
 
 TEST_CASE("ResultSpool names an unusable directory", "[engine][component][spool]") {
   TempDir tmp;
-  std::ofstream(tmp.sub("file")) << "x";
-  auto spool = ResultSpool::open(tmp.sub("file/spool"), 1 << 20);
+  std::ofstream((tmp.path() / "file").string()) << "x";
+  auto spool = ResultSpool::open((tmp.path() / "file/spool").string(), 1 << 20);
   REQUIRE(!spool.ok());
-  CHECK_THAT(spool.error(),
-             Catch::StartsWith("spool " + tmp.sub("file/spool") + ": cannot create"));
+  CHECK_THAT(spool.error(), Catch::StartsWith("spool " + (tmp.path() / "file/spool").string() +
+                                              ": cannot create"));
 }
 
 }  // namespace
