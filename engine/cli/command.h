@@ -33,6 +33,7 @@ int run_main(const std::vector<std::string>& args, Io io);
 int run_msg(const std::vector<std::string>& args, Io io);
 int run_run(const std::vector<std::string>& args, Io io);
 int run_component(const std::vector<std::string>& args, Io io);
+int run_supervisor(const std::vector<std::string>& args, Io io);
 int run_bench(const std::vector<std::string>& args, Io io);
 int run_pki(const std::vector<std::string>& args, Io io);
 int run_capture(const std::vector<std::string>& args, Io io);

@@ -5,7 +5,7 @@
 namespace mplane::supervisor {
 
 std::string callback_specification(std::chrono::seconds next_poll) {
-  const long long seconds = std::max<long long>(1, next_poll.count());
+  const long long seconds = std::max<long long>(0, next_poll.count());
   return R"({"label":"callback","registry":"http://ict-mplane.eu/registry/core",)"
          R"("specification":"measure","version":1,"when":"now + )" +
          std::to_string(seconds) + R"(s"})";

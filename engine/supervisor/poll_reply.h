@@ -15,7 +15,8 @@
 namespace mplane::supervisor {
 
 // `{"label":"callback","registry":"http://ict-mplane.eu/registry/core","specification":"measure",
-//   "version":1,"when":"now + 30s"}` for 30 s (at least 1 s).
+//   "version":1,"when":"now + 30s"}` for 30 s. 0 s (`now + 0s`: poll again at once) is for our
+// long-polling components only; the supervisor gives RI components 1 s at least.
 std::string callback_specification(std::chrono::seconds next_poll);
 
 std::string poll_reply(std::span<const std::string> queued_json,

@@ -29,7 +29,7 @@ Result<Registration> read_registration(const model::Message& message) {
                   std::string(model::kind_key(m.kind)) + " has none)");
     }
     if (m.kind == model::MessageKind::kCapability) {
-      if (m.verb == "callback") {
+      if (m.verb == "callback" || *m.label == "callback") {
         r.callback = &m;
       } else {
         r.capabilities.push_back(&m);

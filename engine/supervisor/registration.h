@@ -20,7 +20,8 @@ namespace mplane::supervisor {
 struct Registration {
   std::vector<const model::Message*> capabilities;  // ordinary ones (verb-callback excluded)
   std::vector<const model::Message*> withdrawals;
-  // A capability whose verb is `callback` (the RI listener's rule): the probe's callback.
+  // A capability whose verb is `callback` (the RI listener's rule) or whose label is `callback`
+  // (the RI component's, verb `measure`): the probe's callback control, not listed to clients.
   const model::Message* callback = nullptr;
   std::string reply;  // the body of the 200 reply (application/x-mplane+json)
 };

@@ -1,7 +1,9 @@
 // The embedded StateStore: SQLite in WAL mode, one transaction per call (state_store.h).
 #include <sqlite3.h>
 
+#include <memory>
 #include <type_traits>
+#include <unordered_map>
 
 #include "engine/supervisor/state_store.h"
 
@@ -15,9 +17,8 @@ CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, identity
   json TEXT NOT NULL, queued_us INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS queue_identity ON queue (identity, id);
 CREATE TABLE IF NOT EXISTS relay (component_token TEXT PRIMARY KEY, client_token TEXT NOT NULL,
-  client_identity TEXT NOT NULL, component_identity TEXT NOT NULL, client_label TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS results (client_token TEXT NOT NULL, client_identity TEXT NOT NULL,
-  json TEXT NOT NULL, received_us INTEGER NOT NULL, PRIMARY KEY (client_token, client_identity));
+  client_identity TEXT NOT NULL, component_identity TEXT NOT NULL, client_label TEXT NOT NULL,
+  reply TEXT NOT NULL, updated_us INTEGER NOT NULL);
 )sql";
 
 // One prepared statement, reset after each use. Text parameters are bound as transient copies.
@@ -57,12 +58,23 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+RelayEntry relay_from(const Statement& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.integer(6)};
+}
+
 class SqliteStore final : public StateStore {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  ~SqliteStore() override {
+    statements_.clear();  // finalized before the connection closes
+    sqlite3_close(db_);
+  }
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Status<> transaction(const std::function<Status<>()>& body) override {
+    return in_transaction("commit", body);
+  }
 
   Status<> put_probe(const ProbeRecord& p) override {
     return run("register a probe", "INSERT OR REPLACE INTO probes VALUES (?1, ?2, ?3, ?4)",
@@ -102,6 +114,20 @@ class SqliteStore final : public StateStore {
     if (!st) return fail(st.error());
     return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
   }
+  Status<> drop_queued(std::string_view identity, std::int64_t last_id) override {
+    return run("drop delivered messages", "DELETE FROM queue WHERE identity = ?1 AND id <= ?2",
+               [&](Statement& s) { s.bind(1, identity).bind(2, last_id); });
+  }
+  Result<std::vector<QueuedMessage>> queued() override {
+    std::vector<QueuedMessage> out;
+    auto st =
+        query("read the queues", "SELECT id, identity, json, queued_us FROM queue ORDER BY id",
+              nullptr, [&](Statement& s) {
+                out.push_back({s.integer(0), s.text(1), s.text(2), s.integer(3)});
+              });
+    if (!st) return fail(st.error());
+    return out;
+  }
   Result<std::vector<QueuedMessage>> dequeue_all(std::string_view identity) override {
     std::vector<QueuedMessage> out;
     auto bind = [&](Statement& s) { s.bind(1, identity); };
@@ -120,45 +146,41 @@ class SqliteStore final : public StateStore {
   }
 
   Status<> put_relay(const RelayEntry& e) override {
-    return run("store a relay entry", "INSERT OR REPLACE INTO relay VALUES (?1, ?2, ?3, ?4, ?5)",
+    return run("store a relay entry",
+               "INSERT OR REPLACE INTO relay VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                [&](Statement& s) {
                  s.bind(1, e.component_token).bind(2, e.client_token).bind(3, e.client_identity);
                  s.bind(4, e.component_identity).bind(5, e.client_label);
+                 s.bind(6, e.reply_json).bind(7, e.updated_us);
                });
+  }
+  Status<> set_reply(std::string_view component_token, std::string_view reply_json,
+                     std::int64_t now_us) override {
+    return run(
+        "store a reply", "UPDATE relay SET reply = ?2, updated_us = ?3 WHERE component_token = ?1",
+        [&](Statement& s) { s.bind(1, component_token).bind(2, reply_json).bind(3, now_us); });
+  }
+  Status<> remove_relay(std::string_view component_token) override {
+    return run("forget a relay entry", "DELETE FROM relay WHERE component_token = ?1",
+               [&](Statement& s) { s.bind(1, component_token); });
   }
   Result<std::optional<RelayEntry>> relay_for_component_token(std::string_view token) override {
     std::optional<RelayEntry> out;
     auto st = query(
         "find a relay entry", "SELECT * FROM relay WHERE component_token = ?1",
-        [&](Statement& s) { s.bind(1, token); },
-        [&](Statement& s) {
-          out = RelayEntry{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)};
-        });
+        [&](Statement& s) { s.bind(1, token); }, [&](Statement& s) { out = relay_from(s); });
     if (!st) return fail(st.error());
     return out;
   }
-
-  Status<> put_result(const StoredResult& r) override {
-    return run("store a result", "INSERT OR REPLACE INTO results VALUES (?1, ?2, ?3, ?4)",
-               [&](Statement& s) {
-                 s.bind(1, r.client_token).bind(2, r.client_identity);
-                 s.bind(3, r.json).bind(4, r.received_us);
-               });
-  }
-  Result<std::optional<StoredResult>> result_for(std::string_view client_token,
-                                                 std::string_view client_identity) override {
-    std::optional<StoredResult> out;
-    auto st = query(
-        "find a result", "SELECT * FROM results WHERE client_token = ?1 AND client_identity = ?2",
-        [&](Statement& s) { s.bind(1, client_token).bind(2, client_identity); },
-        [&](Statement& s) {
-          out = StoredResult{s.text(0), s.text(1), s.text(2), s.integer(3)};
-        });
+  Result<std::vector<RelayEntry>> relays() override {
+    std::vector<RelayEntry> out;
+    auto st = query("read the relay entries", "SELECT * FROM relay ORDER BY updated_us", nullptr,
+                    [&](Statement& s) { out.push_back(relay_from(s)); });
     if (!st) return fail(st.error());
     return out;
   }
-  Result<std::size_t> expire_results(std::int64_t before_us) override {
-    auto st = run("expire results", "DELETE FROM results WHERE received_us < ?1",
+  Result<std::size_t> expire_relays(std::int64_t before_us) override {
+    auto st = run("expire replies", "DELETE FROM relay WHERE updated_us < ?1",
                   [&](Statement& s) { s.bind(1, before_us); });
     if (!st) return fail(st.error());
     return static_cast<std::size_t>(sqlite3_changes(db_));
@@ -169,23 +191,38 @@ class SqliteStore final : public StateStore {
   Status<> run(const char* what, const char* sql, Bind bind) {
     return query(what, sql, bind, [](Statement&) {});
   }
-  // Runs `sql` with `bind`, calling `row` for every result row.
+  // Runs `sql` with `bind`, calling `row` for every result row. Statements are prepared once
+  // and kept (keyed by the SQL literal's address).
   template <class Bind, class Row>
   Status<> query(const char* what, const char* sql, Bind bind, Row row) {
-    Statement s(db_, sql);
-    if (!s.ok()) return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
+    auto& slot = statements_[sql];
+    if (!slot) slot = std::make_unique<Statement>(db_, sql);
+    Statement& s = *slot;
+    if (!s.ok()) {
+      slot.reset();
+      return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
+    }
     if constexpr (!std::is_same_v<Bind, std::nullptr_t>) bind(s);
     int rc = SQLITE_ROW;
     while ((rc = s.step()) == SQLITE_ROW) row(s);
+    s.reset();
     if (rc != SQLITE_DONE) return fail(std::string("cannot ") + what + ": " + s.error());
     return Ok{};
   }
   template <class Body>
   Status<> in_transaction(const char* what, Body body) {
+    if (depth_ > 0) {  // joins the outer transaction
+      ++depth_;
+      Status<> st = body();
+      --depth_;
+      return st;
+    }
     if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
       return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
     }
+    ++depth_;
     Status<> st = body();
+    --depth_;
     const char* end = st ? "COMMIT" : "ROLLBACK";
     if (sqlite3_exec(db_, end, nullptr, nullptr, nullptr) != SQLITE_OK && st) {
       return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
@@ -194,6 +231,8 @@ class SqliteStore final : public StateStore {
   }
 
   sqlite3* db_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> statements_;
+  int depth_ = 0;
 };
 
 Status<> exec(sqlite3* db, const char* sql) {

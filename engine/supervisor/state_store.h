@@ -1,7 +1,7 @@
 // What a supervisor must not lose across a crash or a `kill -9` (issue 12, "Durable state"):
 // the probes that registered and their capabilities, the specifications queued for each probe,
-// the relay mapping between a client's measurement and a component's, and the results received
-// for clients, with a retention time.
+// the relay mapping between a client's measurement and a component's, and the replies received
+// for clients (kept until collected, or until the retention time).
 //
 // One interface, so that a database shared by several supervisors can replace the embedded one
 // later. open_sqlite_store() is the embedded default: one SQLite file in WAL mode; every call is
@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,26 +41,27 @@ struct QueuedMessage {
   std::int64_t queued_us = 0;
 };
 
-// A client's measurement relayed to a component.
+// A client's measurement relayed to a component, with the component's latest reply to it.
 struct RelayEntry {
   std::string component_token;  // the token the component knows the job by
   std::string client_token;     // the token the client knows it by
   std::string client_identity;
   std::string component_identity;
   std::string client_label;
+  std::string reply_json;  // the component's latest receipt, result or exception ("": none yet)
+  std::int64_t updated_us = 0;
 };
 
-// A result (or receipt, or exception) received from a component for a client.
-struct StoredResult {
-  std::string client_token;
-  std::string client_identity;
-  std::string json;
-  std::int64_t received_us = 0;
-};
-
+// The supervisor keeps its state in memory and writes every change through to the store before
+// it answers the change's sender; at start it reads the store back (probes(), queued(),
+// relays()). Reads during operation are not needed.
 class StateStore {
  public:
   virtual ~StateStore() = default;
+
+  // Runs `body` as one transaction: the calls it makes commit together, or not at all. Nests
+  // (an inner transaction joins the outer one).
+  virtual Status<> transaction(const std::function<Status<>()>& body) = 0;
 
   // Registers (or re-registers: replaces) a probe.
   virtual Status<> put_probe(const ProbeRecord& probe) = 0;
@@ -70,18 +72,22 @@ class StateStore {
 
   virtual Result<std::int64_t> enqueue(std::string_view identity, std::string_view json,
                                        std::int64_t now_us) = 0;
-  // The probe's queued messages, oldest first, removed from the queue in the same transaction.
+  // Removes the probe's queued messages up to `last_id` (they were delivered).
+  virtual Status<> drop_queued(std::string_view identity, std::int64_t last_id) = 0;
+  // Every queued message, oldest first.
+  virtual Result<std::vector<QueuedMessage>> queued() = 0;
+  // The probe's queued messages, oldest first, removed in the same transaction.
   virtual Result<std::vector<QueuedMessage>> dequeue_all(std::string_view identity) = 0;
 
+  // Stores (or replaces) a relay entry, reply included.
   virtual Status<> put_relay(const RelayEntry& entry) = 0;
+  virtual Status<> set_reply(std::string_view component_token, std::string_view reply_json,
+                             std::int64_t now_us) = 0;
+  virtual Status<> remove_relay(std::string_view component_token) = 0;
   virtual Result<std::optional<RelayEntry>> relay_for_component_token(std::string_view token) = 0;
-
-  // Stores (or replaces) the latest reply for a client's token.
-  virtual Status<> put_result(const StoredResult& result) = 0;
-  virtual Result<std::optional<StoredResult>> result_for(std::string_view client_token,
-                                                         std::string_view client_identity) = 0;
-  // Removes results received before `before_us`; returns how many.
-  virtual Result<std::size_t> expire_results(std::int64_t before_us) = 0;
+  virtual Result<std::vector<RelayEntry>> relays() = 0;
+  // Removes relay entries last updated before `before_us`; returns how many.
+  virtual Result<std::size_t> expire_relays(std::int64_t before_us) = 0;
 };
 
 // Opens (creating if need be) the SQLite store at `path`. Errors name the file and SQLite's

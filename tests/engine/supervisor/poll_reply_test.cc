@@ -34,8 +34,10 @@ TEST_CASE("poll reply: nothing queued, with and without callback control",
   auto parsed = test::parse(supervisor::poll_reply({}, std::chrono::seconds(0)));
   REQUIRE(parsed.ok());
   REQUIRE((*parsed)->message.contents.size() == 1);
-  CHECK(supervisor::callback_specification(std::chrono::seconds(0)).find("now + 1s") !=
-        std::string::npos);  // at least a second
+  CHECK(supervisor::callback_specification(std::chrono::seconds(0)).find("now + 0s") !=
+        std::string::npos);  // at once (long pollers)
+  CHECK(supervisor::callback_specification(std::chrono::seconds(-3)).find("now + 0s") !=
+        std::string::npos);
 }
 
 }  // namespace

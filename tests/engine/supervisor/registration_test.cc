@@ -30,9 +30,12 @@ TEST_CASE("registration: the RI component's envelope gets the RI listener's repl
   auto r = supervisor::read_registration((*parsed)->message);
   REQUIRE(r.ok());
   CHECK(r->reply == reply);
-  REQUIRE(r->capabilities.size() == 2);  // the RI's callback capability has verb measure
+  // The RI's callback capability has verb measure and label callback: callback control all the
+  // same (PROTOCOL.md §4.3.4), not a capability for clients.
+  REQUIRE(r->capabilities.size() == 1);
   CHECK(*r->capabilities[0]->label == "test-loopback");
-  CHECK(r->callback == nullptr);
+  REQUIRE(r->callback != nullptr);
+  CHECK(r->callback->verb == "measure");
   CHECK(r->withdrawals.empty());
 }
 

@@ -45,8 +45,11 @@ TEST_CASE("sqlite store: probes, queues, relay and results survive a restart",
     REQUIRE(store->enqueue("Probe-1", "spec-a", 30).ok());
     REQUIRE(store->enqueue("Probe-1", "spec-b", 31).ok());
     REQUIRE(store->enqueue("Probe-2", "spec-c", 32).ok());
-    REQUIRE(store->put_relay({"comp-token", "client-token", "Client-1", "Probe-1", "ping"}).ok());
-    REQUIRE(store->put_result({"client-token", "Client-1", "result-json", 40}).ok());
+    REQUIRE(store->put_relay({"comp-token", "client-token", "Client-1", "Probe-1", "ping", "", 35})
+                .ok());
+    REQUIRE(store->set_reply("comp-token", "result-json", 40).ok());
+    REQUIRE(store->put_relay({"other", "t2", "Client-2", "Probe-2", "x", "", 36}).ok());
+    REQUIRE(store->remove_relay("other").ok());
   }  // closed as a kill would leave it: every call was committed when it returned
   auto store = open(db);
   auto probes = store->probes();
@@ -55,6 +58,11 @@ TEST_CASE("sqlite store: probes, queues, relay and results survive a restart",
   CHECK((*probes)[0].identity == "Probe-1");
   CHECK((*probes)[0].capabilities_json == R"({"envelope": "message"})");
   CHECK((*probes)[0].last_poll_us == 20);
+
+  auto all = store->queued();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  CHECK((*all)[2].identity == "Probe-2");
 
   auto queued = store->dequeue_all("Probe-1");
   REQUIRE(queued.ok());
@@ -75,16 +83,45 @@ TEST_CASE("sqlite store: probes, queues, relay and results survive a restart",
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
 
-  auto result = store->result_for("client-token", "Client-1");
-  REQUIRE(result.ok());
-  REQUIRE(result->has_value());
-  CHECK((*result)->json == "result-json");
-  auto other = store->result_for("client-token", "Client-2");  // a client's results are its own
-  REQUIRE(other.ok());
-  CHECK_FALSE(other->has_value());
+  CHECK((*relay)->reply_json == "result-json");
+  CHECK((*relay)->updated_us == 40);
+  auto relays = store->relays();
+  REQUIRE(relays.ok());
+  REQUIRE(relays->size() == 1);  // the removed one stays removed
+  CHECK((*relays)[0].client_identity == "Client-1");
 }
 
-TEST_CASE("sqlite store: withdrawing a probe drops its queue, and results expire",
+TEST_CASE("sqlite store: a transaction commits its calls together, or none of them",
+          "[engine][supervisor][store]") {
+  TempDir dir;
+  auto store = open(dir.file("state.db"));
+  auto failed = store->transaction([&]() -> Status<> {
+    REQUIRE(store->enqueue("Probe-1", "spec", 1).ok());
+    REQUIRE(store->transaction([&]() -> Status<> {
+                   return store->put_probe({"P", "{}", 1, 1});
+                 })
+                .ok());  // nested: joins
+    return fail(std::string("changed my mind"));
+  });
+  REQUIRE_FALSE(failed.ok());
+  CHECK(store->queued()->empty());
+  CHECK(store->probes()->empty());
+  auto ok = store->transaction([&]() -> Status<> {
+    auto id = store->enqueue("Probe-1", "a", 1);
+    if (!id) return fail(id.error());
+    auto b = store->enqueue("Probe-1", "b", 2);
+    if (!b) return fail(b.error());
+    return Ok{};
+  });
+  REQUIRE(ok.ok());
+  auto q = store->queued();
+  REQUIRE(q->size() == 2);
+  REQUIRE(store->drop_queued("Probe-1", (*q)[0].id).ok());
+  REQUIRE(store->queued()->size() == 1);
+  CHECK(store->queued()->front().json == "b");
+}
+
+TEST_CASE("sqlite store: withdrawing a probe drops its queue, and replies expire",
           "[engine][supervisor][store]") {
   TempDir dir;
   auto store = open(dir.file("state.db"));
@@ -94,13 +131,13 @@ TEST_CASE("sqlite store: withdrawing a probe drops its queue, and results expire
   CHECK(store->probes()->empty());
   CHECK(store->dequeue_all("Probe-1")->empty());
 
-  REQUIRE(store->put_result({"t1", "C", "old", 100}).ok());
-  REQUIRE(store->put_result({"t2", "C", "new", 200}).ok());
-  auto expired = store->expire_results(150);
+  REQUIRE(store->put_relay({"c1", "t1", "C", "Probe-1", "l", "old", 100}).ok());
+  REQUIRE(store->put_relay({"c2", "t2", "C", "Probe-1", "l", "new", 200}).ok());
+  auto expired = store->expire_relays(150);
   REQUIRE(expired.ok());
   CHECK(*expired == 1);
-  CHECK_FALSE(store->result_for("t1", "C")->has_value());
-  CHECK(store->result_for("t2", "C")->has_value());
+  CHECK_FALSE(store->relay_for_component_token("c1")->has_value());
+  CHECK(store->relay_for_component_token("c2")->has_value());
 }
 
 TEST_CASE("sqlite store: one supervisor per file, and a bad file is a clear error",

@@ -1,0 +1,268 @@
+// `mplane supervisor`: the hub of the Client-Supervisor-Probe architecture (issue 12). Probes
+// register and poll on the component face; clients list, specify, redeem and interrupt on the
+// client face; the state survives a restart in an SQLite file.
+#include <malloc.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "conf/builtin.h"
+#include "engine/cli/args.h"
+#include "engine/cli/command.h"
+#include "engine/loop/shard_group.h"
+#include "engine/loop/start_barrier.h"
+#include "engine/supervisor/supervisor_server.h"
+#include "parsers/base/log.h"
+#include "parsers/mplane/time_value.h"
+#include "transport/tls/tls_context.h"
+
+namespace mplane::cli {
+namespace {
+
+const std::vector<OptionSpec> kSupervisorOptions = {
+    {"listen", "ADDR:PORT", "serve both faces here (default 0.0.0.0:8888)"},
+    {"component-listen", "ADDR:PORT",
+     "serve the component face apart, here (then --listen serves clients only)"},
+    {"ca", "FILE", "CA certificates (PEM) that peers' certificates must chain to"},
+    {"cert", "FILE", "this supervisor's certificate (PEM)"},
+    {"key", "FILE", "this supervisor's private key (PEM)"},
+    {"insecure", "", "plaintext HTTP without authentication (a warning is printed)"},
+    {"registry", "FILE", "load an element registry besides the built-in ones", true},
+    {"state", "FILE", "the SQLite state file (default ./mplane-supervisor.db)"},
+    {"link", "URL",
+     "the client face's URL as clients reach it (capability links; default: derived)"},
+    {"poll-idle", "DURATION", "poll interval given to idle probes, ±20% (default 5s)"},
+    {"poll-hold", "DURATION", "longest hold of a long poll (default 20s)"},
+    {"withdraw-after", "DURATION", "withdraw a probe silent this long (default 30s)"},
+    {"immediate-wait", "DURATION",
+     "a client's specification waits this long for the result, then gets the receipt (default 5s)"},
+    {"result-retention", "DURATION", "forget uncollected results after this (default 1h)"},
+    {"log-level", "LEVEL",
+     "error, warn (default: refusals, denials, withdrawals), info (also registrations), debug"},
+};
+
+constexpr std::string_view kSupervisorUsage =
+    "usage: mplane supervisor [--listen ADDR:PORT] (--ca F --cert F --key F | --insecure)\n"
+    "                         [--state FILE] [--registry FILE]... [options]\n"
+    "Probes (component-initiated components) register and poll on the component face:\n"
+    "  POST /register/capability, GET /show/specification, POST /register/result.\n"
+    "Clients use the client face as they use `mplane component`: GET /capabilities,\n"
+    "/capability, /capability/<token>; POST / (specification, redemption, interrupt), or\n"
+    "POST /probe/<identity>/ for one probe; plus the architecture fork's GET /show/capability,\n"
+    "POST /register/specification, POST /show/result. GET / is a status page.\n"
+    "Stops cleanly on SIGINT/SIGTERM; the state file keeps what was registered, queued and\n"
+    "measured.\n";
+
+struct Settings {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8888;
+  std::optional<std::pair<std::string, std::uint16_t>> component_face;
+  std::optional<transport::TlsOptions> tls;
+  std::vector<std::string> registries;
+  std::string state = "mplane-supervisor.db";
+  supervisor::SupervisorOptions core;
+  bool link_given = false;
+  log::Level log_level = log::Level::kWarn;
+};
+
+Result<std::pair<std::string, std::uint16_t>> address(const std::string& flag,
+                                                      const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return fail(flag + " " + text + ": expected ADDR:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = text.substr(colon + 1);
+  char* end = nullptr;
+  const long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
+    return fail(flag + " " + text + ": bad port");
+  return std::make_pair(host, static_cast<std::uint16_t>(p));
+}
+
+Status<> duration(const ParsedArgs& args, const std::string& name, std::chrono::milliseconds& out) {
+  if (!args.has(name)) return Ok{};
+  auto us = model::parse_duration(args.get(name));
+  if (!us) return fail("--" + name + " " + args.get(name) + ": " + us.error());
+  out = std::chrono::milliseconds(*us / 1000);
+  return Ok{};
+}
+
+Result<Settings> configure(const ParsedArgs& args) {
+  Settings s;
+  if (args.has("listen")) {
+    auto a = address("--listen", args.get("listen"));
+    if (!a) return fail(a.error());
+    std::tie(s.host, s.port) = *a;
+  }
+  if (args.has("component-listen")) {
+    auto a = address("--component-listen", args.get("component-listen"));
+    if (!a) return fail(a.error());
+    s.component_face = *a;
+  }
+  const bool tls_flags = args.has("ca") || args.has("cert") || args.has("key");
+  if (tls_flags && (!args.has("ca") || !args.has("cert") || !args.has("key"))) {
+    return fail("TLS needs all of --ca, --cert and --key");
+  }
+  if (tls_flags && args.has("insecure")) return fail("--insecure contradicts --ca/--cert/--key");
+  if (!tls_flags && !args.has("insecure")) {
+    return fail(
+        "TLS with mutual authentication is mandatory: give --ca, --cert and --key, or "
+        "--insecure for plaintext");
+  }
+  if (tls_flags) {
+    transport::TlsOptions t;
+    t.ca_file = args.get("ca");
+    t.cert_file = args.get("cert");
+    t.key_file = args.get("key");
+    t.role = transport::TlsRole::kServer;
+    s.tls = t;
+  }
+  s.registries = args.all("registry");
+  if (args.has("state")) s.state = args.get("state");
+  for (auto [name, field] : {std::pair{"poll-idle", &s.core.poll_idle},
+                             {"poll-hold", &s.core.poll_hold},
+                             {"withdraw-after", &s.core.withdraw_after},
+                             {"immediate-wait", &s.core.immediate_wait},
+                             {"result-retention", &s.core.result_retention}}) {
+    if (auto st = duration(args, name, *field); !st) return fail(st.error());
+  }
+  if (s.core.poll_idle.count() < 1000) return fail("--poll-idle must be at least 1s");
+  if (args.has("link")) {
+    s.core.capability_link = args.get("link");
+    if (!s.core.capability_link.ends_with('/')) s.core.capability_link += '/';
+    s.link_given = true;
+  }
+  if (args.has("log-level")) {
+    auto level = log::parse_level(args.get("log-level"));
+    if (!level)
+      return fail("--log-level " + args.get("log-level") + ": error, warn, info or debug");
+    s.log_level = *level;
+  }
+  return s;
+}
+
+// What runs on the supervisor's loop: built there, closed by the shard's shutdown hook,
+// destroyed after the loop has ended.
+struct Running {
+  std::unique_ptr<supervisor::StateStore> store;
+  std::unique_ptr<supervisor::Supervisor> core;
+  std::unique_ptr<supervisor::SupervisorServer> server;
+};
+
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& registries,
+                       transport::TlsContext* tls, loop::Shard& shard) {
+  supervisor::SupervisorServerOptions options;
+  options.http.host = s.host;
+  options.http.port = s.port;
+  options.http.tls = tls;
+  options.http.connection_limits =
+      std::make_shared<transport::ConnectionLimits>(transport::ConnectionLimitOptions{
+          .max_connections = 65536, .max_per_peer = 65536, .max_body_bytes = 256 * 1024 * 1024});
+  if (s.component_face) {
+    options.component_host = s.component_face->first;
+    options.component_port = s.component_face->second;
+  }
+  r.core = std::make_unique<supervisor::Supervisor>(shard.loop(), registries, *r.store, s.core,
+                                                    &wall_us);
+  r.server =
+      std::make_unique<supervisor::SupervisorServer>(shard.loop(), *r.core, registries, options);
+  shard.add_shutdown_hook([&r] {
+    r.server->close();
+    r.core->close();
+  });
+  if (auto st = r.server->listen(); !st) return st;
+  if (!s.link_given) {  // the port is known now (0 picks one)
+    const std::string host = s.host == "0.0.0.0" || s.host == "::" ? "127.0.0.1" : s.host;
+    const bool v6 = host.find(':') != std::string::npos;
+    s.core.capability_link = std::string(tls ? "https" : "http") + "://" +
+                             (v6 ? "[" + host + "]" : host) + ":" +
+                             std::to_string(r.server->port()) + "/";
+  }
+  r.core->set_capability_link(s.core.capability_link);
+  if (auto st = r.core->start(); !st) return fail(s.state + ": " + st.error());
+  return Ok{};
+}
+
+}  // namespace
+
+int run_supervisor(const std::vector<std::string>& raw, Io io) {
+  auto args = parse_args(raw, kSupervisorOptions);
+  if (!args) {
+    io.err << "mplane supervisor: " << args.error() << " (see mplane supervisor --help)\n";
+    return kExitUsage;
+  }
+  if (args->has("help")) {
+    io.out << kSupervisorUsage << "Options:\n" << format_options(kSupervisorOptions);
+    return kExitOk;
+  }
+  auto settings = configure(*args);
+  if (!settings) {
+    io.err << "mplane supervisor: " << settings.error() << "\n";
+    return kExitUsage;
+  }
+  Settings& s = *settings;
+  log::set_level(s.log_level);
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  auto registries = conf::load_registries(s.registries);
+  if (!registries) {
+    io.err << "mplane supervisor: " << registries.error() << "\n";
+    return kExitInvalid;
+  }
+  std::unique_ptr<transport::TlsContext> tls;
+  if (s.tls) {
+    auto ctx = transport::TlsContext::create(*s.tls);
+    if (!ctx) {
+      io.err << "mplane supervisor: " << ctx.error() << "\n";
+      return kExitInvalid;
+    }
+    tls = std::move(ctx.value());
+  } else {
+    io.err << "mplane supervisor: WARNING: plaintext HTTP without authentication (--insecure)\n";
+  }
+  Running running;
+  auto store = supervisor::open_sqlite_store(s.state);
+  if (!store) {
+    io.err << "mplane supervisor: " << store.error() << "\n";
+    return kExitInvalid;
+  }
+  running.store = std::move(store.value());
+  loop::ShardGroup group(1);
+  if (auto st = group.start(); !st) {
+    io.err << "mplane supervisor: " << st.error() << "\n";
+    return kExitInvalid;
+  }
+  loop::StartBarrier barrier(1);
+  group.post(0, loop::make_task([&] {
+               auto st = start_on_loop(running, s, *registries, tls.get(), *loop::Shard::current());
+               barrier.done(st ? std::string_view() : std::string_view(st.error()));
+             }));
+  if (auto st = barrier.wait(); !st) {
+    io.err << "mplane supervisor: " << st.error() << "\n";
+    group.stop_all();
+    group.join_all();
+    return kExitInvalid;
+  }
+  if (auto st = group.install_signal_handlers(); !st) {
+    io.err << "mplane supervisor: " << st.error() << "\n";
+    group.stop_all();
+    group.join_all();
+    return kExitInvalid;
+  }
+  io.err << "mplane supervisor: listening on " << s.core.capability_link << " (port "
+         << running.server->port() << ", components on port " << running.server->component_port()
+         << "), state " << s.state << "; SIGINT/SIGTERM stops\n";
+  io.err.flush();
+  group.run_until_stopped();
+  io.err << "mplane supervisor: stopped\n";
+  return kExitOk;
+}
+
+}  // namespace mplane::cli

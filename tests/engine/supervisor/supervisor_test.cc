@@ -1,0 +1,388 @@
+// The supervisor's core without HTTP: registration and listing, relay of a client's
+// specification to the probe's poll and of the probe's result back to the client in its terms,
+// long polls, callback pacing, fan-out to several probes, access control, withdrawal of a silent
+// probe, undelivered answers kept, and a restart from the store losing nothing.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <optional>
+
+#include "engine/supervisor/supervisor.h"
+#include "parsers/json/message_writer.h"
+#include "parsers/mplane/token.h"
+#include "tests/test_support.h"
+
+namespace mplane {
+namespace {
+
+namespace fs = std::filesystem;
+using supervisor::Answer;
+using supervisor::Face;
+
+constexpr const char* kCapability = R"({"capability":"measure","version":1,
+  "registry":"http://mplane.corvid.ch/registry/loopback","label":"test-loopback",
+  "when":"now ... future","parameters":{"test.input":"*"},"results":["test.output"]})";
+constexpr const char* kOther = R"({"capability":"measure","version":1,
+  "registry":"http://mplane.corvid.ch/registry/loopback","label":"other-loopback",
+  "when":"now ... future","results":["test.output"]})";
+constexpr const char* kCallback = R"({"capability":"measure","version":1,"label":"callback",
+  "registry":"http://ict-mplane.eu/registry/core","when":"now ... future","token":"comp-cb1"})";
+
+std::string spec(const std::string& input, const std::string& label = "my-test") {
+  return R"({"specification":"measure","version":1,"registry":"http://mplane.corvid.ch/registry/loopback",
+    "label":")" +
+         label + R"(","when":"now","parameters":{"test.input":")" + input +
+         R"("},"results":["test.output"]})";
+}
+
+std::string result_for(const std::string& token, const std::string& value) {
+  return R"({"result":"measure","version":1,"registry":"http://mplane.corvid.ch/registry/loopback",
+    "label":"probe-label","token":")" +
+         token + R"(","when":"2026-12-02 12:00:00.000000",
+    "parameters":{"test.input":")" +
+         value + R"("},"results":["test.output"],"resultvalues":[[")" + value + R"("]]})";
+}
+
+std::unique_ptr<json::OwnedMessage> parsed(const std::string& text) {
+  auto m = test::parse(text);
+  if (!m) FAIL(m.error().describe(text));
+  return std::move(m.value());
+}
+
+struct Fixture {
+  explicit Fixture(std::function<void(supervisor::SupervisorOptions&)> setup = {}) {
+    dir = fs::temp_directory_path() /
+          ("mplane_sup_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
+    fs::create_directories(dir);
+    uv_loop_init(&loop);
+    options.capability_link = "https://sup.example:8888/";
+    if (setup) setup(options);
+    open();
+  }
+  ~Fixture() {
+    close();
+    uv_loop_close(&loop);
+    fs::remove_all(dir);
+  }
+  void open() {
+    auto s = supervisor::open_sqlite_store((dir / "state.db").string());
+    if (!s) FAIL(s.error());
+    store = std::move(s.value());
+    core = std::make_unique<supervisor::Supervisor>(&loop, test::registries(), *store, options,
+                                                    [this] { return now; });
+    REQUIRE(core->start().ok());
+  }
+  void close() {  // as a clean stop
+    if (!core) return;
+    core->close();
+    uv_run(&loop, UV_RUN_NOWAIT);
+    core.reset();
+    store.reset();
+  }
+  void crash() {    // as `kill -9`: nothing answered, nothing closed but what the OS would
+    core->close();  // (the timer handle must go before the loop; no state is written by it)
+    uv_run(&loop, UV_RUN_NOWAIT);
+    core.reset();
+    store.reset();
+  }
+
+  Answer register_probe(const std::string& identity, const std::string& members) {
+    const std::string envelope =
+        R"({"envelope":"message","version":1,"contents":[)" + members + "]}";
+    return core->register_probe(identity, parsed(envelope), false);
+  }
+  // The answer to a poll, if it came at once (else held).
+  std::optional<Answer> poll(const std::string& identity,
+                             std::optional<std::chrono::milliseconds> wait = std::nullopt) {
+    auto out = std::make_shared<std::optional<Answer>>();
+    core->poll(identity, wait, [out](Answer a) { *out = std::move(a); });
+    last_poll = out;
+    return *out;
+  }
+  std::optional<Answer> specify(const std::string& client, const std::string& text,
+                                const std::string& probe = "", Face face = Face::kRi) {
+    auto m = parsed(text);
+    auto out = std::make_shared<std::optional<Answer>>();
+    core->specify(client, m->message, probe, face, [out](Answer a) { *out = std::move(a); });
+    last_specify = out;
+    return *out;
+  }
+  Answer post(const std::string& identity, const std::string& text) {
+    auto m = parsed(text);
+    return core->post_result(identity, m->message);
+  }
+  Answer redeem(const std::string& client, const std::string& token, Face face = Face::kRi) {
+    Answer out;
+    core->redeem(client, token, face, [&](Answer a) { out = std::move(a); });
+    if (out.on_written) out.on_written(true);
+    return out;
+  }
+
+  fs::path dir;
+  uv_loop_t loop{};
+  std::int64_t now = 1'700'000'000'000'000;
+  supervisor::SupervisorOptions options;
+  std::unique_ptr<supervisor::StateStore> store;
+  std::unique_ptr<supervisor::Supervisor> core;
+  std::shared_ptr<std::optional<Answer>> last_poll, last_specify;
+  static inline int counter = 0;
+};
+
+// The specifications in a poll's answer (the callback excluded), delivered.
+std::vector<std::unique_ptr<json::OwnedMessage>> specs_in(Answer a,
+                                                          std::string* callback_when = nullptr) {
+  REQUIRE(a.status == 200);
+  auto m = parsed(a.body);
+  std::vector<std::unique_ptr<json::OwnedMessage>> out;
+  for (const model::Message& member : m->message.contents) {
+    if (member.label && *member.label == "callback") {
+      if (callback_when) *callback_when = model::summarize(member);
+      continue;
+    }
+    out.push_back(parsed(json::to_json(member)));
+  }
+  if (a.on_written) a.on_written(true);
+  return out;
+}
+
+TEST_CASE(
+    "supervisor: a client's specification goes to the probe, its result comes back in the "
+    "client's terms",
+    "[engine][supervisor]") {
+  Fixture f;
+  Answer reg = f.register_probe("Probe-1", std::string(kCapability) + "," + kCallback);
+  REQUIRE(reg.status == 200);
+  CHECK(reg.body == R"({"test-loopback":{"registered":"ok"},"callback":{"registered":"ok"}})");
+  // Listed with the probe's link, the callback capability not listed.
+  const std::string listing = f.core->capabilities_envelope("Client-1");
+  auto listed = parsed(listing);
+  REQUIRE(listed->message.contents.size() == 1);
+  CHECK(*listed->message.contents[0].link == "https://sup.example:8888/probe/Probe-1/");
+
+  auto receipt = f.specify("Client-1", spec("hi"));  // waits for the result (immediate_wait)
+  CHECK_FALSE(receipt.has_value());
+  auto poll = f.poll("Probe-1");
+  REQUIRE(poll.has_value());
+  std::string callback;
+  auto specs = specs_in(std::move(*poll), &callback);
+  REQUIRE(specs.size() == 1);
+  const model::Message& southbound = specs[0]->message;
+  CHECK(*southbound.label == "my-test");  // no `-<digits>` needed, none added
+  CHECK(*southbound.link == "");
+  const std::string component_token(*southbound.token);
+  CHECK(component_token.starts_with("sup-"));
+  CHECK_THAT(callback, Catch::Contains("now + 1s"));  // work was delivered: soon
+
+  REQUIRE(f.post("Probe-1", result_for(component_token, "hi")).status == 200);
+  REQUIRE(f.last_specify->has_value());  // the waiting client got it
+  Answer& result = **f.last_specify;
+  auto r = parsed(result.body);
+  CHECK(r->message.kind == model::MessageKind::kResult);
+  CHECK(*r->message.label == "my-test");
+  CHECK(*r->message.token == *model::effective_token(parsed(spec("hi"))->message));
+  const model::Metadatum* device = r->message.find_metadatum("source.device");
+  REQUIRE(device != nullptr);
+  CHECK(device->value.as_string() == "Probe-1");  // which probe produced it
+  REQUIRE(result.on_written);
+  result.on_written(true);  // collected: forgotten
+  CHECK(f.core->relays().size() == 0);
+}
+
+TEST_CASE("supervisor: a held long poll is answered as soon as work arrives",
+          "[engine][supervisor]") {
+  Fixture f;
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  CHECK_FALSE(f.poll("Probe-1", std::chrono::seconds(20)).has_value());  // held
+  CHECK_FALSE(f.specify("Client-1", spec("x")).has_value());
+  REQUIRE(f.last_poll->has_value());  // woken by the specification
+  std::string callback;
+  auto specs = specs_in(std::move(**f.last_poll), &callback);
+  CHECK(specs.size() == 1);
+  CHECK_THAT(callback, Catch::Contains("now + 0s"));  // a long poller comes back at once
+
+  // A held poll with nothing to do ends at its hold time, with an idle callback.
+  CHECK_FALSE(f.poll("Probe-1", std::chrono::seconds(2)).has_value());
+  f.now += 1'000'000;
+  f.core->tick();
+  CHECK_FALSE(f.last_poll->has_value());
+  f.now += 1'500'000;
+  f.core->tick();
+  REQUIRE(f.last_poll->has_value());
+  specs_in(std::move(**f.last_poll), &callback);
+  CHECK_THAT(callback, Catch::Contains("now + 4s") || Catch::Contains("now + 5s") ||
+                           Catch::Contains("now + 6s"));  // idle: 5 s ± 20%
+}
+
+TEST_CASE(
+    "supervisor: the receipt after immediate_wait, then redemption; a client's "
+    "measurements are its own",
+    "[engine][supervisor]") {
+  Fixture f;
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("later"));
+  f.now += 6'000'000;
+  f.core->tick();
+  REQUIRE(f.last_specify->has_value());
+  auto receipt = parsed((*f.last_specify)->body);
+  CHECK(receipt->message.kind == model::MessageKind::kReceipt);
+  const std::string token(*receipt->message.token);
+
+  Answer other = f.redeem("Client-2", token);  // another client's token: unknown to it
+  CHECK_THAT(other.body, Catch::Contains("Unknown job"));
+  CHECK(f.redeem("Client-2", token, Face::kFork).status == 403);
+
+  auto specs = specs_in(*f.poll("Probe-1"));
+  CHECK(parsed(f.redeem("Client-1", token).body)->message.kind == model::MessageKind::kReceipt);
+  REQUIRE(f.post("Probe-1", result_for(std::string(*specs[0]->message.token), "later")).status ==
+          200);
+  CHECK(parsed(f.redeem("Client-1", token).body)->message.kind == model::MessageKind::kResult);
+  CHECK_THAT(f.redeem("Client-1", token).body, Catch::Contains("Unknown job"));  // collected
+}
+
+TEST_CASE("supervisor: bad and unexpected messages change nothing", "[engine][supervisor]") {
+  Fixture f;
+  CHECK(f.poll("Probe-1")->status == 428);  // not registered
+  REQUIRE(f.register_probe("Probe-1", kCallback).status == 200);
+  CHECK(f.poll("Probe-1")->status == 428);  // a callback alone is no registration (RI)
+  Answer bare = f.core->register_probe("Probe-1", parsed(kCapability), false);
+  CHECK(bare.status == 400);
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  Answer unknown = f.post("Probe-1", result_for("sup-never-sent", "x"));
+  CHECK(unknown.status == 403);
+  CHECK_THAT(unknown.body, Catch::Contains("Unexpected result"));
+  // A result for another probe's measurement is refused too.
+  f.specify("Client-1", spec("a"));
+  auto specs = specs_in(*f.poll("Probe-1"));
+  REQUIRE(f.register_probe("Probe-2", kCapability).status == 200);
+  CHECK(f.post("Probe-2", result_for(std::string(*specs[0]->message.token), "a")).status == 403);
+  CHECK(f.core->relays().pending() == 1);
+  // No probe offers it.
+  auto none = f.specify("Client-1", R"({"specification":"measure","version":1,
+    "registry":"http://ict-mplane.eu/registry/core","label":"x","when":"now",
+    "parameters":{"source.ip4":"1.2.3.4"},"results":["delay.twoway.icmp.us"]})");
+  REQUIRE(none.has_value());
+  CHECK_THAT(none->body, Catch::Contains("No registered probe"));
+}
+
+TEST_CASE("supervisor: one probe addressed, or several at once", "[engine][supervisor]") {
+  Fixture f([](supervisor::SupervisorOptions& o) { o.immediate_wait = std::chrono::hours(1); });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  REQUIRE(f.register_probe("Probe-2", kCapability).status == 200);
+  CHECK(parsed(f.core->capabilities_envelope("C"))->message.contents.size() == 2);
+
+  f.specify("C", spec("one"), "Probe-2");
+  CHECK(specs_in(*f.poll("Probe-1")).empty());
+  CHECK(specs_in(*f.poll("Probe-2")).size() == 1);
+
+  f.specify("C", spec("both"));  // every probe that offers it
+  auto s1 = specs_in(*f.poll("Probe-1"));
+  auto s2 = specs_in(*f.poll("Probe-2"));
+  REQUIRE(s1.size() == 1);
+  REQUIRE(s2.size() == 1);
+  CHECK(*s1[0]->message.token != *s2[0]->message.token);
+  REQUIRE(f.post("Probe-1", result_for(std::string(*s1[0]->message.token), "both")).status == 200);
+  CHECK_FALSE(f.last_specify->has_value());  // one of two
+  REQUIRE(f.post("Probe-2", result_for(std::string(*s2[0]->message.token), "both")).status == 200);
+  REQUIRE(f.last_specify->has_value());
+  auto envelope = parsed((*f.last_specify)->body);
+  REQUIRE(envelope->message.kind == model::MessageKind::kEnvelope);
+  REQUIRE(envelope->message.contents.size() == 2);
+  CHECK(envelope->message.contents[0].find_metadatum("source.device")->value.as_string() ==
+        "Probe-1");
+  CHECK(envelope->message.contents[1].find_metadatum("source.device")->value.as_string() ==
+        "Probe-2");
+}
+
+TEST_CASE("supervisor: access control in listings and on specifications, per face",
+          "[engine][supervisor]") {
+  Fixture f([](supervisor::SupervisorOptions& o) {
+    o.access = [](std::string_view client, std::string_view label, std::string_view) {
+      return client == "Client-1" || label == "other-loopback";
+    };
+  });
+  REQUIRE(f.register_probe("Probe-1", std::string(kCapability) + "," + kOther).status == 200);
+  CHECK(parsed(f.core->capabilities_envelope("Client-1"))->message.contents.size() == 2);
+  auto listed = parsed(f.core->capabilities_envelope("Client-2"));
+  REQUIRE(listed->message.contents.size() == 1);
+  CHECK(*listed->message.contents[0].label == "other-loopback");
+  CHECK_THAT(f.core->fork_capabilities("Client-2"), !Catch::Contains("\"test-loopback\""));
+
+  auto denied = f.specify("Client-2", spec("x"));
+  REQUIRE(denied.has_value());
+  CHECK(denied->status == 200);  // the RI's convention
+  CHECK_THAT(denied->body, Catch::Contains("User has no permission"));
+  auto fork = f.specify("Client-2", spec("x"), "", Face::kFork);
+  REQUIRE(fork.has_value());
+  CHECK(fork->status == 403);  // the fork's
+  CHECK(f.core->counters().denied == 2);
+  CHECK(f.core->relays().size() == 0);
+}
+
+TEST_CASE("supervisor: a silent probe is withdrawn, its queued work fails, it comes back",
+          "[engine][supervisor]") {
+  Fixture f([](supervisor::SupervisorOptions& o) { o.immediate_wait = std::chrono::hours(1); });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("lost"));
+  f.now += 31'000'000;
+  f.core->tick();
+  CHECK(f.core->probes().size() == 0);
+  CHECK(parsed(f.core->capabilities_envelope("Client-1"))->message.contents.empty());
+  REQUIRE(f.last_specify->has_value());
+  CHECK_THAT((*f.last_specify)->body, Catch::Contains("stopped polling"));
+  CHECK(f.poll("Probe-1")->status == 428);  // re-register
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  CHECK(f.poll("Probe-1")->status == 200);
+}
+
+TEST_CASE("supervisor: an answer that never reaches the probe is queued again",
+          "[engine][supervisor]") {
+  Fixture f;
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("again"));
+  auto lost = f.poll("Probe-1");
+  REQUIRE(lost->on_written);
+  lost->on_written(false);  // the connection broke
+  CHECK(specs_in(*f.poll("Probe-1")).size() == 1);
+}
+
+TEST_CASE("supervisor: a restart from the store loses nothing", "[engine][supervisor]") {
+  Fixture f([](supervisor::SupervisorOptions& o) { o.immediate_wait = std::chrono::hours(1); });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("queued"));    // queued, not yet polled
+  f.specify("Client-1", spec("answered"));  // polled and answered before the crash
+  const std::string queued_token = *model::effective_token(parsed(spec("queued"))->message);
+  const std::string answered_token = *model::effective_token(parsed(spec("answered"))->message);
+  auto specs = specs_in(*f.poll("Probe-1"));
+  REQUIRE(specs.size() == 2);
+  REQUIRE(f.post("Probe-1", result_for(std::string(*specs[1]->message.token), "answered")).status ==
+          200);
+  // Re-queue the first one as if that poll's answer had not been delivered: it must survive.
+  f.crash();
+  f.open();
+  CHECK(f.core->probes().size() == 1);  // still registered
+  // The result received before the crash is redeemed after it.
+  auto r = parsed(f.redeem("Client-1", answered_token).body);
+  CHECK(r->message.kind == model::MessageKind::kResult);
+  // The other measurement is still known, and its result, posted after the restart, arrives.
+  CHECK(parsed(f.redeem("Client-1", queued_token).body)->message.kind ==
+        model::MessageKind::kReceipt);
+  REQUIRE(f.post("Probe-1", result_for(std::string(*specs[0]->message.token), "queued")).status ==
+          200);
+  CHECK(parsed(f.redeem("Client-1", queued_token).body)->message.kind ==
+        model::MessageKind::kResult);
+}
+
+TEST_CASE("supervisor: queued work survives a restart before the probe polls",
+          "[engine][supervisor]") {
+  Fixture f;
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("waiting"));
+  f.crash();
+  f.open();
+  auto specs = specs_in(*f.poll("Probe-1"));
+  REQUIRE(specs.size() == 1);
+  CHECK(*specs[0]->message.label == "my-test");
+}
+
+}  // namespace
+}  // namespace mplane
