@@ -28,6 +28,8 @@ const std::vector<OptionSpec> kOptions = {
     {"redeem-interval", "S", "a client's pause between redemptions of a receipt (default 0.005)"},
     {"ramp", "S", "spread the probes' first registrations over S seconds (default 2)"},
     {"settle", "S", "pause between the last registration and the window (default 1)"},
+    {"max-registering", "N",
+     "registrations (connections, TLS handshakes) in flight per thread (default 16)"},
     {"pid", "P", "the supervisor's process id: its memory and CPU time are reported"},
 };
 constexpr std::string_view kUsage =
@@ -53,6 +55,7 @@ constexpr Limits kNumbers[] = {
     {"redeem-interval", 0.005, 0, 60},
     {"ramp", 2, 0, 3600},
     {"settle", 1, 0, 60},
+    {"max-registering", 16, 1, 10000},
     {"pid", 0, 0, 1e9},
 };
 
@@ -99,6 +102,7 @@ client::SupervisorLoadOptions load_options(const ParsedArgs& args) {
   o.redeem_interval_s = number(args, "redeem-interval");
   o.ramp_s = number(args, "ramp");
   o.settle_s = number(args, "settle");
+  o.max_registering = static_cast<int>(number(args, "max-registering"));
   o.supervisor_pid = static_cast<int>(number(args, "pid"));
   o.label_suffix = args.has("label-suffix");
   return o;

@@ -24,7 +24,10 @@ namespace {
 
 using load::Endpoint;
 
-constexpr double kRegistrationGraceS = 15;  // past the ramp, the window starts anyway
+constexpr double kRegistrationGraceS = 15;  // registrations stalled this long (past the ramp):
+                                            // the window starts anyway
+constexpr int kListingAttempts = 10;        // then the clients POST to the face's root
+constexpr int kListingWaitS = 50;           // a listing of thousands of probes, from a busy server
 
 // Who the probes and clients are: a certificate each (TLS), or a forged identity (plaintext).
 struct Identities {
@@ -122,6 +125,7 @@ class LoopRun {
     }
     probes_.clear();
     clients_.clear();
+    lister_.reset();
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
     return std::move(state_.report);
@@ -141,13 +145,44 @@ class LoopRun {
     }
   }
 
+  // Until every probe has registered once, or registrations stopped progressing (the window
+  // then starts with those that did; the others keep trying).
   void check_registered() {
-    const double waited = static_cast<double>(uv_hrtime() - setup_started_) / 1e9;
+    const std::uint64_t now = uv_hrtime();
+    if (state_.registered != registered_seen_) {
+      registered_seen_ = state_.registered;
+      progress_at_ = now;
+    }
+    const double stalled = static_cast<double>(now - std::max(progress_at_, setup_started_)) / 1e9;
     if (state_.registered < static_cast<int>(probes_.size()) &&
-        waited < o_.ramp_s + kRegistrationGraceS) {
+        stalled < o_.ramp_s + kRegistrationGraceS) {
       return check_->start(0.05, [this] { check_registered(); });
     }
-    check_->start(o_.settle_s, [this] { begin_window(); });
+    check_->start(o_.settle_s, [this] { fetch_targets(); });
+  }
+
+  // GET /capabilities once per loop: where the clients will POST.
+  void fetch_targets() {
+    if (clients_.empty()) return begin_window();
+    if (!lister_) {
+      lister_ = std::make_unique<transport::AsyncHttpClient>(
+          &loop_,
+          load::http_options(o_.client_face, ids_.client(plan_.clients.front()), kListingWaitS));
+    }
+    lister_->request("GET", load::face_path(o_.client_face, "capabilities"), {}, {},
+                     [this](const Result<transport::HttpMessage>& r) { on_listing(r); });
+  }
+
+  void on_listing(const Result<transport::HttpMessage>& r) {
+    if (!r && ++listing_failures < kListingAttempts) {
+      return check_->start(1, [this] { fetch_targets(); });
+    }
+    state_.targets =
+        r ? specification_targets(r->status, r->body, o_.label) : std::vector<std::string>{"/"};
+    state_.report.targets = state_.targets.size();
+    if (!r) state_.error("client listing: " + load::transport_error_kind(r.error()));
+    lister_->close();
+    begin_window();
   }
 
   void begin_window() {
@@ -171,6 +206,7 @@ class LoopRun {
     }
     for (auto& c : clients_) c->stop();
     for (auto& p : probes_) p->stop();
+    state_.registration_queue.clear();
     check_->stop();
   }
 
@@ -181,9 +217,12 @@ class LoopRun {
   load::LoopState state_;
   std::vector<std::unique_ptr<load::Probe>> probes_;
   std::vector<std::unique_ptr<load::Client>> clients_;
+  std::unique_ptr<transport::AsyncHttpClient> lister_;
+  int listing_failures = 0;
   load::Timer* check_ = nullptr;
   load::Timer* window_ = nullptr;
-  std::uint64_t setup_started_ = 0, window_started_ = 0;
+  std::uint64_t setup_started_ = 0, window_started_ = 0, progress_at_ = 0;
+  int registered_seen_ = 0;
   double cpu_at_start_ = 0;
 };
 

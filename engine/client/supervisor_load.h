@@ -52,6 +52,7 @@ struct SupervisorLoadOptions {
   double poll_interval_s = 1;        // when a poll reply carries no callback specification
   double redeem_interval_s = 0.005;  // between redemptions of a receipt
   double ramp_s = 2;                 // probes' first registrations spread over this time
+  int max_registering = 16;          // per loop: registrations (connections, handshakes) in flight
   double settle_s = 1;        // between the last registration and the window (the RI adds its relay
                               // services a moment after it answered the registration)
   bool label_suffix = false;  // client labels end in -<digits> (the RI's supervisor)

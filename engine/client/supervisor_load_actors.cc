@@ -12,7 +12,15 @@ constexpr double kResultDeadlineS = 30;  // a client gives up on a specification
 // specification at a time, each after up to 5 s), before a request times out.
 constexpr std::uint64_t kSlackMs = 10'000;
 
-// PATH of the face's URL + `rest` ("/" + "register/capability").
+std::string hex_token(std::uint32_t nonce, std::uint32_t who, std::uint64_t n) {
+  char text[40];
+  std::snprintf(text, sizeof text, "%08x%08x%016llx", nonce, who,
+                static_cast<unsigned long long>(n));
+  return text;
+}
+
+}  // namespace
+
 std::string face_path(const transport::HttpUrl& face, std::string_view rest) {
   std::string path = face.path.empty() ? "/" : face.path;
   if (path.back() != '/') path += '/';
@@ -31,15 +39,6 @@ transport::AsyncHttpClientOptions http_options(const transport::HttpUrl& face,
   }
   return o;
 }
-
-std::string hex_token(std::uint32_t nonce, std::uint32_t who, std::uint64_t n) {
-  char text[40];
-  std::snprintf(text, sizeof text, "%08x%08x%016llx", nonce, who,
-                static_cast<unsigned long long>(n));
-  return text;
-}
-
-}  // namespace
 
 std::string transport_error_kind(const std::string& error) {
   if (error.find("timed out") != std::string::npos) return "timeout";
@@ -79,6 +78,25 @@ void Timer::on_fire(uv_timer_t* handle) noexcept {
   fire();
 }
 
+// ---- LoopState
+
+void LoopState::admit_registration(std::function<void()> send) {
+  if (registering >= options.max_registering) {
+    registration_queue.push_back(std::move(send));
+    return;
+  }
+  ++registering;
+  send();
+}
+
+void LoopState::registration_done() {
+  --registering;
+  if (registration_queue.empty()) return;
+  auto next = std::move(registration_queue.front());
+  registration_queue.pop_front();
+  admit_registration(std::move(next));
+}
+
 // ---- Probe
 
 Probe::Probe(LoopState& state, const Endpoint& endpoint, int index, bool idle)
@@ -90,7 +108,11 @@ Probe::Probe(LoopState& state, const Endpoint& endpoint, int index, bool idle)
       token_(hex_token(0, 0x80000000u | static_cast<std::uint32_t>(index), 0)) {}
 
 void Probe::start(double delay_s) {
-  timer_.start(delay_s, [this] { send_registration(); });
+  timer_.start(delay_s, [this] { register_when_admitted(); });
+}
+
+void Probe::register_when_admitted() {
+  s_.admit_registration([this] { send_registration(); });
 }
 
 void Probe::stop() {
@@ -105,6 +127,7 @@ void Probe::send_registration() {
 }
 
 void Probe::on_registered(const Result<transport::HttpMessage>& r) {
+  s_.registration_done();
   if (!r) return retry_after_error("probe registration: " + transport_error_kind(r.error()));
   if (r->status != 200) {
     return retry_after_error("probe registration: status " + std::to_string(r->status));
@@ -126,7 +149,7 @@ void Probe::on_poll(const Result<transport::HttpMessage>& r) {
   if (!r) return retry_after_error("probe poll: " + transport_error_kind(r.error()));
   if (r->status == 428) {  // the supervisor forgot us (withdrawn, or restarted)
     if (s_.measuring) s_.error("probe poll: 428, registered again");
-    return send_registration();
+    return register_when_admitted();
   }
   if (r->status != 200) return retry_after_error("probe poll: status " + std::to_string(r->status));
   std::string error;
@@ -165,7 +188,7 @@ void Probe::poll_after(double seconds) {
 void Probe::retry_after_error(const std::string& kind) {
   if (s_.measuring) s_.error(kind);
   results_.clear();  // the supervisor resends nothing: those round trips are lost, and counted
-  timer_.start(kErrorPauseS, [this] { ever_registered_ ? poll() : send_registration(); });
+  timer_.start(kErrorPauseS, [this] { ever_registered_ ? poll() : register_when_admitted(); });
 }
 
 // ---- Client
@@ -177,11 +200,6 @@ Client::Client(LoopState& state, const Endpoint& endpoint, int index)
       timer_(state.loop),
       index_(index) {}
 
-void Client::start() {
-  http_.request("GET", face_path(s_.options.client_face, "capabilities"), {}, {},
-                [this](const Result<transport::HttpMessage>& r) { on_listing(r); });
-}
-
 void Client::stop() {
   timer_.stop();
   http_.close();
@@ -189,21 +207,16 @@ void Client::stop() {
   sent_at_ = 0;
 }
 
-void Client::on_listing(const Result<transport::HttpMessage>& r) {
-  if (!r) return fail_and_retry("client listing: " + transport_error_kind(r.error()), 1);
-  targets_ = specification_targets(r->status, r->body, s_.options.label);
-  s_.report.targets = std::max(s_.report.targets, targets_.size());
-  send();
-}
-
 void Client::send() {
-  if (targets_.empty()) return start();
   ++sequence_;
   const std::string n = std::to_string(sequence_);
   label_ = "bench-c" + std::to_string(index_) + (s_.options.label_suffix ? "-" : "-r") + n;
   token_ = hex_token(s_.run_nonce, static_cast<std::uint32_t>(index_), sequence_);
   input_ = "c" + std::to_string(index_) + "n" + n;
-  target_ = targets_[(static_cast<std::size_t>(index_) + sequence_) % targets_.size()];
+  const auto& targets = s_.targets;
+  target_ = targets.empty()
+                ? std::string("/")
+                : targets[(static_cast<std::size_t>(index_) + sequence_) % targets.size()];
   sent_at_ = uv_hrtime();
   if (s_.measuring) ++s_.report.specifications;
   http_.request("POST", target_, kMplaneJson, specification(label_, token_, input_),

@@ -50,7 +50,15 @@ struct LoopState {
   bool measuring = false;  // counters and latencies count only inside the window
   int registered = 0;      // probes that registered at least once
   std::uint32_t run_nonce = 0;
+  std::vector<std::string> targets;  // where clients POST (specification_targets)
   void error(const std::string& kind) { ++report.errors[kind]; }
+
+  // At most options.max_registering registrations (connections, TLS handshakes) in flight:
+  // a thousand probes connecting at once would time out against any server on two cores.
+  void admit_registration(std::function<void()> send);
+  void registration_done();
+  int registering = 0;
+  std::deque<std::function<void()>> registration_queue;
 };
 
 // A simulated component-initiated probe.
@@ -61,6 +69,7 @@ class Probe {
   void stop();
 
  private:
+  void register_when_admitted();
   void send_registration();
   void on_registered(const Result<transport::HttpMessage>& r);
   void poll();
@@ -84,12 +93,11 @@ class Probe {
 class Client {
  public:
   Client(LoopState& state, const Endpoint& endpoint, int index);
-  void start();
+  void start() { send(); }
   void stop();
   bool waiting() const { return sent_at_ != 0; }
 
  private:
-  void on_listing(const Result<transport::HttpMessage>& r);
   void send();
   void redeem();
   void on_reply(const Result<transport::HttpMessage>& r);
@@ -99,11 +107,17 @@ class Client {
   transport::AsyncHttpClient http_;
   Timer timer_;
   int index_;
-  std::vector<std::string> targets_;
   std::uint64_t sequence_ = 0;
   std::string label_, token_, input_, target_;
   std::uint64_t sent_at_ = 0;  // uv_hrtime of the specification's POST; 0: none waiting
 };
+
+// PATH of the face's URL + `rest` ("/" + "register/capability").
+std::string face_path(const transport::HttpUrl& face, std::string_view rest);
+// Options of an endpoint's client to a face: responses may take `wait_s` (a long poll's hold) and
+// some slack; plaintext, the endpoint's forged identity goes in a header.
+transport::AsyncHttpClientOptions http_options(const transport::HttpUrl& face,
+                                               const Endpoint& endpoint, int wait_s);
 
 // "timeout", "connect", "tls" or "connection": the kind of an AsyncHttpClient error line.
 std::string transport_error_kind(const std::string& error);
