@@ -14,7 +14,10 @@
 #
 #   bench/supervisor/supervisor_load.sh [BUILD_DIR] [SECONDS] [PROBES] [CLIENTS] [IDLE]
 #
-# Defaults: build-release, 20 s, 1000 probes, 100 clients, 10000 idle probes. The probes'
+# Defaults: build-release, 20 s, 1000 probes, 100 clients, 10000 idle probes. The RI's rows run
+# RI_SECONDS (default 40) with one client: the RI's supervisor holds each specification's POST up
+# to 5 s (its immediate wait) with its whole loop, so a second client only starves the probes'
+# polls. ONLY=ours or ONLY=ri runs half of it. The probes'
 # certificates are issued once into BUILD_DIR/bench-supervisor-pki/ and reused by later runs.
 # Raises `ulimit -n` (every active probe holds a long poll: one descriptor on each side).
 set -euo pipefail
@@ -24,6 +27,8 @@ secs=${2:-20}
 probes=${3:-1000}
 clients=${4:-100}
 idle=${5:-10000}
+ri_secs=${RI_SECONDS:-40}
+only=${ONLY:-}
 mplane=$build/engine/mplane
 ri=../shared/peers/ri
 work=$(mktemp -d)
@@ -33,7 +38,7 @@ want_fds=$((idle + 4 * probes + 4 * clients + 1024))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want_fds" ]; then
   ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 fi
-echo "ulimit -n raised to $(ulimit -n) for this run (wanted $want_fds)"
+echo "ulimit -n: $(ulimit -n) for this run (wanted at least $want_fds; raised when lower)"
 
 wait_port() {  # PORT: until something listens (at most 30 s)
   for _ in $(seq 300); do
@@ -67,7 +72,9 @@ row() {  # NAME LABEL [EXTRA_CPU]: one line of the final table from $work/NAME.o
 }
 
 # ---- (a), (b): our supervisor
-if "$mplane" supervisor --help > /dev/null 2>&1; then
+if [ "$only" = ri ]; then
+  echo "== ONLY=ri: rows (a) and (b) skipped"
+elif "$mplane" supervisor --help > /dev/null 2>&1; then
   pki=$build/bench-supervisor-pki
   if [ ! -e "$pki/ca.crt" ]; then
     "$mplane" pki init "$pki" --domain org.mplane.Bench > /dev/null
@@ -96,7 +103,9 @@ else
 fi
 
 # ---- (c), (c'): the RI's supervisor
-if [ -x "$ri/ri-run.py" ]; then
+if [ "$only" = ours ]; then
+  echo "== ONLY=ours: the RI rows skipped"
+elif [ -x "$ri/ri-run.py" ]; then
   "$ri/ri-run.py" mpsup supervisor.conf COMPONENT_FACE_PORT=18411 CLIENT_FACE_PORT=18412 \
     > "$work/ri-sup.log" 2>&1 &
   echo $! > "$work/ri-sup.pid"
@@ -110,7 +119,7 @@ if [ -x "$ri/ri-run.py" ]; then
   done
   com_cpu0=$(cpu_s "$(cat "$work/ri-com.pid")")
   bench ri --component-face http://127.0.0.1:18411/ --client-face http://127.0.0.1:18412/ \
-    --insecure --probes 0 --clients 4 --label-suffix --redeem-interval 0.1 --duration "$secs" \
+    --insecure --probes 0 --clients 1 --label-suffix --redeem-interval 0.1 --duration "$ri_secs" \
     --pid "$(cat "$work/ri-sup.pid")"
   com_cpu=$(awk -v a="$com_cpu0" -v b="$(cpu_s "$(cat "$work/ri-com.pid")")" 'BEGIN { printf "%.2f", b - a }')
   kill "$(cat "$work/ri-com.pid")" "$(cat "$work/ri-sup.pid")"; rm "$work"/ri-*.pid
@@ -120,8 +129,8 @@ if [ -x "$ri/ri-run.py" ]; then
   echo $! > "$work/ri-sup2.pid"
   wait_port 18414
   bench ri-probes --component-face http://127.0.0.1:18413/ --client-face http://127.0.0.1:18414/ \
-    --insecure --probes 10 --clients 4 --label-suffix --poll-interval 0.2 --redeem-interval 0.1 \
-    --duration "$secs" --pid "$(cat "$work/ri-sup2.pid")"
+    --insecure --probes 10 --clients 1 --label-suffix --poll-interval 0.2 --redeem-interval 0.1 \
+    --duration "$ri_secs" --pid "$(cat "$work/ri-sup2.pid")"
   kill "$(cat "$work/ri-sup2.pid")"; rm "$work/ri-sup2.pid"
 else
   echo "== $ri/ri-run.py is absent: the RI rows skipped"
@@ -129,10 +138,10 @@ fi
 
 row ours "(a) mplane supervisor, TLS, $probes probes, $clients clients"
 row idle "(b) mplane supervisor, $idle idle probes (plaintext)"
-row ri "(c) RI mpsup + RI mpcom, 4 clients" "${com_cpu:-}"
-row ri-probes "(c') RI mpsup + 10 simulated probes, 4 clients"
+row ri "(c) RI mpsup + RI mpcom, 1 client, $ri_secs s" "${com_cpu:-}"
+row ri-probes "(c') RI mpsup + 10 simulated probes, 1 client, $ri_secs s"
 echo
-echo "== supervisor benchmark, $secs s windows, $(nproc) cores"
+echo "== supervisor benchmark, $secs s windows (the RI's: $ri_secs s), $(nproc) cores"
 {
   echo "run|round trips/s|p50 ms|p99 ms|polls/s|errors|kB/probe|supervisor CPU s|generator CPU s"
   printf '%s\n' "${rows[@]}"

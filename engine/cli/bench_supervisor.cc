@@ -125,11 +125,11 @@ void print_supervisor_usage(const client::SupervisorLoadReport& r, int registere
 int print_report(client::SupervisorLoadReport& r, const client::SupervisorLoadOptions& o, Io io) {
   const auto lat = client::summarize_latencies(r.latencies_ns);
   const double secs = r.elapsed_s > 0 ? r.elapsed_s : 1;
-  io.out << std::fixed << std::setprecision(1);
+  io.out << std::fixed << std::setprecision(2);  // the RI manages a fraction of one per second
   io.out << "round trips/s: " << static_cast<double>(r.latencies_ns.size()) / secs << "\n";
-  io.out << std::setprecision(2) << "latency: p50 " << lat.p50 << " ms, p99 " << lat.p99
-         << " ms, max " << lat.max << " ms, mean " << lat.mean << " ms\n";
-  io.out << std::setprecision(1) << "polls/s: " << static_cast<double>(r.polls) / secs << "\n";
+  io.out << "latency: p50 " << lat.p50 << " ms, p99 " << lat.p99 << " ms, max " << lat.max
+         << " ms, mean " << lat.mean << " ms\n";
+  io.out << "polls/s: " << static_cast<double>(r.polls) / secs << "\n";
   io.out << "round trips: " << r.latencies_ns.size() << " (specifications " << r.specifications
          << ", redemptions " << r.redemptions << ", results posted " << r.results_posted
          << ", in flight at the end " << r.in_flight_at_end << "), " << o.probes << " probes + "
