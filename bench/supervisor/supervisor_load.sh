@@ -52,7 +52,7 @@ cpu_s() {  # PID: user + system seconds so far
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
 }
 bench() {  # NAME ARGS...: runs the generator, keeps its output in $work/NAME.out
-  echo "== $1"
+  echo "== $1 (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
   "$mplane" bench supervisor "${@:2}" | tee "$work/$1.out" || true
 }
 
