@@ -11,6 +11,7 @@
 #include "engine/cli/command.h"
 #include "engine/loop/shard_group.h"
 #include "engine/loop/start_barrier.h"
+#include "engine/supervisor/component_link.h"
 #include "engine/supervisor/supervisor_server.h"
 #include "parsers/base/log.h"
 #include "parsers/mplane/time_value.h"
@@ -37,6 +38,10 @@ const std::vector<OptionSpec> kSupervisorOptions = {
     {"immediate-wait", "DURATION",
      "a client's specification waits this long for the result, then gets the receipt (default 5s)"},
     {"result-retention", "DURATION", "forget uncollected results after this (default 1h)"},
+    {"component", "URL",
+     "a client-initiated component to use: its capabilities are listed, specifications POSTed to "
+     "it",
+     true},
     {"log-level", "LEVEL",
      "error, warn (default: refusals, denials, withdrawals), info (also registrations), debug"},
 };
@@ -59,6 +64,7 @@ struct Settings {
   std::optional<std::pair<std::string, std::uint16_t>> component_face;
   std::optional<transport::TlsOptions> tls;
   std::vector<std::string> registries;
+  std::vector<std::string> components;  // client-initiated components' URLs
   std::string state = "mplane-supervisor.db";
   supervisor::SupervisorOptions core;
   bool link_given = false;
@@ -120,6 +126,7 @@ Result<Settings> configure(const ParsedArgs& args) {
     s.tls = t;
   }
   s.registries = args.all("registry");
+  s.components = args.all("component");
   if (args.has("state")) s.state = args.get("state");
   for (auto [name, field] : {std::pair{"poll-idle", &s.core.poll_idle},
                              {"poll-hold", &s.core.poll_hold},
@@ -149,6 +156,7 @@ struct Running {
   std::unique_ptr<supervisor::StateStore> store;
   std::unique_ptr<supervisor::Supervisor> core;
   std::unique_ptr<supervisor::SupervisorServer> server;
+  std::vector<std::unique_ptr<supervisor::ComponentLink>> links;
 };
 
 std::int64_t wall_us() {
@@ -158,7 +166,8 @@ std::int64_t wall_us() {
 }
 
 Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& registries,
-                       transport::TlsContext* tls, loop::Shard& shard) {
+                       transport::TlsContext* tls, transport::TlsContext* client_tls,
+                       loop::Shard& shard) {
   supervisor::SupervisorServerOptions options;
   options.http.host = s.host;
   options.http.port = s.port;
@@ -175,6 +184,7 @@ Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& regist
   r.server =
       std::make_unique<supervisor::SupervisorServer>(shard.loop(), *r.core, registries, options);
   shard.add_shutdown_hook([&r] {
+    for (auto& link : r.links) link->close();
     r.server->close();
     r.core->close();
   });
@@ -188,6 +198,12 @@ Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& regist
   }
   r.core->set_capability_link(s.core.capability_link);
   if (auto st = r.core->start(); !st) return fail(s.state + ": " + st.error());
+  for (const std::string& url : s.components) {
+    r.links.push_back(std::make_unique<supervisor::ComponentLink>(
+        shard.loop(), *r.core, registries,
+        supervisor::ComponentLinkOptions{.url = url, .tls = client_tls}));
+    if (auto st = r.links.back()->start(); !st) return fail("--component " + st.error());
+  }
   return Ok{};
 }
 
@@ -217,13 +233,17 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
     return kExitInvalid;
   }
   std::unique_ptr<transport::TlsContext> tls;
+  std::unique_ptr<transport::TlsContext> client_tls;  // the same identity, to components
   if (s.tls) {
-    auto ctx = transport::TlsContext::create(*s.tls);
-    if (!ctx) {
-      io.err << "mplane supervisor: " << ctx.error() << "\n";
-      return kExitInvalid;
+    for (auto role : {transport::TlsRole::kServer, transport::TlsRole::kClient}) {
+      s.tls->role = role;
+      auto ctx = transport::TlsContext::create(*s.tls);
+      if (!ctx) {
+        io.err << "mplane supervisor: " << ctx.error() << "\n";
+        return kExitInvalid;
+      }
+      (role == transport::TlsRole::kServer ? tls : client_tls) = std::move(ctx.value());
     }
-    tls = std::move(ctx.value());
   } else {
     io.err << "mplane supervisor: WARNING: plaintext HTTP without authentication (--insecure)\n";
   }
@@ -241,7 +261,8 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
   }
   loop::StartBarrier barrier(1);
   group.post(0, loop::make_task([&] {
-               auto st = start_on_loop(running, s, *registries, tls.get(), *loop::Shard::current());
+               auto st = start_on_loop(running, s, *registries, tls.get(), client_tls.get(),
+                                       *loop::Shard::current());
                barrier.done(st ? std::string_view() : std::string_view(st.error()));
              }));
   if (auto st = barrier.wait(); !st) {

@@ -257,7 +257,16 @@ void Supervisor::poll(const std::string& identity, std::optional<std::chrono::mi
   held_[identity] = {std::move(done), now + hold.count() * kUsPerMs};
 }
 
+void Supervisor::set_pusher(const std::string& identity, std::function<void()> push) {
+  if (push) {
+    pushers_[identity] = std::move(push);
+  } else {
+    pushers_.erase(identity);
+  }
+}
+
 void Supervisor::wake(Probe& probe) {
+  if (auto p = pushers_.find(probe.identity); p != pushers_.end()) return p->second();
   auto it = held_.find(probe.identity);
   if (it == held_.end()) return;
   AnswerFn done = std::move(it->second.done);

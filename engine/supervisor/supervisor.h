@@ -115,6 +115,10 @@ class Supervisor {
             AnswerFn done);
   Answer post_result(const std::string& identity, model::Message& message);
 
+  // A probe that is not polled but pushed to (a client-initiated component, component_link.h):
+  // `push` is called whenever work is queued for it; it takes the work with poll(). Null removes.
+  void set_pusher(const std::string& identity, std::function<void()> push);
+
   // --- client face ----------------------------------------------------------------------------
   // A specification from `client`, for the probe `probe` (empty: every probe that offers a
   // matching capability the client may use).
@@ -184,8 +188,9 @@ class Supervisor {
   std::unique_ptr<json::MessageReader> reader_;
   const model::Element* source_device_ = nullptr;
   std::unordered_map<std::string, HeldPoll> held_;  // by probe identity
-  std::vector<Waiter> waiters_;                     // clients waiting for a result
-  uv_timer_t* timer_ = nullptr;                     // owned; freed in its close callback
+  std::unordered_map<std::string, std::function<void()>> pushers_;
+  std::vector<Waiter> waiters_;  // clients waiting for a result
+  uv_timer_t* timer_ = nullptr;  // owned; freed in its close callback
   std::mt19937_64 random_;
   std::string token_prefix_;
   std::uint64_t token_counter_ = 0;

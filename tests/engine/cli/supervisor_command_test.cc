@@ -41,7 +41,8 @@ std::string result_for(std::string_view token) {
 // A supervisor process over TLS with a domain made here: a probe (Probe-1), a client
 // (Client-1), the supervisor's own certificate.
 struct Supervisor {
-  explicit Supervisor(const std::string& name, std::vector<std::string> extra = {})
+  explicit Supervisor(const std::string& name, std::vector<std::string> extra = {},
+                      bool start_now = true)
       : domain(name), state((fs::path(domain.dir) / "state.db").string()) {
     transport::pki::IssueOptions sup;
     sup.role = transport::pki::Role::kSupervisor;
@@ -53,7 +54,7 @@ struct Supervisor {
             own.cert_path, "--key",     own.key_path,
             "--state",     state};
     args.insert(args.end(), extra.begin(), extra.end());
-    start();
+    if (start_now) start();
     probe_tls = test::tls_context(transport::TlsRole::kClient, domain.ca(), &domain.component);
     client_tls = test::tls_context(transport::TlsRole::kClient, domain.ca(), &domain.client);
   }
@@ -230,6 +231,50 @@ TEST_CASE("mplane supervisor: kill -9 and a restart lose nothing", "[engine][sup
   CHECK(parsed(r.body)->message.kind == model::MessageKind::kResult);
   // The probe is still registered: its poll is answered, not refused.
   CHECK(must(sup.probe().request("GET", "/show/specification", "", "")).status == 200);
+}
+
+TEST_CASE("mplane supervisor: a client-initiated component behind it, driven by mplane client",
+          "[engine][supervisor][cli]") {
+  Supervisor sup("SupCi", {}, /*start_now=*/false);
+  const std::uint16_t component_port = test::free_loopback_port();
+  const test::TlsDomain& d = sup.domain;
+  test::Process component({"component", "--service", "loopback", "--shards", "1", "--listen",
+                           "127.0.0.1:" + std::to_string(component_port), "--ca", d.ca(), "--cert",
+                           d.component.cert_path, "--key", d.component.key_path},
+                          (fs::path(d.dir) / "component").string());
+  REQUIRE(component.wait_for_err("listening on"));
+  sup.args.insert(sup.args.end(),
+                  {"--component", "https://127.0.0.1:" + std::to_string(component_port) + "/"});
+  sup.start();
+  const std::string url = "https://127.0.0.1:" + std::to_string(sup.port) + "/";
+  const std::vector<std::string> tls = {"--ca",  d.ca(),           "--cert", d.client.cert_path,
+                                        "--key", d.client.key_path};
+  auto client = [&](std::vector<std::string> tail) {
+    std::vector<std::string> args = {"client", "--url", url};
+    args.insert(args.end(), tls.begin(), tls.end());
+    args.insert(args.end(), tail.begin(), tail.end());
+    test::Process p(args, (fs::path(d.dir) / ("client" + std::to_string(++sup.starts))).string());
+    const int status = p.wait_for(60'000);
+    INFO(p.err());
+    REQUIRE(status == 0);
+    return p.out();
+  };
+  // Its capabilities are fetched at start (bounded retries while they are not yet in).
+  std::string caps;
+  for (int i = 0; i < 50 && caps.find("test-loopback") == std::string::npos; ++i) {
+    caps = client({"caps"});
+    if (caps.find("test-loopback") == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  CHECK_THAT(caps, Catch::Contains("test-loopback"));
+  const std::string out =
+      client({"run", "test-loopback", "--param", "test.input=relayed", "--json"});
+  auto r = parsed(out);
+  CHECK(r->message.kind == model::MessageKind::kResult);
+  CHECK(r->message.columns.at(0).values.at(0).as_string() == "relayed");
+  CHECK(r->message.find_metadatum("source.device")->value.as_string() ==
+        "org.mplane.SupCi.Components.Probe-1");
 }
 
 TEST_CASE("mplane supervisor: usage errors are one line and exit 2", "[engine][supervisor][cli]") {
