@@ -7,8 +7,9 @@
 // polls `GET /show/specification?wait=S`, answers every specification at once with a result
 // (POST /register/result, the specification's token, test.output = test.input) and polls
 // again when the reply's `callback` specification says (`now + Ns`; without one, after
-// poll_interval_s). A 428 makes it register again. Idle probes register and poll the same way,
-// without ?wait=, and close their connection between polls.
+// poll_interval_s). A 428 makes it register again. Idle probes register `test-loopback-idle`
+// (the same schema: clients address only `test-loopback`) and poll the same way, without
+// ?wait=, closing their connection between polls.
 //
 // A client sends specifications for `test-loopback` to the client face (POST, `when` now, a
 // token and test.input of its own), redeems receipts until the result is in, and records the

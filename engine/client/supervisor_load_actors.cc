@@ -122,7 +122,7 @@ void Probe::stop() {
 
 void Probe::send_registration() {
   http_.request("POST", face_path(s_.options.component_face, "register/capability"), kMplaneJson,
-                registration(s_.options.label, token_),
+                registration(idle_ ? s_.options.label + "-idle" : s_.options.label, token_),
                 [this](const Result<transport::HttpMessage>& r) { on_registered(r); });
 }
 

@@ -3,24 +3,17 @@
 // shared/peers/ri; skipped where it is absent, RESOURCE_LOCK ri_peer like tests/interop).
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "engine/client/supervisor_load.h"
 #include "engine/client/supervisor_load_messages.h"
-#include "tests/net_support.h"
-#include "tests/process_support.h"
-#include "tests/skip_support.h"
+#include "tests/interop/ri_support.h"
 #include "tests/test_support.h"
-#include "transport/http/http_client.h"
 
 namespace mplane {
 namespace {
 
-namespace fs = std::filesystem;
 using client::load::ReplyKind;
 
 TEST_CASE("supervisor load: latency summary of fixed latencies", "[supervisor_load]") {
@@ -107,34 +100,20 @@ TEST_CASE("supervisor load: messages are mPlane and carry the token", "[supervis
   CHECK(client::load::parse_client_reply(parser, "[]").kind == ReplyKind::kOther);
 }
 
-fs::path ri_dir() { return test::shared_dir() / "peers" / "ri"; }
-
-// Whether GET `target` on 127.0.0.1:port gets any HTTP answer within `timeout_ms`.
-bool answers(std::uint16_t port, const char* target, test::Process& p, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline && p.running()) {
-    transport::HttpClient http("127.0.0.1", port);
-    if (http.request("GET", target, "", "", 2'000)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 TEST_CASE("supervisor load: two probes and a client through the RI's supervisor",
           "[ri][supervisor_load]") {
-  MPLANE_REQUIRE_PEER(ri_dir() / "ri-run.py");
-  char scratch[] = "/tmp/mplane_supload_XXXXXX";
-  REQUIRE(::mkdtemp(scratch) != nullptr);
+  MPLANE_REQUIRE_PEER(interop::ri_dir() / "ri-run.py");
+  interop::ScratchDir dir;
   const std::uint16_t component_port = test::free_loopback_port();
   const std::uint16_t client_port = test::free_loopback_port();
   {
     test::Process supervisor(
-        test::Program{(ri_dir() / "ri-run.py").string(), {std::string("TMPDIR=") + scratch}},
+        interop::ri_program(dir, "ri-run.py"),
         {"mpsup", "supervisor.conf", "COMPONENT_FACE_PORT=" + std::to_string(component_port),
          "CLIENT_FACE_PORT=" + std::to_string(client_port)},
-        std::string(scratch) + "/mpsup");
-    REQUIRE(answers(component_port, "/show/specification", supervisor, 30'000));
-    REQUIRE(answers(client_port, "/", supervisor, 30'000));
+        dir.file("mpsup"));
+    REQUIRE(interop::wait_for_port(component_port, supervisor));
+    REQUIRE(interop::wait_for_port(client_port, supervisor));
 
     client::SupervisorLoadOptions o;
     o.component_face =
@@ -165,8 +144,34 @@ TEST_CASE("supervisor load: two probes and a client through the RI's supervisor"
     CHECK(report->targets == 1);  // no /capabilities on the RI: its root
     CHECK(report->supervisor_end.ok);
   }
-  std::error_code ignored;
-  fs::remove_all(scratch, ignored);
+}
+
+TEST_CASE("supervisor load: three probes and two clients through mplane supervisor",
+          "[supervisor_load]") {
+  interop::ScratchDir dir;
+  const std::uint16_t port = test::free_loopback_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  test::Process supervisor({"supervisor", "--insecure", "--listen",
+                            "127.0.0.1:" + std::to_string(port), "--state", dir.file("state.db")},
+                           dir.file("supervisor"));
+  REQUIRE(interop::wait_for_port(port, supervisor));
+  client::SupervisorLoadOptions o;
+  o.component_face = o.client_face = transport::parse_http_url(url).value();
+  o.probes = 3;
+  o.clients = 2;
+  o.idle_probes = 2;
+  o.seconds = 2;
+  o.ramp_s = 0;
+  o.settle_s = 0.2;
+  o.supervisor_pid = supervisor.pid();
+  auto report = client::run_supervisor_load(o);
+  REQUIRE(report);
+  INFO("first error: " << (report->errors.empty() ? "" : report->errors.begin()->first));
+  CHECK(report->errors.empty());
+  CHECK(!report->latencies_ns.empty());
+  CHECK(report->registrations == 5);
+  CHECK(report->targets == 3);  // the probes' own paths, /probe/<identity>/, from the listing
+  CHECK(report->results_posted > 0);
 }
 
 }  // namespace
