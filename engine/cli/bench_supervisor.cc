@@ -3,6 +3,7 @@
 #include <iomanip>
 
 #include "engine/cli/args.h"
+#include "engine/client/http_load.h"
 #include "engine/client/supervisor_load.h"
 #include "transport/http/http_url.h"
 
@@ -76,6 +77,7 @@ Status<> check_usage(const ParsedArgs& args) {
   for (const char* face : {"component-face", "client-face"}) {
     auto url = transport::parse_http_url(args.get(face));
     if (!url) return fail(url.error());
+    if (!client::is_ip_literal(url->host)) return fail(url->host + " is not an IP address");
     if (url->tls && !args.has("pki")) return fail("an https face needs --pki DIR");
     if (!url->tls && !args.has("insecure")) {
       return fail(std::string("--") + face + " is http://: add --insecure to run without TLS");

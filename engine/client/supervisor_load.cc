@@ -238,12 +238,6 @@ std::vector<LoopPlan> plan_loops(const SupervisorLoadOptions& o) {
   return plans;
 }
 
-bool is_ip_literal(const std::string& host) {
-  sockaddr_in v4{};
-  sockaddr_in6 v6{};
-  return uv_ip4_addr(host.c_str(), 0, &v4) == 0 || uv_ip6_addr(host.c_str(), 0, &v6) == 0;
-}
-
 // "VmRSS:     1234 kB" → 1234.
 std::uint64_t status_kb(const std::string& status, std::string_view key) {
   const auto at = status.find(key);
@@ -350,8 +344,8 @@ ProcessUsage read_process_usage(int pid) {
   std::string field;
   unsigned long long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
   }
   u.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   u.ok = true;
