@@ -174,7 +174,7 @@ class LoopRun {
   }
 
   void on_listing(const Result<transport::HttpMessage>& r) {
-    if (!r && ++listing_failures < kListingAttempts) {
+    if (!r && ++listing_failures_ < kListingAttempts) {
       return check_->start(1, [this] { fetch_targets(); });
     }
     state_.targets =
@@ -218,7 +218,7 @@ class LoopRun {
   std::vector<std::unique_ptr<load::Probe>> probes_;
   std::vector<std::unique_ptr<load::Client>> clients_;
   std::unique_ptr<transport::AsyncHttpClient> lister_;
-  int listing_failures = 0;
+  int listing_failures_ = 0;
   load::Timer* check_ = nullptr;
   load::Timer* window_ = nullptr;
   std::uint64_t setup_started_ = 0, window_started_ = 0, progress_at_ = 0;
