@@ -393,6 +393,7 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
                                 ? "No registered probe offers a matching capability"
                                 : "Probe " + std::string(probe_filter) +
                                       " is not registered or offers no matching capability";
+    log::warn("mplane supervisor: refused a specification from " + client + ": " + why);
     return done(mplane_answer(face == Face::kFork ? 403 : 200, exception_json(client_token, why)));
   }
   if (relays_.size() + targets.size() > options_.max_relays) {
