@@ -7,6 +7,7 @@
 
 #include "conf/builtin.h"
 #include "engine/cli/args.h"
+#include "engine/cli/bench_supervisor.h"
 #include "engine/cli/command.h"
 #include "engine/client/http_load.h"
 #include "parsers/json/message_reader.h"
@@ -39,7 +40,9 @@ constexpr std::string_view kUsage =
 constexpr std::string_view kSubcommands =
     "Subcommands:\n"
     "  http    keep N keep-alive connections busy POSTing a specification to URL (any HTTP\n"
-    "          server: our component, the RI's, nginx) for S seconds\n";
+    "          server: our component, the RI's, nginx) for S seconds\n"
+    "  supervisor  simulated probes and clients around a supervisor (ours or the RI's):\n"
+    "          relayed round trips/s, latency, polls/s, the supervisor's memory per probe\n";
 constexpr std::string_view kMarker = "__mplane_bench_value__";
 
 using client::BodyTemplate;
@@ -125,6 +128,8 @@ Result<std::unique_ptr<transport::TlsContext>> client_tls(const ParsedArgs& args
 
 void print_help(std::ostream& out) {
   out << kUsage << kSubcommands << "Options of `bench http`:\n" << format_options(kOptions);
+  out << "\n";
+  print_bench_supervisor_help(out);
 }
 
 }  // namespace
@@ -134,9 +139,10 @@ int run_bench(const std::vector<std::string>& raw, Io io) {
     print_help(raw.empty() ? io.err : io.out);
     return raw.empty() ? kExitUsage : kExitOk;
   }
+  if (raw[0] == "supervisor") return run_bench_supervisor({raw.begin() + 1, raw.end()}, io);
   if (raw[0] != "http") {
     io.err << "mplane bench: unknown subcommand '" << raw[0]
-           << "' (expected http; see mplane bench --help)\n";
+           << "' (expected http or supervisor; see mplane bench --help)\n";
     return kExitUsage;
   }
   auto args = parse_args({raw.begin() + 1, raw.end()}, kOptions);

@@ -74,17 +74,11 @@ class Worker {
   std::uint64_t sent_at_ = 0;
 };
 
-bool is_ip_literal(const transport::HttpUrl& target) {
-  sockaddr_storage addr{};
-  return uv_ip4_addr(target.host.c_str(), target.port, reinterpret_cast<sockaddr_in*>(&addr)) ==
-             0 ||
-         uv_ip6_addr(target.host.c_str(), target.port, reinterpret_cast<sockaddr_in6*>(&addr)) == 0;
-}
-
 }  // namespace
 
 Result<HttpLoadReport> run_http_load(const HttpLoadOptions& options, BodyTemplate& body) {
-  if (!is_ip_literal(options.target)) return fail(options.target.host + " is not an IP address");
+  if (!is_ip_literal(options.target.host))
+    return fail(options.target.host + " is not an IP address");
   uv_loop_t loop;
   uv_loop_init(&loop);
   Load load{options, body, 0, {}};
@@ -101,6 +95,12 @@ Result<HttpLoadReport> run_http_load(const HttpLoadOptions& options, BodyTemplat
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   return std::move(load.report);
+}
+
+bool is_ip_literal(const std::string& host) {
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  return uv_ip4_addr(host.c_str(), 0, &v4) == 0 || uv_ip6_addr(host.c_str(), 0, &v6) == 0;
 }
 
 double percentile_ms(std::vector<std::uint64_t>& v, double p) {

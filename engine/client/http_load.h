@@ -44,6 +44,9 @@ struct HttpLoadReport {
 // Runs the load; errors only for a target that is not an IP address. `body` makes each body.
 Result<HttpLoadReport> run_http_load(const HttpLoadOptions& options, BodyTemplate& body);
 
+// Whether `host` is an IPv4 or IPv6 literal (the load generators resolve no names).
+bool is_ip_literal(const std::string& host);
+
 // The p-quantile (0..1) of the latencies, in ms (0 when empty); reorders `v`.
 double percentile_ms(std::vector<std::uint64_t>& v, double p);
 

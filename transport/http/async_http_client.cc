@@ -108,6 +108,9 @@ void AsyncHttpClient::request(std::string_view method, std::string_view target,
   sink_ = sink;
   request_bytes_.clear();
   append_request(request_bytes_, method, target, authority_, content_type, body);
+  if (!options_.extra_headers.empty()) {  // before the blank line that ends the head
+    request_bytes_.insert(request_bytes_.find("\r\n\r\n") + 2, options_.extra_headers);
+  }
   retried_ = false;
   uv_update_time(loop_);
   total_deadline_ = options_.total_timeout_ms ? uv_now(loop_) + options_.total_timeout_ms : 0;

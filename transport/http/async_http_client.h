@@ -52,6 +52,9 @@ struct AsyncHttpClientOptions {
   // The whole exchange, from request() to the response's last byte, however the bytes trickle
   // in (a peer sending one byte per pause would otherwise hold the request forever); 0: none.
   std::uint64_t total_timeout_ms = 0;
+  // Raw header lines ("Name: value\r\n" each) sent with every request, e.g. the RI's
+  // Forged-MPlane-Identity for a plaintext load generator; the caller vouches for their syntax.
+  std::string extra_headers;
 };
 
 class AsyncHttpClient {
