@@ -220,7 +220,7 @@ TEST_CASE("supervisor: a held long poll is answered as soon as work arrives",
 }
 
 TEST_CASE(
-    "supervisor: the receipt after immediate_wait, then redemption; a client's "
+    "supervisor: the receipt after immediate_wait, then redemption, and a client's "
     "measurements are its own",
     "[engine][supervisor]") {
   Fixture f;
