@@ -316,6 +316,22 @@ TEST_CASE(
   CHECK(sup.process->wait_for_err("denied org.mplane.SupAcl.Clients.Client-1"));
 }
 
+TEST_CASE(
+    "mplane supervisor: the fork's tStat proxy registers and is listed with the fork's "
+    "registry",
+    "[engine][supervisor][cli]") {
+  const std::string registry = (test::data_dir() / "mplane" / "fork-registry.json").string();
+  Supervisor sup("SupTstat", {"--registry", registry});
+  const std::string caps =
+      test::read_file(test::data_dir() / "mplane" / "fork" / "tstat_capabilities_envelope.json");
+  auto reg = must(sup.probe().request("POST", "/register/capability", kJson, caps));
+  INFO(reg.body);
+  REQUIRE(reg.status == 200);
+  CHECK_THAT(reg.body, Catch::Contains("tstat-log_tcp_complete-core\":{\"registered\":\"ok\"}"));
+  auto listed = must(sup.client().request("GET", "/capabilities", "", ""));
+  CHECK_THAT(listed.body, Catch::Contains("tstat-log_tcp_complete-core"));
+}
+
 TEST_CASE("mplane supervisor: usage errors are one line and exit 2", "[engine][supervisor][cli]") {
   test::Process p({"supervisor", "--listen", "nowhere"}, "");
   CHECK(p.wait_for(10'000) == 2);

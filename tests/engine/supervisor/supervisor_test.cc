@@ -409,5 +409,24 @@ TEST_CASE("supervisor: an answer leaves only once what it acknowledges is commit
   CHECK(f.core->probes().size() == 1);
 }
 
+TEST_CASE("supervisor: an interrupt goes through to the probe", "[engine][supervisor]") {
+  Fixture f([](supervisor::SupervisorOptions& o) { o.immediate_wait = std::chrono::hours(1); });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("long"));
+  auto specs = specs_in(*f.poll("Probe-1"));
+  REQUIRE(specs.size() == 1);
+  const std::string component_token(*specs[0]->message.token);
+  const std::string client_token = *model::effective_token(parsed(spec("long"))->message);
+  Answer now = f.core->interrupt("Client-1", client_token, Face::kRi);
+  CHECK(parsed(now.body)->message.kind == model::MessageKind::kReceipt);
+  CHECK_THAT(f.core->interrupt("Client-2", client_token, Face::kRi).body,
+             Catch::Contains("Unknown job"));  // not another client's to stop
+  auto poll = f.poll("Probe-1");
+  auto m = parsed(poll->body);
+  REQUIRE(m->message.contents.size() == 2);  // the interrupt, then the callback
+  CHECK(m->message.contents[0].kind == model::MessageKind::kInterrupt);
+  CHECK(*m->message.contents[0].token == component_token);
+}
+
 }  // namespace
 }  // namespace mplane
