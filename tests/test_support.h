@@ -42,6 +42,15 @@ struct TempFile {
   static inline int counter = 0;
 };
 
+// Whether this build runs under AddressSanitizer (MPLANE_SANITIZE): its allocator keeps freed
+// memory in a quarantine (256 MiB by default) and adds shadow memory, so memory bounds measured
+// from outside (peak RSS) need room for it.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 // A fresh directory under the system's temporary directory, removed with the object; a unique
 // name per process and object.
 class TempDir {
