@@ -116,7 +116,10 @@ Status<> AccessPolicy::add_fork_caps(const std::string& path) {
     }
     std::string what = "label " + in_quotes(label);
     what += probe.empty() ? " for every probe" : " for " + in_quotes(probe);
-    if (auto st = once(seen, label + '\n' + probe, what, path, c.line); !st) return st;
+    std::string key = label;  // label and probe, '\n' between: neither holds one
+    key += '\n';
+    key += probe;
+    if (auto st = once(seen, key, what, path, c.line); !st) return st;
     Grant& grant = grants_[label];
     if (probe.empty()) {
       grant.every_probe = std::move(c.roles);
