@@ -84,41 +84,50 @@ Result<AccessPolicy> AccessPolicy::from_fork_files(const std::string& users_conf
                                                    const std::string& caps_conf) {
   AccessPolicy policy;
   policy.restricted_ = true;
-  auto users = read_fork_lines(users_conf, "identity");
+  if (auto st = policy.add_fork_users(users_conf); !st) return fail(std::move(st).error());
+  if (auto st = policy.add_fork_caps(caps_conf); !st) return fail(std::move(st).error());
+  return policy;
+}
+
+Status<> AccessPolicy::add_fork_users(const std::string& path) {
+  auto users = read_fork_lines(path, "identity");
   if (!users) return fail(std::move(users).error());
   std::map<std::string, int, std::less<>> seen;
   for (ForkLine& u : *users) {
-    if (u.key.empty()) return fail(located(users_conf, u.line, "no identity before ':'"));
-    if (auto st = once(seen, u.key, "identity " + in_quotes(u.key), users_conf, u.line); !st) {
-      return fail(std::move(st).error());
-    }
-    policy.users_.emplace(std::move(u.key), std::move(u.roles));
+    if (u.key.empty()) return fail(located(path, u.line, "no identity before ':'"));
+    if (auto st = once(seen, u.key, "identity " + in_quotes(u.key), path, u.line); !st) return st;
+    users_.emplace(std::move(u.key), std::move(u.roles));
   }
-  auto caps = read_fork_lines(caps_conf, "label, component-identity");
+  return Ok{};
+}
+
+Status<> AccessPolicy::add_fork_caps(const std::string& path) {
+  auto caps = read_fork_lines(path, "label, component-identity");
   if (!caps) return fail(std::move(caps).error());
-  seen.clear();
+  std::map<std::string, int, std::less<>> seen;
   for (ForkLine& c : *caps) {
     const std::size_t comma = c.key.find(',');
     const std::string label(trim(std::string_view(c.key).substr(0, comma)));
     const std::string probe(
         comma == std::string::npos ? "" : trim(std::string_view(c.key).substr(comma + 1)));
-    if (label.empty()) return fail(located(caps_conf, c.line, "no capability label"));
+    if (label.empty()) return fail(located(path, c.line, "no capability label"));
     if (comma != std::string::npos && probe.empty()) {
-      return fail(located(caps_conf, c.line, "no component identity after ','"));
+      return fail(located(path, c.line, "no component identity after ','"));
     }
-    const std::string what = "label " + in_quotes(label) +
-                             (probe.empty() ? " for every probe" : " for " + in_quotes(probe));
-    if (auto st = once(seen, label + '\n' + probe, what, caps_conf, c.line); !st) {
-      return fail(std::move(st).error());
-    }
-    Grant& grant = policy.grants_[label];
+    std::string what = "label " + in_quotes(label);
+    what += probe.empty() ? " for every probe" : " for " + in_quotes(probe);
+    std::string key = label;  // label and probe, '\n' between: neither holds one
+    key += '\n';
+    key += probe;
+    if (auto st = once(seen, key, what, path, c.line); !st) return st;
+    Grant& grant = grants_[label];
     if (probe.empty()) {
       grant.every_probe = std::move(c.roles);
     } else {
       grant.per_probe.emplace(probe, std::move(c.roles));
     }
   }
-  return policy;
+  return Ok{};
 }
 
 const AccessPolicy::Roles* AccessPolicy::granted_roles(const Grant& grant,

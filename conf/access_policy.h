@@ -69,6 +69,8 @@ class AccessPolicy {
     std::map<std::string, Roles, std::less<>> per_probe;
   };
   static const Roles* granted_roles(const Grant& grant, std::string_view probe_identity);
+  Status<> add_fork_users(const std::string& path);  // users.conf
+  Status<> add_fork_caps(const std::string& path);   // caps.conf
 
   bool restricted_ = false;
   std::map<std::string, Roles, std::less<>> users_;   // identity -> roles

@@ -97,7 +97,8 @@ Status<> set_registry_uri(const Field& f, SupervisorConfig& c) {
 
 Status<> set_registry_preload(const Field& f, SupervisorConfig& c) {
   if (f.entry.value.empty()) return Ok{};
-  return store(existing_file(f, f.entry.value), [&](std::string p) { c.registry_preload = p; });
+  return store(existing_file(f, f.entry.value),
+               [&](std::string p) { c.registry_preload = std::move(p); });
 }
 
 constexpr SupervisorKey kComponentKeys[] = {
