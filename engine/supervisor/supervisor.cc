@@ -448,12 +448,16 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
   }
   if (relays_.size() + targets.size() > options_.max_relays) {
     ++counters_.refused;
+    log::warn("mplane supervisor: refused a specification from " + client +
+              ": too many measurements pending");
     return done(mplane_answer(503, exception_json(client_token, "Too many measurements pending")));
   }
   const std::string receipt = receipt_for(spec, client_token);
   for (Probe* p : targets) {
     if (p->queue.size() >= options_.max_queued_per_probe) {
       ++counters_.refused;
+      log::warn("mplane supervisor: refused a specification from " + client + ": probe " +
+                p->identity + " has too much queued work");
       return done(mplane_answer(
           503, exception_json(client_token, "Probe " + p->identity + " has too much queued work")));
     }
