@@ -221,10 +221,9 @@ class SqliteStore final : public StateStore {
     if (rc != SQLITE_DONE) return fail(std::string("cannot ") + what + ": " + s.error());
     return Ok{};
   }
-  Status<> exec_checked(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return Ok{};
-    return fail(std::string("cannot ") + sql + ": " + sqlite3_errmsg(db_));
-  }
+  // Transaction control (BEGIN, SAVEPOINT, COMMIT...), prepared once as the rest: parsing it
+  // again on every call was a fifth of a relayed round trip's time in the core.
+  Status<> exec_checked(const char* sql) { return run(sql, sql, nullptr); }
   template <class Body>
   Status<> in_transaction(const char* what, Body body) {
     if (depth_ > 0) {  // joins the outer transaction; undone alone if it fails
@@ -236,16 +235,14 @@ class SqliteStore final : public StateStore {
       (void)exec_checked("RELEASE inner");
       return st;
     }
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
+    if (auto begun = exec_checked("BEGIN IMMEDIATE"); !begun) {
+      return fail(std::string("cannot ") + what + ": " + begun.error());
     }
     ++depth_;
     Status<> st = body();
     --depth_;
-    const char* end = st ? "COMMIT" : "ROLLBACK";
-    if (sqlite3_exec(db_, end, nullptr, nullptr, nullptr) != SQLITE_OK && st) {
-      return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
-    }
+    auto ended = exec_checked(st ? "COMMIT" : "ROLLBACK");
+    if (!ended && st) return fail(std::string("cannot ") + what + ": " + ended.error());
     return st;
   }
 
