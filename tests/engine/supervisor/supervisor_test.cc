@@ -553,7 +553,7 @@ TEST_CASE("supervisor: specification and queued bytes are bounded",
   CHECK(f.specify("Client-1", spec(std::string(1000, 'c')))->status == 200);
 }
 
-TEST_CASE("supervisor: replies held for clients are bounded in bytes; the probe sends again later",
+TEST_CASE("supervisor: replies held for clients are bounded in bytes, the probe sends again later",
           "[engine][supervisor][hostile]") {
   Fixture f([](supervisor::SupervisorOptions& o) {
     o.immediate_wait = std::chrono::milliseconds(0);
