@@ -160,6 +160,11 @@ Status<> set_access_files(const Field& f, SupervisorConfig& c) {
   return Ok{};
 }
 
+// A bound of [supervisor]: at least 1.
+Status<> set_limit(const Field& f, std::uint64_t& out) {
+  return store(natural(f, 1, kNoLimit), [&](auto n) { out = n; });
+}
+
 constexpr SupervisorKey kSupervisorKeys[] = {
     {"listen", set_listen},
     {"state", set_state},
@@ -172,6 +177,38 @@ constexpr SupervisorKey kSupervisorKeys[] = {
     {"immediate-wait",
      [](const Field& f, SupervisorConfig& c) { return set_duration(f, c.immediate_wait); }},
     {"access-files", set_access_files},
+    {"max-probes",
+     [](const Field& f, SupervisorConfig& c) { return set_limit(f, c.limits.max_probes); }},
+    {"max-capabilities-per-probe",
+     [](const Field& f, SupervisorConfig& c) {
+       return set_limit(f, c.limits.max_capabilities_per_probe);
+     }},
+    {"max-registration-bytes",
+     [](const Field& f, SupervisorConfig& c) {
+       return set_limit(f, c.limits.max_registration_bytes);
+     }},
+    {"max-registered-bytes",
+     [](const Field& f, SupervisorConfig& c) {
+       return set_limit(f, c.limits.max_registered_bytes);
+     }},
+    {"max-specification-bytes",
+     [](const Field& f, SupervisorConfig& c) {
+       return set_limit(f, c.limits.max_specification_bytes);
+     }},
+    {"max-queued-per-probe",
+     [](const Field& f, SupervisorConfig& c) {
+       return set_limit(f, c.limits.max_queued_per_probe);
+     }},
+    {"max-queued-bytes",
+     [](const Field& f, SupervisorConfig& c) { return set_limit(f, c.limits.max_queued_bytes); }},
+    {"max-relays",
+     [](const Field& f, SupervisorConfig& c) { return set_limit(f, c.limits.max_relays); }},
+    {"max-relays-per-client",
+     [](const Field& f, SupervisorConfig& c) {
+       return store(natural(f, 0, kNoLimit), [&](auto n) { c.limits.max_relays_per_client = n; });
+     }},
+    {"max-reply-bytes",
+     [](const Field& f, SupervisorConfig& c) { return set_limit(f, c.limits.max_reply_bytes); }},
     {"registries", add_registries},
     {"log-level",
      [](const Field& f, SupervisorConfig& c) {

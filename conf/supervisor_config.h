@@ -70,6 +70,20 @@ struct SupervisorConfig {
   // Probes behind one NAT share an address: a supervisor's connection bounds are wider than a
   // component's.
   HttpLimits http{.max_connections = 65536, .max_connections_per_peer = 65536};
+  // What peers may make the supervisor hold (engine/supervisor/WIRE.md "Limits"); the keys are
+  // these names with '-' for '_'. Defaults: SupervisorOptions'.
+  struct Limits {
+    std::uint64_t max_probes = 100000;
+    std::uint64_t max_capabilities_per_probe = 1000;
+    std::uint64_t max_registration_bytes = 1 << 20;
+    std::uint64_t max_registered_bytes = 256 << 20;
+    std::uint64_t max_specification_bytes = 1 << 20;
+    std::uint64_t max_queued_per_probe = 10000;
+    std::uint64_t max_queued_bytes = 256 << 20;
+    std::uint64_t max_relays = 1000000;
+    std::uint64_t max_relays_per_client = 0;  // 0: max_relays / 4
+    std::uint64_t max_reply_bytes = std::uint64_t{1} << 30;
+  } limits;
   log::Level log_level = log::Level::kWarn;
 
   std::vector<IniSection> other_sections;  // [gui]: not ours to check

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstdint>
 
 namespace mplane::test {
@@ -55,6 +56,16 @@ inline bool accepts(std::uint16_t port) {
   const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
   return ok;
+}
+
+// True once the peer has closed `fd` (EOF or reset; bytes it sent before are skipped).
+inline bool peer_closed(int fd) {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+  }
 }
 
 }  // namespace mplane::test

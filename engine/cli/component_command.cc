@@ -10,6 +10,7 @@
 #include "conf/component_config.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
+#include "engine/cli/http_limits.h"
 #include "engine/component/component_initiator.h"
 #include "engine/component/component_server.h"
 #include "engine/services/builtin_services.h"
@@ -225,13 +226,7 @@ component::ComponentOptions server_options(const conf::ComponentConfig& config,
   options.port = config.listen_port;
   options.capability_link = config.listen_cap_link;
   options.http.tls = tls.server.get();
-  options.http.header_timeout_ms = static_cast<std::uint64_t>(config.engine.header_timeout / 1000);
-  options.http.min_body_rate = config.engine.min_body_rate;
-  options.http.max_output_bytes = config.engine.max_output_bytes;
-  options.http.connection_limits = std::make_shared<transport::ConnectionLimits>(
-      transport::ConnectionLimitOptions{.max_connections = config.engine.max_connections,
-                                        .max_per_peer = config.engine.max_connections_per_peer,
-                                        .max_body_bytes = config.engine.max_request_bytes});
+  apply_http_limits(config.engine, options.http);
   options.export_tls = tls.client.get();
   options.scheme = tls.server ? "https" : "http";
   return options;

@@ -10,6 +10,7 @@
 #include "conf/supervisor_config.h"
 #include "engine/cli/args.h"
 #include "engine/cli/command.h"
+#include "engine/cli/http_limits.h"
 #include "engine/loop/shard_group.h"
 #include "engine/loop/start_barrier.h"
 #include "engine/supervisor/component_link.h"
@@ -93,6 +94,19 @@ Status<> duration(const ParsedArgs& args, const std::string& name, std::chrono::
   return Ok{};
 }
 
+void apply_limits(const conf::SupervisorConfig::Limits& l, supervisor::SupervisorOptions& o) {
+  o.max_probes = l.max_probes;
+  o.max_capabilities_per_probe = l.max_capabilities_per_probe;
+  o.max_registration_bytes = l.max_registration_bytes;
+  o.max_registered_bytes = l.max_registered_bytes;
+  o.max_specification_bytes = l.max_specification_bytes;
+  o.max_queued_per_probe = l.max_queued_per_probe;
+  o.max_queued_bytes = l.max_queued_bytes;
+  o.max_relays = l.max_relays;
+  o.max_relays_per_client = l.max_relays_per_client;
+  o.max_reply_bytes = l.max_reply_bytes;
+}
+
 // The configuration file's settings (or the defaults: an empty SupervisorConfig).
 Settings from_file(const conf::SupervisorConfig& c) {
   Settings s;
@@ -125,6 +139,7 @@ Settings from_file(const conf::SupervisorConfig& c) {
   }
   s.paths = {c.registration_path, c.specification_path, c.result_path};
   s.http = c.http;
+  apply_limits(c.limits, s.core);
   if (c.access.restricted()) s.access = std::make_shared<conf::AccessPolicy>(c.access);
   s.log_level = c.log_level;
   return s;
@@ -232,14 +247,7 @@ supervisor::SupervisorServerOptions server_options(const Settings& s, transport:
   options.http.host = s.host;
   options.http.port = s.port;
   options.http.tls = tls;
-  options.http.header_timeout_ms = static_cast<std::uint64_t>(s.http.header_timeout / 1000);
-  options.http.min_body_rate = s.http.min_body_rate;
-  options.http.max_output_bytes = s.http.max_output_bytes;
-  options.http.connection_limits =  // one set of limits for every shard's listeners
-      std::make_shared<transport::ConnectionLimits>(
-          transport::ConnectionLimitOptions{.max_connections = s.http.max_connections,
-                                            .max_per_peer = s.http.max_connections_per_peer,
-                                            .max_body_bytes = s.http.max_request_bytes});
+  apply_http_limits(s.http, options.http);  // one set of limits for every shard's listeners
   if (s.component_face) {
     options.component_host = s.component_face->first;
     options.component_port = s.component_face->second;

@@ -59,7 +59,9 @@ Probe& ProbeTable::apply(const std::string& identity,
   if (!parsed.capabilities.empty()) {  // a new set: replaces the previous one
     probe.registered_us = now_us;
     probe.capabilities.clear();
+    registered_bytes_ -= registration_bytes(probe);
     probe.registration = std::move(registration);
+    registered_bytes_ += registration_bytes(probe);
     for (const model::Message* cap : parsed.capabilities) list(probe, *cap);
   }
   for (const model::Message* w : parsed.withdrawals) {
@@ -76,8 +78,40 @@ Probe* ProbeTable::find(std::string_view identity) {
   return it == probes_.end() ? nullptr : &it->second;
 }
 
+const Probe* ProbeTable::find(std::string_view identity) const {
+  auto it = probes_.find(identity);
+  return it == probes_.end() ? nullptr : &it->second;
+}
+
 void ProbeTable::remove(std::string_view identity) {
-  if (auto it = probes_.find(identity); it != probes_.end()) probes_.erase(it);
+  auto it = probes_.find(identity);
+  if (it == probes_.end()) return;
+  registered_bytes_ -= registration_bytes(it->second);
+  take_queue(it->second);
+  probes_.erase(it);
+}
+
+std::size_t ProbeTable::registration_bytes(const Probe& probe) {
+  return probe.registration ? probe.registration->input.size() : 0;
+}
+
+void ProbeTable::enqueue(Probe& probe, QueuedForProbe message) {
+  queued_bytes_ += message.json.size();
+  probe.queue.push_back(std::move(message));
+}
+
+std::vector<QueuedForProbe> ProbeTable::take_queue(Probe& probe) {
+  std::vector<QueuedForProbe> out(std::make_move_iterator(probe.queue.begin()),
+                                  std::make_move_iterator(probe.queue.end()));
+  probe.queue.clear();
+  for (const QueuedForProbe& q : out) queued_bytes_ -= q.json.size();
+  return out;
+}
+
+void ProbeTable::requeue_front(Probe& probe, std::vector<QueuedForProbe> messages) {
+  for (const QueuedForProbe& q : messages) queued_bytes_ += q.json.size();
+  probe.queue.insert(probe.queue.begin(), std::make_move_iterator(messages.begin()),
+                     std::make_move_iterator(messages.end()));
 }
 
 std::string ProbeTable::capabilities_envelope(const Probe& probe) {

@@ -1,7 +1,9 @@
 // The probes registered with a supervisor (component-initiated components, PROTOCOL.md §4.3):
 // each one's capabilities as it registered them and as the client face lists them, and the
 // messages queued for its next poll. In memory; the supervisor writes every change through to
-// its StateStore. Loop-thread only.
+// its StateStore. The table counts the bytes it holds for peers (registrations, queued
+// messages), which the supervisor bounds: queues change only through enqueue(), take_queue()
+// and requeue_front(). Loop-thread only.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +61,18 @@ class ProbeTable {
   Probe& apply(const std::string& identity, std::unique_ptr<json::OwnedMessage> registration,
                const Registration& parsed, bool array_dialect, std::int64_t now_us);
   Probe* find(std::string_view identity);
+  const Probe* find(std::string_view identity) const;
   void remove(std::string_view identity);
+
+  void enqueue(Probe& probe, QueuedForProbe message);
+  // Empties the probe's queue and returns what it held, in order.
+  std::vector<QueuedForProbe> take_queue(Probe& probe);
+  // Puts `messages` (taken, not delivered) back at the front of the probe's queue.
+  void requeue_front(Probe& probe, std::vector<QueuedForProbe> messages);
+  // The JSON bytes of every probe's current registration, and of every queued message.
+  std::size_t registered_bytes() const { return registered_bytes_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  static std::size_t registration_bytes(const Probe& probe);
   std::map<std::string, Probe, std::less<>>& all() { return probes_; }
   const std::map<std::string, Probe, std::less<>>& all() const { return probes_; }
   std::size_t size() const { return probes_.size(); }
@@ -72,6 +85,8 @@ class ProbeTable {
  private:
   void list(Probe& probe, const model::Message& capability);
   std::string link_base_;
+  std::size_t registered_bytes_ = 0;
+  std::size_t queued_bytes_ = 0;
   std::map<std::string, Probe, std::less<>> probes_;  // ordered: listings are stable
 };
 

@@ -17,9 +17,33 @@ Relay& RelayTable::add(RelayEntry entry, bool final) {
   groups_[group_key(entry.client_identity, entry.client_token)].push_back(entry.component_token);
   std::string token = entry.component_token;
   Relay& r = relays_[token];
+  reply_bytes_ += entry.reply_json.size() - r.entry.reply_json.size();
+  ++per_client_[entry.client_identity];
   r.entry = std::move(entry);
   r.final = final;
   return r;
+}
+
+void RelayTable::set_reply(Relay& relay, std::string reply_json, std::int64_t now_us, bool final) {
+  reply_bytes_ += reply_json.size();
+  reply_bytes_ -= relay.entry.reply_json.size();
+  relay.entry.reply_json = std::move(reply_json);
+  relay.entry.updated_us = now_us;
+  relay.final = final;
+}
+
+void RelayTable::erase(const std::string& component_token) {
+  auto it = relays_.find(component_token);
+  if (it == relays_.end()) return;
+  reply_bytes_ -= it->second.entry.reply_json.size();
+  auto client = per_client_.find(it->second.entry.client_identity);
+  if (client != per_client_.end() && --client->second == 0) per_client_.erase(client);
+  relays_.erase(it);
+}
+
+std::size_t RelayTable::of_client(std::string_view client_identity) const {
+  auto it = per_client_.find(std::string(client_identity));
+  return it == per_client_.end() ? 0 : it->second;
 }
 
 Relay* RelayTable::find(std::string_view component_token) {
@@ -36,7 +60,7 @@ const std::vector<std::string>* RelayTable::group(std::string_view client_identi
 void RelayTable::remove_group(std::string_view client_identity, std::string_view client_token) {
   auto it = groups_.find(group_key(client_identity, client_token));
   if (it == groups_.end()) return;
-  for (const std::string& token : it->second) relays_.erase(token);
+  for (const std::string& token : it->second) erase(token);
   groups_.erase(it);
 }
 
@@ -52,7 +76,7 @@ std::vector<std::string> RelayTable::expire(std::int64_t before_us) {
       continue;
     }
     for (const std::string& token : it->second) {
-      relays_.erase(token);
+      erase(token);
       removed.push_back(token);
     }
     it = groups_.erase(it);

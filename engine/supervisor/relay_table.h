@@ -5,8 +5,9 @@
 // A client measurement (client identity + client token) is a group of one relay per probe it
 // went to. Its reply: with one probe, that probe's latest reply; with several, the receipt
 // until every probe has answered with a result or exception, then an envelope of them in probe
-// order. In memory; the supervisor writes every change through to its StateStore.
-// Loop-thread only.
+// order. In memory; the supervisor writes every change through to its StateStore. The table
+// counts what peers make it hold (reply bytes, measurements per client), which the supervisor
+// bounds: replies change only through set_reply(). Loop-thread only.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,7 @@ class RelayTable {
 
   Relay& add(RelayEntry entry, bool final);
   Relay* find(std::string_view component_token);
+  void set_reply(Relay& relay, std::string reply_json, std::int64_t now_us, bool final);
   // The component tokens of a client's measurement (null: no such measurement).
   const std::vector<std::string>* group(std::string_view client_identity,
                                         std::string_view client_token) const;
@@ -44,10 +46,16 @@ class RelayTable {
   std::string group_reply(const std::vector<std::string>& tokens) const;
   std::size_t size() const { return relays_.size(); }
   std::size_t pending() const;
+  std::size_t reply_bytes() const { return reply_bytes_; }        // of every relay's reply_json
+  std::size_t of_client(std::string_view client_identity) const;  // its relays, in all groups
 
  private:
+  void erase(const std::string& component_token);
+
   std::unordered_map<std::string, Relay> relays_;                     // by component token
   std::unordered_map<std::string, std::vector<std::string>> groups_;  // by group_key
+  std::unordered_map<std::string, std::size_t> per_client_;           // relays, by client
+  std::size_t reply_bytes_ = 0;
 };
 
 // Whether a reply of this kind ends the measurement.

@@ -37,6 +37,11 @@ std::string receipt_for(const model::Message& spec, const std::string& client_to
   return json::to_json(receipt, {.pretty = false});
 }
 
+// "N, key": a limit as logged (the configuration key names it).
+std::string limit_note(std::size_t n, std::string_view key) {
+  return std::to_string(n) + ", " + std::string(key);
+}
+
 // The token a component's reply names (results, receipts: `token`; exceptions their own).
 std::optional<std::string_view> reply_token(const model::Message& m) {
   if (m.kind == model::MessageKind::kException) return m.exception_token;
@@ -170,7 +175,7 @@ Status<> Supervisor::restore() {
     auto owned = json::parse_owned(*reader_, q.json);
     std::string token;
     if (owned && (*owned)->message.token) token = std::string(*(*owned)->message.token);
-    p->queue.push_back({q.id, std::move(token), std::move(q.json)});
+    probes_.enqueue(*p, {q.id, std::move(token), std::move(q.json)});
   }
   auto relays = store().relays();
   if (!relays) return fail(relays.error());
@@ -200,6 +205,9 @@ Answer Supervisor::register_probe(const std::string& identity,
     return mplane_answer(400, exception_json(std::nullopt, parsed.error()));
   }
   const Registration r = *parsed;
+  if (auto over = over_registration_limit(identity, *registration, r.capabilities.size())) {
+    return refuse("a registration", identity, std::nullopt, *over);
+  }
   const std::int64_t now = now_us_();
   Probe& probe = probes_.apply(identity, std::move(registration), r, array_dialect, now);
   const std::string envelope = ProbeTable::capabilities_envelope(probe);
@@ -212,6 +220,33 @@ Answer Supervisor::register_probe(const std::string& identity,
   log::info("mplane supervisor: " + identity + " registered " +
             std::to_string(probe.capabilities.size()) + " capabilities");
   return mplane_answer(200, r.reply);
+}
+
+std::optional<Supervisor::Refusal> Supervisor::over_registration_limit(
+    const std::string& identity, const json::OwnedMessage& registration,
+    std::size_t capabilities) const {
+  const std::size_t bytes = registration.input.size();
+  if (bytes > options_.max_registration_bytes) {
+    return Refusal{413, "A registration of " + std::to_string(bytes) + " bytes is too large",
+                   limit_note(options_.max_registration_bytes, "max-registration-bytes")};
+  }
+  if (capabilities > options_.max_capabilities_per_probe) {
+    return Refusal{
+        413, "A registration of " + std::to_string(capabilities) + " capabilities is too large",
+        limit_note(options_.max_capabilities_per_probe, "max-capabilities-per-probe")};
+  }
+  const Probe* known = probes_.find(identity);
+  if (!known && probes_.size() >= options_.max_probes) {
+    return Refusal{503, "Too many probes registered",
+                   limit_note(options_.max_probes, "max-probes")};
+  }
+  if (capabilities == 0) return std::nullopt;  // withdrawals only: nothing more is kept
+  const std::size_t replaced = known ? ProbeTable::registration_bytes(*known) : 0;
+  if (probes_.registered_bytes() - replaced + bytes > options_.max_registered_bytes) {
+    return Refusal{503, "Too many registered capabilities",
+                   limit_note(options_.max_registered_bytes, "max-registered-bytes")};
+  }
+  return std::nullopt;
 }
 
 std::chrono::seconds Supervisor::next_poll(const Probe& probe, bool delivered, bool long_poll) {
@@ -228,9 +263,7 @@ std::chrono::seconds Supervisor::next_poll(const Probe& probe, bool delivered, b
 }
 
 Answer Supervisor::answer_poll(Probe& probe, bool long_poll) {
-  std::vector<QueuedForProbe> handed(std::make_move_iterator(probe.queue.begin()),
-                                     std::make_move_iterator(probe.queue.end()));
-  probe.queue.clear();
+  std::vector<QueuedForProbe> handed = probes_.take_queue(probe);
   const bool delivered = !handed.empty();
   std::string body;
   if (probe.array_dialect) {
@@ -265,8 +298,7 @@ void Supervisor::handed_over(const std::string& identity, std::vector<QueuedForP
   if (!probe) return;  // withdrawn meanwhile: its queue went with it
   log::warn("mplane supervisor: " + std::to_string(messages.size()) + " messages for " + identity +
             " not delivered (connection lost): queued again");
-  probe->queue.insert(probe->queue.begin(), std::make_move_iterator(messages.begin()),
-                      std::make_move_iterator(messages.end()));
+  probes_.requeue_front(*probe, std::move(messages));
 }
 
 void Supervisor::poll(const std::string& identity, std::optional<std::chrono::milliseconds> wait,
@@ -347,14 +379,18 @@ Answer Supervisor::accept_reply(const std::string& identity, model::Message& rep
     return {200, "text/plain", ""};  // the client already has our receipt
   }
   const std::string client_json = in_client_terms(reply, relay->entry, source_device_);
+  const std::size_t kept = relays_.reply_bytes() - relay->entry.reply_json.size();
+  if (kept + client_json.size() > options_.max_reply_bytes) {
+    return refuse("a " + std::string(model::kind_key(reply.kind)), identity, token,
+                  {503, "The supervisor holds too many uncollected results: send it again later",
+                   limit_note(options_.max_reply_bytes, "max-reply-bytes")});
+  }
   const std::int64_t now = now_us_();
   if (!note_store(store().set_reply(relay->entry.component_token, client_json, now),
                   "store a reply from " + identity)) {
     return mplane_answer(500, exception_json(token, "the supervisor cannot store it"));
   }
-  relay->entry.reply_json = client_json;
-  relay->entry.updated_us = now;
-  relay->final = is_final(reply.kind);
+  relays_.set_reply(*relay, client_json, now, is_final(reply.kind));
   ++counters_.relayed_replies;
   if (relay->final) notify(relay->entry.client_identity, relay->entry.client_token);
   return {200, "text/plain", ""};
@@ -400,8 +436,7 @@ Status<> Supervisor::relay_to(Probe& probe, const model::Message& spec, const st
     note_store(store().remove_relay(entry.component_token), "undo a relay entry");
     return fail(queued.error());
   }
-  const std::int64_t id = *queued;
-  probe.queue.push_back({id, entry.component_token, std::move(json)});
+  probes_.enqueue(probe, {*queued, entry.component_token, std::move(json)});
   relays_.add(std::move(entry), false);
   return Ok{};
 }
@@ -447,21 +482,9 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
     log::warn("mplane supervisor: refused a specification from " + client + ": " + why);
     return done(mplane_answer(face == Face::kFork ? 403 : 200, exception_json(client_token, why)));
   }
-  if (relays_.size() + targets.size() > options_.max_relays) {
-    ++counters_.refused;
-    log::warn("mplane supervisor: refused a specification from " + client +
-              ": too many measurements pending");
-    return done(mplane_answer(503, exception_json(client_token, "Too many measurements pending")));
-  }
   const std::string receipt = receipt_for(spec, client_token);
-  for (Probe* p : targets) {
-    if (p->queue.size() >= options_.max_queued_per_probe) {
-      ++counters_.refused;
-      log::warn("mplane supervisor: refused a specification from " + client + ": probe " +
-                p->identity + " has too much queued work");
-      return done(mplane_answer(
-          503, exception_json(client_token, "Probe " + p->identity + " has too much queued work")));
-    }
+  if (auto over = over_relay_limit(client, targets, receipt.size())) {
+    return done(refuse("a specification", client, client_token, *over));
   }
   for (Probe* p : targets) {
     if (!note_store(relay_to(*p, spec, client, client_token, receipt), "queue a specification")) {
@@ -476,6 +499,47 @@ void Supervisor::specify(const std::string& client, const model::Message& spec,
   }
   waiters_.push_back(
       {std::move(done), now + options_.immediate_wait.count() * kUsPerMs, client, client_token});
+}
+
+// `spec_bytes`: the size of the specification as it is queued (about its receipt's).
+std::optional<Supervisor::Refusal> Supervisor::over_relay_limit(const std::string& client,
+                                                                const std::vector<Probe*>& targets,
+                                                                std::size_t spec_bytes) const {
+  if (spec_bytes > options_.max_specification_bytes) {
+    return Refusal{413, "A specification of " + std::to_string(spec_bytes) + " bytes is too large",
+                   limit_note(options_.max_specification_bytes, "max-specification-bytes")};
+  }
+  if (relays_.size() + targets.size() > options_.max_relays) {
+    return Refusal{503, "Too many measurements pending",
+                   limit_note(options_.max_relays, "max-relays")};
+  }
+  const std::size_t per_client = options_.max_relays_per_client > 0
+                                     ? options_.max_relays_per_client
+                                     : std::max<std::size_t>(1, options_.max_relays / 4);
+  if (relays_.of_client(client) + targets.size() > per_client) {
+    return Refusal{503, "Too many measurements pending for " + client,
+                   limit_note(per_client, "max-relays-per-client")};
+  }
+  if (probes_.queued_bytes() + targets.size() * spec_bytes > options_.max_queued_bytes) {
+    return Refusal{503, "Too much work queued for probes",
+                   limit_note(options_.max_queued_bytes, "max-queued-bytes")};
+  }
+  for (const Probe* p : targets) {
+    if (p->queue.size() >= options_.max_queued_per_probe) {
+      return Refusal{503, "Probe " + p->identity + " has too much queued work",
+                     limit_note(options_.max_queued_per_probe, "max-queued-per-probe")};
+    }
+  }
+  return std::nullopt;
+}
+
+// One refusal over a limit: counted, logged with who and why, answered with an exception.
+Answer Supervisor::refuse(std::string_view what, const std::string& who,
+                          std::optional<std::string_view> token, const Refusal& refusal) {
+  ++counters_.refused;
+  log::warn("mplane supervisor: refused " + std::string(what) + " from " + who + ": " +
+            refusal.why + " (" + refusal.limit + ")");
+  return mplane_answer(refusal.status, exception_json(token, refusal.why));
 }
 
 Answer Supervisor::group_answer(const std::vector<std::string>& tokens, const std::string& client,
@@ -532,12 +596,18 @@ Answer Supervisor::interrupt(const std::string& client, std::string_view token, 
     Probe* p = r ? probes_.find(r->entry.component_identity) : nullptr;
     if (!r || r->final || !p) continue;
     const std::string json = R"({"interrupt":"measure","version":1,"token":")" + t + R"("})";
+    // Interrupting again adds nothing: one interrupt waits per measurement (a client repeating
+    // it cannot fill the probe's queue).
+    if (std::any_of(p->queue.begin(), p->queue.end(),
+                    [&](const QueuedForProbe& q) { return q.json == json; })) {
+      continue;
+    }
     auto id = store().enqueue(p->identity, json, now_us_());
     if (!id) {
       note_store(fail(id.error()), "queue an interrupt");
       continue;
     }
-    p->queue.push_back({*id, t, json});
+    probes_.enqueue(*p, {*id, t, json});
     wake(*p);
   }
   return mplane_answer(200, relays_.group_reply(*group));
@@ -589,16 +659,13 @@ void Supervisor::tick() {
 
 void Supervisor::fail_queued(Probe& probe, std::string_view why) {
   const std::int64_t now = now_us_();
-  for (const QueuedForProbe& q : probe.queue) {
+  for (const QueuedForProbe& q : probes_.take_queue(probe)) {
     Relay* r = relays_.find(q.component_token);
     if (!r || r->final) continue;
-    r->entry.reply_json = exception_json(r->entry.client_token, why);
-    r->entry.updated_us = now;
-    r->final = true;
+    relays_.set_reply(*r, exception_json(r->entry.client_token, why), now, true);
     note_store(store().set_reply(q.component_token, r->entry.reply_json, now), "store a failure");
     notify(r->entry.client_identity, r->entry.client_token);
   }
-  probe.queue.clear();
 }
 
 void Supervisor::withdraw_silent() {

@@ -70,8 +70,18 @@ struct SupervisorOptions {
   std::chrono::milliseconds immediate_wait{5000};
   std::chrono::milliseconds tick{100};
   std::string capability_link = "http://127.0.0.1:8888/";  // the client face's base URL
-  std::size_t max_queued_per_probe = 10000;                // then specifications are refused (503)
-  std::size_t max_relays = 1000000;  // pending or uncollected measurements, in all
+  // Bounds on what peers make the supervisor hold (WIRE.md "Limits"); past one, the request is
+  // refused (413: too large; 503: full, try later) and a line logged with who and why.
+  std::size_t max_probes = 100000;                     // registered identities
+  std::size_t max_capabilities_per_probe = 1000;       // in one registration
+  std::size_t max_registration_bytes = 1 << 20;        // one registration's JSON
+  std::size_t max_registered_bytes = 256 << 20;        // every probe's registration, in all
+  std::size_t max_specification_bytes = 1 << 20;       // one client specification's JSON
+  std::size_t max_queued_per_probe = 10000;            // messages waiting for one probe's poll
+  std::size_t max_queued_bytes = 256 << 20;            // messages waiting for every probe, in all
+  std::size_t max_relays = 1000000;                    // pending or uncollected measurements
+  std::size_t max_relays_per_client = 0;               // of one client; 0: max_relays / 4
+  std::size_t max_reply_bytes = std::size_t{1} << 30;  // replies kept for clients, in all
   AccessCheck access;
 };
 
@@ -186,6 +196,21 @@ class Supervisor {
   Status<> relay_to(Probe& probe, const model::Message& spec, const std::string& client,
                     const std::string& client_token, const std::string& receipt_json);
   Answer accept_reply(const std::string& identity, model::Message& reply);
+  // A request over one of the limits: its status, the reason (the exception's text) and the
+  // limit ("N, config-key": logged, not sent).
+  struct Refusal {
+    int status = 503;
+    std::string why;
+    std::string limit;
+  };
+  std::optional<Refusal> over_registration_limit(const std::string& identity,
+                                                 const json::OwnedMessage& registration,
+                                                 std::size_t capabilities) const;
+  std::optional<Refusal> over_relay_limit(const std::string& client,
+                                          const std::vector<Probe*>& targets,
+                                          std::size_t spec_bytes) const;
+  Answer refuse(std::string_view what, const std::string& who,
+                std::optional<std::string_view> token, const Refusal& refusal);
   std::string new_component_token();
   bool note_store(const Status<>& st, std::string_view what);
 

@@ -4,9 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <tuple>
 
 #include "conf/builtin.h"
 #include "conf/supervisor_config.h"
+#include "engine/supervisor/supervisor.h"
 #include "tests/test_support.h"
 
 namespace mplane::conf {
@@ -64,6 +66,26 @@ TEST_CASE("supervisor config: the shipped example loads, with the defaults", "[c
   CHECK(c->http.header_timeout == defaults.header_timeout);
   CHECK(c->http.max_request_bytes == defaults.max_request_bytes);
   CHECK(c->http.max_output_bytes == defaults.max_output_bytes);
+  // The limits the file writes out are the defaults, and those are the supervisor's.
+  const SupervisorConfig::Limits limits;
+  const supervisor::SupervisorOptions core;
+  for (auto [file, field, option] :
+       {std::tuple{c->limits.max_probes, limits.max_probes, core.max_probes},
+        {c->limits.max_capabilities_per_probe, limits.max_capabilities_per_probe,
+         core.max_capabilities_per_probe},
+        {c->limits.max_registration_bytes, limits.max_registration_bytes,
+         core.max_registration_bytes},
+        {c->limits.max_registered_bytes, limits.max_registered_bytes, core.max_registered_bytes},
+        {c->limits.max_specification_bytes, limits.max_specification_bytes,
+         core.max_specification_bytes},
+        {c->limits.max_queued_per_probe, limits.max_queued_per_probe, core.max_queued_per_probe},
+        {c->limits.max_queued_bytes, limits.max_queued_bytes, core.max_queued_bytes},
+        {c->limits.max_relays, limits.max_relays, core.max_relays},
+        {c->limits.max_relays_per_client, limits.max_relays_per_client, core.max_relays_per_client},
+        {c->limits.max_reply_bytes, limits.max_reply_bytes, core.max_reply_bytes}}) {
+    CHECK(file == field);
+    CHECK(field == option);
+  }
 }
 
 TEST_CASE("supervisor config: the RI's supervisor-tls.conf, filled in", "[conf][supervisor]") {
@@ -113,6 +135,7 @@ TEST_CASE("supervisor config: [supervisor] keys, one listen address, registry UR
       reg +
       ",\nlog-level = debug\n"
       "header-timeout = 3s\nmax-connections-per-peer = 9\n"
+      "max-probes = 7\nmax-relays-per-client = 0\nmax-reply-bytes = 4096\n"
       "[client]\ncomponent-urls = https://a:1/, http://b:2/\n"
       "workflow = client-initiated\n"
       "[component]\nregistry_uri = http://example.net/not-loaded\n");
@@ -130,6 +153,10 @@ TEST_CASE("supervisor config: [supervisor] keys, one listen address, registry UR
   CHECK(c->log_level == log::Level::kDebug);
   CHECK(c->http.header_timeout == 3 * kSecond);
   CHECK(c->http.max_connections_per_peer == 9);
+  CHECK(c->limits.max_probes == 7);
+  CHECK(c->limits.max_relays_per_client == 0);
+  CHECK(c->limits.max_reply_bytes == 4096);
+  CHECK_FALSE(from_text("[supervisor]\nmax-probes = 0\n").ok());
   CHECK(c->southbound == Workflow::kClientInitiated);
   CHECK(c->component_urls == std::vector<std::string>{"https://a:1/", "http://b:2/"});
   CHECK_FALSE(c->access.restricted());  // no access configuration: everything allowed

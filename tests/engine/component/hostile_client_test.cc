@@ -99,15 +99,7 @@ int connect_from(const char* source, std::uint16_t port) {
   return fd;
 }
 
-// True once the peer has closed `fd` (EOF or reset; bytes it sent before are skipped).
-bool peer_closed(int fd) {
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0) return true;
-    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-  }
-}
+using test::peer_closed;
 
 TEST_CASE("hostile: ten connections pipelining large specifications, never reading",
           "[engine][component][hostile][net]") {

@@ -49,6 +49,11 @@ std::unique_ptr<json::OwnedMessage> parsed(const std::string& text) {
   return std::move(m.value());
 }
 
+// A registration: an envelope of `members`.
+std::string envelope_of(const std::string& members) {
+  return R"({"envelope":"message","version":1,"contents":[)" + members + "]}";
+}
+
 struct Fixture {
   explicit Fixture(std::function<void(supervisor::SupervisorOptions&)> setup = {}) {
     dir = fs::temp_directory_path() /
@@ -87,9 +92,7 @@ struct Fixture {
   }
 
   Answer register_probe(const std::string& identity, const std::string& members) {
-    const std::string envelope =
-        R"({"envelope":"message","version":1,"contents":[)" + members + "]}";
-    return core->register_probe(identity, parsed(envelope), false);
+    return core->register_probe(identity, parsed(envelope_of(members)), false);
   }
   // The answer to a poll, if it came at once (else held).
   std::optional<Answer> poll(const std::string& identity,
@@ -426,6 +429,164 @@ TEST_CASE("supervisor: an interrupt goes through to the probe", "[engine][superv
   REQUIRE(m->message.contents.size() == 2);  // the interrupt, then the callback
   CHECK(m->message.contents[0].kind == model::MessageKind::kInterrupt);
   CHECK(*m->message.contents[0].token == component_token);
+}
+
+// ---- limits against hostile peers (WIRE.md "Limits") -----------------------------------------
+
+TEST_CASE(
+    "supervisor: a registration flood beyond max_probes gets 503, earlier probes keep working",
+    "[engine][supervisor][hostile]") {
+  Fixture f([](supervisor::SupervisorOptions& o) { o.max_probes = 3; });
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.register_probe("Probe-" + std::to_string(i), kCapability).status == 200);
+  }
+  for (int i = 3; i < 50; ++i) {  // the flood: every new identity refused
+    Answer refused = f.register_probe("Probe-" + std::to_string(i), kCapability);
+    CHECK(refused.status == 503);
+    CHECK_THAT(refused.body,
+               Catch::Contains("\"exception\"") && Catch::Contains("Too many probes registered"));
+  }
+  CHECK(f.register_probe("Probe-9", kCallback).status == 503);  // not even an empty entry
+  CHECK(f.core->probes().size() == 3);
+  CHECK(f.core->counters().refused == 48);
+  // A known probe re-registers, polls and is relayed to as before.
+  REQUIRE(f.register_probe("Probe-0", kCapability).status == 200);
+  f.specify("Client-1", spec("still"), "Probe-0");
+  CHECK(specs_in(*f.poll("Probe-0")).size() == 1);
+  // A withdrawn probe makes room.
+  f.now += 31'000'000;
+  f.core->tick();
+  CHECK(f.register_probe("Probe-3", kCapability).status == 200);
+}
+
+TEST_CASE("supervisor: a registration too large, or with too many capabilities, gets 413",
+          "[engine][supervisor][hostile]") {
+  Fixture f([](supervisor::SupervisorOptions& o) {
+    o.max_capabilities_per_probe = 1;
+    o.max_registration_bytes = 2000;
+    o.max_registered_bytes = envelope_of(kCapability).size() * 3 / 2;  // one, not two
+  });
+  Answer many = f.register_probe("Probe-1", std::string(kCapability) + "," + kOther);
+  CHECK(many.status == 413);
+  CHECK_THAT(many.body, Catch::Contains("A registration of 2 capabilities is too large"));
+  const std::string padding(2000, ' ');
+  Answer large = f.register_probe("Probe-1", std::string(kCapability) + padding);
+  CHECK(large.status == 413);
+  CHECK_THAT(large.body, Catch::Contains("bytes is too large"));
+  CHECK(f.core->probes().size() == 0);
+  // Registrations in all: the first fits, a second probe's does not, a replacement does.
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  CHECK(f.core->probes().registered_bytes() == envelope_of(kCapability).size());
+  Answer full = f.register_probe("Probe-2", kCapability);
+  CHECK(full.status == 503);
+  CHECK_THAT(full.body, Catch::Contains("Too many registered capabilities"));
+  REQUIRE(f.register_probe("Probe-1", kOther).status == 200);  // replaces its own
+  CHECK(f.core->probes().registered_bytes() == envelope_of(kOther).size());
+  f.now += 31'000'000;  // withdrawn: its bytes are free again
+  f.core->tick();
+  CHECK(f.core->probes().registered_bytes() == 0);
+  CHECK(f.register_probe("Probe-2", kCapability).status == 200);
+}
+
+TEST_CASE("supervisor: queued work and measurements are bounded, per probe, per client and in all",
+          "[engine][supervisor][hostile]") {
+  Fixture f([](supervisor::SupervisorOptions& o) {
+    o.immediate_wait = std::chrono::milliseconds(0);
+    o.max_queued_per_probe = 2;
+    o.max_relays = 5;
+    o.max_relays_per_client = 3;
+  });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  REQUIRE(f.register_probe("Probe-2", kCapability).status == 200);
+  auto status = [&](const std::string& client, const std::string& input, const std::string& probe) {
+    auto a = f.specify(client, spec(input), probe);
+    REQUIRE(a.has_value());
+    return a->status;
+  };
+  CHECK(status("Client-1", "a", "Probe-1") == 200);
+  CHECK(status("Client-1", "b", "Probe-1") == 200);
+  auto full = f.specify("Client-1", spec("c"), "Probe-1");  // Probe-1's queue is full
+  CHECK(full->status == 503);
+  CHECK_THAT(full->body, Catch::Contains("Probe Probe-1 has too much queued work"));
+  CHECK(status("Client-1", "c", "Probe-2") == 200);         // another probe is not blocked
+  auto mine = f.specify("Client-1", spec("d"), "Probe-2");  // Client-1 holds 3 measurements
+  CHECK(mine->status == 503);
+  CHECK_THAT(mine->body, Catch::Contains("Too many measurements pending for Client-1"));
+  CHECK(status("Client-2", "d", "Probe-2") == 200);  // another client is not blocked
+  CHECK(status("Client-2", "e", "Probe-2") == 503);  // Probe-2's queue: 2
+  // Polled, the queues are free again; the relays (5 in all) are not until collected.
+  CHECK(specs_in(*f.poll("Probe-1")).size() == 2);
+  auto two = specs_in(*f.poll("Probe-2"));
+  REQUIRE(two.size() == 2);
+  CHECK(status("Client-2", "f", "Probe-1") == 200);
+  auto all = f.specify("Client-3", spec("g"), "Probe-1");
+  CHECK(all->status == 503);
+  CHECK_THAT(all->body, Catch::Contains("Too many measurements pending"));
+  CHECK(f.core->relays().size() == 5);
+  // A result collected makes room.
+  REQUIRE(f.post("Probe-2", result_for(std::string(*two[0]->message.token), "c")).status == 200);
+  const std::string token = *model::effective_token(parsed(spec("c"))->message);
+  CHECK(parsed(f.redeem("Client-1", token).body)->message.kind == model::MessageKind::kResult);
+  CHECK(status("Client-3", "g", "Probe-1") == 200);
+}
+
+TEST_CASE("supervisor: specification and queued bytes are bounded",
+          "[engine][supervisor][hostile]") {
+  Fixture f([](supervisor::SupervisorOptions& o) {
+    o.immediate_wait = std::chrono::milliseconds(0);
+    o.max_specification_bytes = 4096;
+    o.max_queued_bytes = 3000;
+  });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  auto large = f.specify("Client-1", spec(std::string(5000, 'x')));
+  REQUIRE(large.has_value());
+  CHECK(large->status == 413);
+  CHECK_THAT(large->body, Catch::Contains("bytes is too large"));
+  CHECK(f.specify("Client-1", spec(std::string(1000, 'a')))->status == 200);
+  CHECK(f.specify("Client-1", spec(std::string(1000, 'b')))->status == 200);
+  CHECK(f.core->probes().queued_bytes() > 2000);
+  auto full = f.specify("Client-1", spec(std::string(1000, 'c')));
+  CHECK(full->status == 503);
+  CHECK_THAT(full->body, Catch::Contains("Too much work queued for probes"));
+  CHECK(specs_in(*f.poll("Probe-1")).size() == 2);
+  CHECK(f.core->probes().queued_bytes() == 0);
+  CHECK(f.specify("Client-1", spec(std::string(1000, 'c')))->status == 200);
+}
+
+TEST_CASE("supervisor: replies held for clients are bounded in bytes, the probe sends again later",
+          "[engine][supervisor][hostile]") {
+  Fixture f([](supervisor::SupervisorOptions& o) {
+    o.immediate_wait = std::chrono::milliseconds(0);
+    o.max_reply_bytes = 4000;
+  });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  REQUIRE(f.specify("Client-1", spec("first"))->status == 200);
+  REQUIRE(f.specify("Client-1", spec("second"))->status == 200);
+  auto specs = specs_in(*f.poll("Probe-1"));
+  REQUIRE(specs.size() == 2);
+  const std::string value(1000, 'x');  // each result holds it twice: over 2000 bytes
+  REQUIRE(f.post("Probe-1", result_for(std::string(*specs[0]->message.token), value)).status ==
+          200);
+  const std::string second = result_for(std::string(*specs[1]->message.token), value);
+  Answer refused = f.post("Probe-1", second);
+  CHECK(refused.status == 503);
+  CHECK_THAT(refused.body, Catch::Contains("send it again later"));
+  CHECK(f.core->relays().reply_bytes() < 4000);
+  // Once the client collects the first, the second fits.
+  const std::string token = *model::effective_token(parsed(spec("first"))->message);
+  CHECK(parsed(f.redeem("Client-1", token).body)->message.kind == model::MessageKind::kResult);
+  CHECK(f.post("Probe-1", second).status == 200);
+}
+
+TEST_CASE("supervisor: a client interrupting again and again queues one interrupt",
+          "[engine][supervisor][hostile]") {
+  Fixture f([](supervisor::SupervisorOptions& o) { o.immediate_wait = std::chrono::hours(1); });
+  REQUIRE(f.register_probe("Probe-1", kCapability).status == 200);
+  f.specify("Client-1", spec("long"));
+  REQUIRE(specs_in(*f.poll("Probe-1")).size() == 1);
+  const std::string token = *model::effective_token(parsed(spec("long"))->message);
+  for (int i = 0; i < 100; ++i) f.core->interrupt("Client-1", token, Face::kRi);
+  CHECK(f.core->probes().all().at("Probe-1").queue.size() == 1);
 }
 
 }  // namespace
