@@ -2,33 +2,12 @@
 
 #include "parsers/base/log.h"
 #include "parsers/json/message_writer.h"
+#include "transport/http/html_links.h"
 
 namespace mplane::supervisor {
 namespace {
 
 std::int64_t now_ms(uv_loop_t* loop) { return static_cast<std::int64_t>(uv_now(loop)); }
-
-// The hrefs of an HTML page (the RI's capability list: `<a href='/capability/TOKEN'>`).
-std::vector<std::string> hrefs(const std::string& html) {
-  std::vector<std::string> out;
-  for (std::size_t at = html.find("href="); at != std::string::npos;
-       at = html.find("href=", at + 5)) {
-    const std::size_t open = at + 5;
-    if (open >= html.size() || (html[open] != '\'' && html[open] != '"')) continue;
-    const std::size_t close = html.find(html[open], open + 1);
-    if (close == std::string::npos) break;
-    out.push_back(html.substr(open + 1, close - open - 1));
-  }
-  return out;
-}
-
-// The path of an href (`https://host:port/capability/T` or `/capability/T`).
-std::string href_path(const std::string& href) {
-  const std::size_t scheme = href.find("://");
-  if (scheme == std::string::npos) return href;
-  const std::size_t slash = href.find('/', scheme + 3);
-  return slash == std::string::npos ? "/" : href.substr(slash);
-}
 
 }  // namespace
 
@@ -122,11 +101,15 @@ void ComponentLink::fetch_capabilities() {
 
 // The RI's list: each link fetched, the capabilities registered together once all are in.
 void ComponentLink::fetch_html_links(const std::string& html) {
+  std::vector<std::string> paths;
+  for (const std::string& href : transport::html_links(html)) {
+    std::string path = transport::link_path(href, "/capability");
+    if (!path.empty()) paths.push_back(std::move(path));
+  }
   auto members = std::make_shared<std::vector<std::string>>();
-  const std::vector<std::string> links = hrefs(html);
-  auto left = std::make_shared<std::size_t>(links.size());
-  for (const std::string& href : links) {
-    send("GET", href_path(href), "", [this, members, left](Result<transport::HttpMessage> r) {
+  auto left = std::make_shared<std::size_t>(paths.size());
+  for (const std::string& path : paths) {
+    send("GET", path, "", [this, members, left](Result<transport::HttpMessage> r) {
       if (r && r->status == 200) members->push_back(r->body);
       if (--*left > 0) return;
       std::string joined;
