@@ -33,10 +33,8 @@ Status<> ComponentLink::start() {
   o.response_timeout_ms = options_.timeout_ms;
   o.total_timeout_ms = options_.timeout_ms;
   client_ = std::make_unique<transport::AsyncHttpClient>(loop_, o);
-  timer_ = new uv_timer_t;  // NOLINT(cppcoreguidelines-owning-memory): freed on close
-  uv_timer_init(loop_, timer_);
-  timer_->data = this;
-  uv_timer_start(timer_, &ComponentLink::on_timer, 100, 100);
+  timer_ = std::make_unique<loop::Timer>(loop_);
+  timer_->start_repeating(std::chrono::milliseconds(100), [this] { every_tick(); });
   fetch_capabilities();
   return Ok{};
 }
@@ -46,15 +44,7 @@ void ComponentLink::close() {
   if (!identity_.empty()) supervisor_.set_pusher(identity_, nullptr);
   requests_.clear();
   if (client_) client_->close();
-  if (timer_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });  // NOLINT
-    timer_ = nullptr;
-  }
-}
-
-void ComponentLink::on_timer(uv_timer_t* timer) noexcept {
-  static_cast<ComponentLink*>(timer->data)->every_tick();
+  timer_.reset();
 }
 
 void ComponentLink::every_tick() {
