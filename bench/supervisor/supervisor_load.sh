@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The supervisor benchmark (issue 12), one run, three rows and a table:
+# The supervisor benchmark (issue 12), one run, its rows and a table:
 #  (a) `mplane supervisor` over mutual TLS with PROBES simulated component-initiated probes (one
 #      load process, a certificate each) and CLIENTS clients: relayed specification -> result
 #      round trips/s, p50/p99 latency, polls/s, the supervisor's memory per registered probe;
+#      one loop per core (the default), and (a1) again with --shards 1;
+#  (f) the floor: nginx answering a fixed body over mutual TLS on CLIENTS connections, driven
+#      by `mplane bench http`; a relayed round trip costs at least three such exchanges;
 #  (b) a fresh `mplane supervisor` with IDLE registered idle probes (plaintext: the probes name
 #      themselves with Forged-MPlane-Identity, so that 10,000 TLS identities and handshakes do
 #      not measure the load generator), memory per registered probe;
@@ -56,6 +59,51 @@ bench() {  # NAME ARGS...: runs the generator, keeps its output in $work/NAME.ou
   "$mplane" bench supervisor "${@:2}" | tee "$work/$1.out" || true
 }
 
+# The floor: nginx (one worker per core) answering a fixed body over mutual TLS, driven by
+# `mplane bench http` with as many keep-alive connections as clients (its window includes the
+# handshakes: with a thousand connections they would fill it). A relayed round trip is at least
+# three such exchanges (the client's POST, the probe's poll, the probe's result), so requests/s
+# / 3 bounds what any supervisor could relay on this machine with this generator.
+floor() {  # PKI CONNECTIONS
+  if ! command -v nginx > /dev/null; then echo "== nginx is absent: the floor row skipped"; return; fi
+  local pki_dir
+  pki_dir=$(cd "$1" && pwd)  # nginx reads relative paths from its own prefix
+  set -- "$pki_dir" "$2"
+  [ -e "$1/component-Floor-1.crt" ] ||
+    "$mplane" pki issue "$1" --role component --name Floor-1 --san 127.0.0.1 > /dev/null
+  [ -e "$1/client-Floor-Client.crt" ] ||
+    "$mplane" pki issue "$1" --role client --name Floor-Client > /dev/null
+  cat > "$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
+  uwsgi_temp_path $work; scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:18421 ssl;
+    ssl_protocols TLSv1.2;
+    ssl_certificate $1/component-Floor-1.crt;
+    ssl_certificate_key $1/component-Floor-1.key;
+    ssl_client_certificate $1/ca.crt;
+    ssl_verify_client on;
+    location / { default_type application/x-mplane+json; return 200 '{"result":"measure"}'; }
+  }
+}
+CONF
+  nginx -c "$work/nginx.conf"
+  wait_port 18421
+  echo "== floor (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$mplane" bench http --url https://127.0.0.1:18421/ --ca "$1/ca.crt" \
+    --cert "$1/client-Floor-Client.crt" --key "$1/client-Floor-Client.key" \
+    --spec conf/examples/run/loopback.json --connections "$2" --duration "$secs" \
+    | tee "$work/floor.out" || true
+  kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+}
+
 declare -a rows=()
 row() {  # NAME LABEL [EXTRA_CPU]: one line of the final table from $work/NAME.out
   local out=$work/$1.out
@@ -86,12 +134,16 @@ elif "$mplane" supervisor --help > /dev/null 2>&1; then
     echo $! > "$work/$1.pid"
     wait_port "$2"
   }
-  start_supervisor sup-tls 18401 "${tls[@]}"
   echo "(issuing or loading $probes probe certificates under $pki/bench/ first)"
-  bench ours --component-face https://127.0.0.1:18401/ --client-face https://127.0.0.1:18401/ \
-    --pki "$pki" --probes "$probes" --clients "$clients" --duration "$secs" \
-    --pid "$(cat "$work/sup-tls.pid")"
-  kill "$(cat "$work/sup-tls.pid")"; rm "$work/sup-tls.pid"
+  for shards in 0 1; do  # 0: one loop per core (the default), 1: one loop does everything
+    start_supervisor "sup-tls-$shards" 18401 "${tls[@]}" --shards "$shards"
+    bench "ours-$shards" --component-face https://127.0.0.1:18401/ \
+      --client-face https://127.0.0.1:18401/ --pki "$pki" --probes "$probes" \
+      --clients "$clients" --duration "$secs" --pid "$(cat "$work/sup-tls-$shards.pid")"
+    kill "$(cat "$work/sup-tls-$shards.pid")"; rm "$work/sup-tls-$shards.pid"
+    sleep 1
+  done
+  floor "$pki" "$clients"
 
   start_supervisor sup-idle 18402 --insecure
   bench idle --component-face http://127.0.0.1:18402/ --client-face http://127.0.0.1:18402/ \
@@ -136,7 +188,11 @@ else
   echo "== $ri/ri-run.py is absent: the RI rows skipped"
 fi
 
-row ours "(a) mplane supervisor, TLS, $probes probes, $clients clients"
+row ours-0 "(a) mplane supervisor, TLS, $probes probes, $clients clients, one loop per core"
+row ours-1 "(a1) the same, --shards 1 (one loop)"
+if [ -s "$work/floor.out" ]; then
+  rows+=("$(awk -v n="$clients" '/^requests\/s:/ { printf "(f) floor: nginx over mutual TLS, %d connections: %s req/s, / 3|%.0f|||||||", n, $2, $2 / 3 }' "$work/floor.out")")
+fi
 row idle "(b) mplane supervisor, $idle idle probes (plaintext)"
 row ri "(c) RI mpsup + RI mpcom, 1 client, $ri_secs s" "${com_cpu:-}"
 row ri-probes "(c') RI mpsup + 10 simulated probes, 1 client, $ri_secs s"

@@ -13,6 +13,7 @@
 #include "engine/loop/shard_group.h"
 #include "engine/loop/start_barrier.h"
 #include "engine/supervisor/component_link.h"
+#include "engine/supervisor/front_server.h"
 #include "engine/supervisor/supervisor_server.h"
 #include "parsers/base/log.h"
 #include "parsers/mplane/time_value.h"
@@ -46,6 +47,9 @@ const std::vector<OptionSpec> kSupervisorOptions = {
      "a client-initiated component to use: its capabilities are listed, specifications POSTed to "
      "it",
      true},
+    {"shards", "N",
+     "loops (threads): one holds the state, the others take connections (TLS, HTTP) and "
+     "hand it requests; 1: one loop does all (default 0: one per core)"},
     {"log-level", "LEVEL",
      "error, warn (default: refusals, denials, withdrawals), info (also registrations), debug"},
 };
@@ -76,6 +80,7 @@ struct Settings {
   std::shared_ptr<const conf::AccessPolicy> access;  // null: everyone may use everything
   bool link_given = false;
   log::Level log_level = log::Level::kWarn;
+  std::size_t shards = 0;  // 0: one per core
 };
 
 std::chrono::milliseconds ms(model::Micros us) { return std::chrono::milliseconds(us / 1000); }
@@ -179,6 +184,11 @@ Result<Settings> configure(const ParsedArgs& args, const conf::SupervisorConfig&
     s.link_given = true;
   }
   if (s.link_given && !s.core.capability_link.ends_with('/')) s.core.capability_link += '/';
+  if (args.has("shards")) {
+    auto n = number_option(args, "shards", 0, 0, 64);
+    if (!n) return fail(n.error());
+    s.shards = static_cast<std::size_t>(*n);
+  }
   if (args.has("log-level")) {
     auto level = log::parse_level(args.get("log-level"));
     if (!level) {
@@ -195,13 +205,20 @@ Result<Settings> configure(const ParsedArgs& args, const conf::SupervisorConfig&
   return s;
 }
 
-// What runs on the supervisor's loop: built there, closed by the shard's shutdown hook,
-// destroyed after the loop has ended.
+// What runs on the shards: the home shard (0) holds the store, the core, its server and the
+// links; the other shards (if any) each a FrontServer taking connections. Built on their loops,
+// closed by the shards' shutdown hooks, destroyed after every shard has been joined.
 struct Running {
   std::unique_ptr<supervisor::StateStore> store;
   std::unique_ptr<supervisor::Supervisor> core;
   std::unique_ptr<supervisor::SupervisorServer> server;
   std::vector<std::unique_ptr<supervisor::ComponentLink>> links;
+  std::vector<std::unique_ptr<supervisor::FrontServer>> fronts;  // fronts[i] on shard i + 1
+
+  std::uint16_t port() const { return fronts.empty() ? server->port() : fronts[0]->port(); }
+  std::uint16_t component_port() const {
+    return fronts.empty() ? server->component_port() : fronts[0]->component_port();
+  }
 };
 
 std::int64_t wall_us() {
@@ -210,36 +227,70 @@ std::int64_t wall_us() {
       .count();
 }
 
-Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& registries,
-                       transport::TlsContext* tls, transport::TlsContext* client_tls,
-                       loop::Shard& shard) {
+supervisor::SupervisorServerOptions server_options(const Settings& s, transport::TlsContext* tls) {
   supervisor::SupervisorServerOptions options;
   options.http.host = s.host;
   options.http.port = s.port;
   options.http.tls = tls;
-  options.http.connection_limits =
-      std::make_shared<transport::ConnectionLimits>(transport::ConnectionLimitOptions{
-          .max_connections = 65536, .max_per_peer = 65536, .max_body_bytes = 256 * 1024 * 1024});
+  options.http.header_timeout_ms = static_cast<std::uint64_t>(s.http.header_timeout / 1000);
+  options.http.min_body_rate = s.http.min_body_rate;
+  options.http.max_output_bytes = s.http.max_output_bytes;
+  options.http.connection_limits =  // one set of limits for every shard's listeners
+      std::make_shared<transport::ConnectionLimits>(
+          transport::ConnectionLimitOptions{.max_connections = s.http.max_connections,
+                                            .max_per_peer = s.http.max_connections_per_peer,
+                                            .max_body_bytes = s.http.max_request_bytes});
   if (s.component_face) {
     options.component_host = s.component_face->first;
     options.component_port = s.component_face->second;
   }
+  options.paths = s.paths;
+  return options;
+}
+
+// Home shard, first step: the core and its server, listening only when alone.
+Status<> build_home(Running& r, const Settings& s, const supervisor::SupervisorServerOptions& o,
+                    const model::RegistrySet& registries, bool alone, loop::Shard& shard) {
   r.core = std::make_unique<supervisor::Supervisor>(shard.loop(), registries, *r.store, s.core,
                                                     &wall_us);
-  r.server =
-      std::make_unique<supervisor::SupervisorServer>(shard.loop(), *r.core, registries, options);
+  r.server = std::make_unique<supervisor::SupervisorServer>(shard.loop(), *r.core, registries, o);
   shard.add_shutdown_hook([&r] {
     for (auto& link : r.links) link->close();
     r.server->close();
     r.core->close();
   });
-  if (auto st = r.server->listen(); !st) return st;
+  return alone ? r.server->listen() : Ok{};
+}
+
+// Front shard `index` (> 0): listens on the same port as the others (SO_REUSEPORT) and forwards.
+Status<> build_front(Running& r, supervisor::SupervisorServerOptions o, loop::ShardGroup& group,
+                     std::size_t index, loop::Shard& shard) {
+  if (index > 1) {  // the first front picked the port when 0 was asked for
+    o.http.port = r.fronts[0]->port();
+    o.component_port = r.fronts[0]->component_port();
+  }
+  auto post_to = [&group](std::size_t i) {
+    return [&group, i](std::function<void()> work) {
+      return group.post(i, loop::make_task(std::move(work)));
+    };
+  };
+  auto front = std::make_unique<supervisor::FrontServer>(shard.loop(), *r.server, std::move(o),
+                                                         post_to(0), post_to(index));
+  supervisor::FrontServer* f = front.get();
+  shard.add_shutdown_hook([f] { f->close(); });
+  r.fronts.push_back(std::move(front));
+  return f->listen();
+}
+
+// Home shard, last step: the links (the port is known now), the store read back, the links to
+// client-initiated components; then requests are taken.
+Status<> finish_home(Running& r, Settings& s, const model::RegistrySet& registries,
+                     transport::TlsContext* client_tls, loop::Shard& shard) {
   if (!s.link_given) {  // the port is known now (0 picks one)
     const std::string host = s.host == "0.0.0.0" || s.host == "::" ? "127.0.0.1" : s.host;
     const bool v6 = host.find(':') != std::string::npos;
-    s.core.capability_link = std::string(tls ? "https" : "http") + "://" +
-                             (v6 ? "[" + host + "]" : host) + ":" +
-                             std::to_string(r.server->port()) + "/";
+    s.core.capability_link = std::string(s.tls ? "https" : "http") + "://" +
+                             (v6 ? "[" + host + "]" : host) + ":" + std::to_string(r.port()) + "/";
   }
   r.core->set_capability_link(s.core.capability_link);
   if (auto st = r.core->start(); !st) return fail(s.state + ": " + st.error());
@@ -249,7 +300,42 @@ Status<> start_on_loop(Running& r, Settings& s, const model::RegistrySet& regist
         supervisor::ComponentLinkOptions{.url = url, .tls = client_tls}));
     if (auto st = r.links.back()->start(); !st) return fail("--component " + st.error());
   }
+  r.server->set_ready();
   return Ok{};
+}
+
+// Runs `step` on shard `index` and waits for it.
+Status<> on_shard(loop::ShardGroup& group, std::size_t index,
+                  const std::function<Status<>(loop::Shard&)>& step) {
+  loop::StartBarrier barrier(1);
+  const bool posted =
+      group.post(index, loop::make_task([&] {
+                   auto st = step(*loop::Shard::current());
+                   barrier.done(st ? std::string_view() : std::string_view(st.error()));
+                 }));
+  if (!posted) return fail("shard " + std::to_string(index) + " is not running");
+  return barrier.wait();
+}
+
+// Builds everything, shard by shard; the home shard takes requests once all is in place.
+Status<> start_shards(Running& r, Settings& s, const model::RegistrySet& registries,
+                      transport::TlsContext* tls, transport::TlsContext* client_tls,
+                      loop::ShardGroup& group) {
+  const auto options = server_options(s, tls);
+  const bool alone = group.size() == 1;
+  if (auto st = on_shard(
+          group, 0,
+          [&](loop::Shard& sh) { return build_home(r, s, options, registries, alone, sh); });
+      !st) {
+    return st;
+  }
+  for (std::size_t i = 1; i < group.size(); ++i) {
+    auto st =
+        on_shard(group, i, [&](loop::Shard& sh) { return build_front(r, options, group, i, sh); });
+    if (!st) return st;
+  }
+  return on_shard(group, 0,
+                  [&](loop::Shard& sh) { return finish_home(r, s, registries, client_tls, sh); });
 }
 
 }  // namespace
@@ -316,18 +402,12 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
     return kExitInvalid;
   }
   running.store = std::move(store.value());
-  loop::ShardGroup group(1);
+  loop::ShardGroup group(s.shards);
   if (auto st = group.start(); !st) {
     io.err << "mplane supervisor: " << st.error() << "\n";
     return kExitInvalid;
   }
-  loop::StartBarrier barrier(1);
-  group.post(0, loop::make_task([&] {
-               auto st = start_on_loop(running, s, *registries, tls.get(), client_tls.get(),
-                                       *loop::Shard::current());
-               barrier.done(st ? std::string_view() : std::string_view(st.error()));
-             }));
-  if (auto st = barrier.wait(); !st) {
+  if (auto st = start_shards(running, s, *registries, tls.get(), client_tls.get(), group); !st) {
     io.err << "mplane supervisor: " << st.error() << "\n";
     group.stop_all();
     group.join_all();
@@ -340,8 +420,8 @@ int run_supervisor(const std::vector<std::string>& raw, Io io) {
     return kExitInvalid;
   }
   io.err << "mplane supervisor: listening on " << s.core.capability_link << " (port "
-         << running.server->port() << ", components on port " << running.server->component_port()
-         << "), state " << s.state << "; SIGINT/SIGTERM stops\n";
+         << running.port() << ", components on port " << running.component_port() << "), "
+         << group.size() << " shard(s), state " << s.state << "; SIGINT/SIGTERM stops\n";
   io.err.flush();
   group.run_until_stopped();
   io.err << "mplane supervisor: stopped\n";

@@ -10,10 +10,13 @@
 namespace mplane::supervisor {
 namespace {
 
+// queue.id is the rowid: one more than the largest present, so the queue's order holds among the
+// rows present (the ids of rows already delivered may come again). No AUTOINCREMENT: its extra
+// write to sqlite_sequence was a sixth of the core's time per relayed round trip.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS probes (identity TEXT PRIMARY KEY, capabilities TEXT NOT NULL,
   registered_us INTEGER NOT NULL, last_poll_us INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, identity TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, identity TEXT NOT NULL,
   json TEXT NOT NULL, queued_us INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS queue_identity ON queue (identity, id);
 CREATE TABLE IF NOT EXISTS relay (component_token TEXT PRIMARY KEY, client_token TEXT NOT NULL,
@@ -221,10 +224,9 @@ class SqliteStore final : public StateStore {
     if (rc != SQLITE_DONE) return fail(std::string("cannot ") + what + ": " + s.error());
     return Ok{};
   }
-  Status<> exec_checked(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return Ok{};
-    return fail(std::string("cannot ") + sql + ": " + sqlite3_errmsg(db_));
-  }
+  // Transaction control (BEGIN, SAVEPOINT, COMMIT...), prepared once as the rest: parsing it
+  // again on every call was a fifth of a relayed round trip's time in the core.
+  Status<> exec_checked(const char* sql) { return run(sql, sql, nullptr); }
   template <class Body>
   Status<> in_transaction(const char* what, Body body) {
     if (depth_ > 0) {  // joins the outer transaction; undone alone if it fails
@@ -236,16 +238,14 @@ class SqliteStore final : public StateStore {
       (void)exec_checked("RELEASE inner");
       return st;
     }
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
+    if (auto begun = exec_checked("BEGIN IMMEDIATE"); !begun) {
+      return fail(std::string("cannot ") + what + ": " + begun.error());
     }
     ++depth_;
     Status<> st = body();
     --depth_;
-    const char* end = st ? "COMMIT" : "ROLLBACK";
-    if (sqlite3_exec(db_, end, nullptr, nullptr, nullptr) != SQLITE_OK && st) {
-      return fail(std::string("cannot ") + what + ": " + sqlite3_errmsg(db_));
-    }
+    auto ended = exec_checked(st ? "COMMIT" : "ROLLBACK");
+    if (!ended && st) return fail(std::string("cannot ") + what + ": " + ended.error());
     return st;
   }
 

@@ -14,14 +14,6 @@ namespace {
 
 constexpr std::string_view kUnauthenticated = "Identity.Unauthenticated.Default";
 
-void send(transport::Responder& responder, bool keep_alive, Answer answer) {
-  std::string out;
-  transport::append_response(out, answer.status, answer.content_type, answer.body, keep_alive);
-  if (!answer.on_written) return responder.send(std::move(out));
-  responder.send_part(std::move(out), std::move(answer.on_written));
-  responder.send({});
-}
-
 Answer error(int status, std::string_view text) {
   return {status, std::string(kMplaneJson), json::exception_json(std::nullopt, text), {}};
 }
@@ -108,47 +100,61 @@ SupervisorServer::SupervisorServer(uv_loop_t* loop, Supervisor& supervisor,
 
 SupervisorServer::~SupervisorServer() = default;
 
+Status<> FaceListeners::listen(uv_loop_t* loop, const SupervisorServerOptions& options,
+                               FaceHandler handler) {
+  const unsigned faces = options.component_host
+                             ? SupervisorServer::kClientFace
+                             : SupervisorServer::kClientFace | SupervisorServer::kComponentFace;
+  main = std::make_unique<transport::HttpServer>(
+      loop, options.http, [handler, faces](transport::HttpMessage&& r, transport::Responder resp) {
+        handler(faces, std::move(r), std::move(resp));
+      });
+  if (auto st = main->listen(); !st) return st;
+  if (!options.component_host) return Ok{};
+  transport::HttpServerOptions http = options.http;
+  http.host = *options.component_host;
+  http.port = options.component_port;
+  component = std::make_unique<transport::HttpServer>(
+      loop, http, [handler](transport::HttpMessage&& r, transport::Responder resp) {
+        handler(SupervisorServer::kComponentFace, std::move(r), std::move(resp));
+      });
+  return component->listen();
+}
+
+void FaceListeners::close() {
+  if (main) main->close();
+  if (component) component->close();
+}
+
 Status<> SupervisorServer::listen() {
-  const unsigned main_faces = options_.component_host ? kClientFace : kClientFace | kComponentFace;
-  server_ = std::make_unique<transport::HttpServer>(
-      loop_, options_.http,
-      [this, main_faces](transport::HttpMessage&& r, transport::Responder resp) {
-        handle(main_faces, std::move(r), std::move(resp));
+  return listeners_.listen(
+      loop_, options_,
+      [this](unsigned faces, transport::HttpMessage&& r, transport::Responder resp) {
+        const bool keep_alive = r.keep_alive;
+        handle(faces, std::move(r), local_sink(std::move(resp), keep_alive));
       });
-  if (auto st = server_->listen(); !st) return st;
-  if (!options_.component_host) return Ok{};
-  transport::HttpServerOptions http = options_.http;
-  http.host = *options_.component_host;
-  http.port = options_.component_port;
-  component_server_ = std::make_unique<transport::HttpServer>(
-      loop_, http, [this](transport::HttpMessage&& r, transport::Responder resp) {
-        handle(kComponentFace, std::move(r), std::move(resp));
-      });
-  return component_server_->listen();
 }
 
 // Every answer leaves once what it acknowledges is committed (Supervisor::after_commit).
-void SupervisorServer::answer(transport::Responder& responder, bool keep_alive, Answer a) {
-  supervisor_.after_commit([responder, keep_alive, a = std::move(a)]() mutable {
-    send(responder, keep_alive, std::move(a));
-  });
+void SupervisorServer::answer(const Sink& sink, Answer a) {
+  supervisor_.after_commit([sink, a = std::move(a)]() mutable { sink(std::move(a)); });
 }
 
-AnswerFn SupervisorServer::answer_to(transport::Responder responder, bool keep_alive) {
-  return [this, responder, keep_alive](Answer a) mutable {
-    answer(responder, keep_alive, std::move(a));
+AnswerFn SupervisorServer::answer_to(Sink sink) {
+  return [this, sink = std::move(sink)](Answer a) { answer(sink, std::move(a)); };
+}
+
+Sink SupervisorServer::local_sink(transport::Responder responder, bool keep_alive) {
+  return [responder, keep_alive](Answer answer) mutable {
+    std::string out;
+    transport::append_response(out, answer.status, answer.content_type, answer.body, keep_alive);
+    if (!answer.on_written) return responder.send(std::move(out));
+    responder.send_part(std::move(out), std::move(answer.on_written));
+    responder.send({});
   };
 }
 
-std::uint16_t SupervisorServer::port() const { return server_ ? server_->port() : 0; }
-std::uint16_t SupervisorServer::component_port() const {
-  return component_server_ ? component_server_->port() : port();
-}
-
-void SupervisorServer::close() {
-  if (server_) server_->close();
-  if (component_server_) component_server_->close();
-}
+void SupervisorServer::close() { listeners_.close(); }
 
 Result<std::unique_ptr<json::OwnedMessage>> SupervisorServer::parse(std::string&& body) {
   auto owned = json::parse_owned_consuming(*reader_, std::move(body));
@@ -156,8 +162,8 @@ Result<std::unique_ptr<json::OwnedMessage>> SupervisorServer::parse(std::string&
   return std::move(owned.value());
 }
 
-void SupervisorServer::handle(unsigned faces, transport::HttpMessage&& request,
-                              transport::Responder responder) {
+void SupervisorServer::handle(unsigned faces, transport::HttpMessage&& request, Sink sink) {
+  if (!ready_) return sink(error(503, "The supervisor is starting"));
   std::string identity = request.peer_identity;
   if (!options_.http.tls && identity == kUnauthenticated) {
     if (const std::string* forged = request.header("Forged-MPlane-Identity")) identity = *forged;
@@ -166,37 +172,34 @@ void SupervisorServer::handle(unsigned faces, transport::HttpMessage&& request,
   std::string path = request.target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
   if (path.size() > 1 && path.back() == '/' && !path.starts_with("/probe/")) path.pop_back();
-  if ((faces & kComponentFace) && handle_component(request, path, query, identity, responder)) {
+  if ((faces & kComponentFace) && handle_component(request, path, query, identity, sink)) {
     return;
   }
-  if ((faces & kClientFace) && handle_client(request, path, identity, responder)) return;
-  answer(responder, request.keep_alive,
-         error(request.method == "GET" || request.method == "POST" ? 404 : 405,
-               "No such resource: " + request.method + " " + request.target));
+  if ((faces & kClientFace) && handle_client(request, path, identity, sink)) return;
+  answer(sink, error(request.method == "GET" || request.method == "POST" ? 404 : 405,
+                     "No such resource: " + request.method + " " + request.target));
 }
 
 bool SupervisorServer::handle_component(transport::HttpMessage& request, const std::string& path,
                                         const std::string& query, const std::string& identity,
-                                        transport::Responder& responder) {
+                                        const Sink& sink) {
   const FacePaths& p = options_.paths;
   const bool registration = request.method == "POST" && path == p.registration;
   const bool poll = request.method == "GET" && path == p.specification;
   const bool result = request.method == "POST" && path == p.result;
   if (!registration && !poll && !result) return false;
-  const bool keep_alive = request.keep_alive;
   if (has_unit(identity, "Clients")) {
     log::warn("mplane supervisor: refused " + request.method + " " + path + " from " + identity +
               ": a client certificate on the component face");
-    answer(responder, keep_alive,
-           error(401, "A client certificate (" + identity + ") cannot act as a component"));
+    answer(sink, error(401, "A client certificate (" + identity + ") cannot act as a component"));
     return true;
   }
   if (poll) {
-    supervisor_.poll(identity, wait_of(query), answer_to(responder, keep_alive));
+    supervisor_.poll(identity, wait_of(query), answer_to(sink));
     return true;
   }
   if (!is_mplane_json(request)) {
-    answer(responder, keep_alive, error(415, "Content-Type must be application/x-mplane+json"));
+    answer(sink, error(415, "Content-Type must be application/x-mplane+json"));
     return true;
   }
   const bool array = request.body.find_first_not_of(" \t\r\n") != std::string::npos &&
@@ -206,26 +209,22 @@ bool SupervisorServer::handle_component(transport::HttpMessage& request, const s
   }
   auto message = parse(std::move(request.body));
   if (!message) {
-    answer(responder, keep_alive, error(400, message.error()));
+    answer(sink, error(400, message.error()));
     return true;
   }
   if (registration) {
-    answer(responder, keep_alive,
-           supervisor_.register_probe(identity, std::move(message.value()), array));
+    answer(sink, supervisor_.register_probe(identity, std::move(message.value()), array));
   } else {
-    answer(responder, keep_alive, supervisor_.post_result(identity, (*message)->message));
+    answer(sink, supervisor_.post_result(identity, (*message)->message));
   }
   return true;
 }
 
 bool SupervisorServer::handle_client(transport::HttpMessage& request, const std::string& path,
-                                     const std::string& identity, transport::Responder& responder) {
-  const bool keep_alive = request.keep_alive;
-  auto html = [&](std::string body) {
-    answer(responder, keep_alive, {200, "text/html", std::move(body), {}});
-  };
+                                     const std::string& identity, const Sink& sink) {
+  auto html = [&](std::string body) { answer(sink, {200, "text/html", std::move(body), {}}); };
   auto mplane = [&](int status, std::string body) {
-    answer(responder, keep_alive, {status, std::string(kMplaneJson), std::move(body), {}});
+    answer(sink, {status, std::string(kMplaneJson), std::move(body), {}});
   };
   if (request.method == "GET") {
     if (path == "/") return html(supervisor_.status_page(identity)), true;
@@ -243,22 +242,22 @@ bool SupervisorServer::handle_client(transport::HttpMessage& request, const std:
   }
   if (request.method != "POST") return false;
   if (path == "/" || path == "/specification") {
-    post_client_message(request, "", Face::kRi, identity, responder);
+    post_client_message(request, "", Face::kRi, identity, sink);
     return true;
   }
   if (path.starts_with("/probe/")) {
     std::string rest = path.substr(7);
     const std::size_t slash = rest.find('/');
     const std::string probe = percent_decode(rest.substr(0, slash));
-    post_client_message(request, probe, Face::kRi, identity, responder);
+    post_client_message(request, probe, Face::kRi, identity, sink);
     return true;
   }
   if (path == "/register/specification") {
-    post_fork_specification(request, identity, responder);
+    post_fork_specification(request, identity, sink);
     return true;
   }
   if (path == "/show/result") {
-    post_client_message(request, "", Face::kFork, identity, responder);
+    post_client_message(request, "", Face::kFork, identity, sink);
     return true;
   }
   return false;
@@ -266,63 +265,56 @@ bool SupervisorServer::handle_client(transport::HttpMessage& request, const std:
 
 void SupervisorServer::post_client_message(transport::HttpMessage& request, std::string_view probe,
                                            Face face, const std::string& identity,
-                                           transport::Responder& responder) {
-  const bool keep_alive = request.keep_alive;
+                                           const Sink& sink) {
   if (!is_mplane_json(request)) {
-    return answer(responder, keep_alive,
-                  error(415, "Content-Type must be application/x-mplane+json"));
+    return answer(sink, error(415, "Content-Type must be application/x-mplane+json"));
   }
   auto message = parse(std::move(request.body));
-  if (!message) return answer(responder, keep_alive, error(400, message.error()));
+  if (!message) return answer(sink, error(400, message.error()));
   const model::Message& m = (*message)->message;
   if (auto st = model::validate(m); !st) {
     return answer(
-        responder, keep_alive,
-        error(400, "invalid " + std::string(model::kind_key(m.kind)) + ": " + st.error()));
+        sink, error(400, "invalid " + std::string(model::kind_key(m.kind)) + ": " + st.error()));
   }
   const std::string token(m.token.value_or(""));
   switch (m.kind) {
     case model::MessageKind::kSpecification:
       if (face == Face::kFork) break;
-      return supervisor_.specify(identity, m, probe, face, answer_to(responder, keep_alive));
+      return supervisor_.specify(identity, m, probe, face, answer_to(sink));
     case model::MessageKind::kRedemption:
-      return supervisor_.redeem(identity, token, face, answer_to(responder, keep_alive));
+      return supervisor_.redeem(identity, token, face, answer_to(sink));
     case model::MessageKind::kInterrupt:
       if (face == Face::kFork) break;
-      return answer(responder, keep_alive, supervisor_.interrupt(identity, token, face));
+      return answer(sink, supervisor_.interrupt(identity, token, face));
     default:
       break;
   }
-  answer(responder, keep_alive, error(face == Face::kFork ? 400 : 200, "Unexpected message type"));
+  answer(sink, error(face == Face::kFork ? 400 : 200, "Unexpected message type"));
 }
 
 // The fork's `POST /register/specification`: `{"<probe identity>": <specification>, ...}`. One
 // probe: its answer; several: an envelope of the answers, in the body's order.
 void SupervisorServer::post_fork_specification(transport::HttpMessage& request,
-                                               const std::string& identity,
-                                               transport::Responder& responder) {
-  const bool keep_alive = request.keep_alive;
+                                               const std::string& identity, const Sink& sink) {
   if (!is_mplane_json(request)) {
-    return answer(responder, keep_alive,
-                  error(415, "Content-Type must be application/x-mplane+json"));
+    return answer(sink, error(415, "Content-Type must be application/x-mplane+json"));
   }
   simdjson::dom::parser parser;
   simdjson::dom::object object;
   if (parser.parse(request.body).get_object().get(object) != simdjson::SUCCESS) {
-    return answer(responder, keep_alive,
-                  error(400, "expected {\"<probe identity>\": <specification>, ...}"));
+    return answer(sink, error(400, "expected {\"<probe identity>\": <specification>, ...}"));
   }
   std::vector<std::pair<std::string, std::unique_ptr<json::OwnedMessage>>> specs;
   for (auto [key, value] : object) {
     auto message = parse(simdjson::minify(value));
-    if (!message) return answer(responder, keep_alive, error(400, message.error()));
+    if (!message) return answer(sink, error(400, message.error()));
     if ((*message)->message.kind != model::MessageKind::kSpecification) {
-      return answer(responder, keep_alive, error(400, "expected a specification for each probe"));
+      return answer(sink, error(400, "expected a specification for each probe"));
     }
     specs.emplace_back(std::string(key), std::move(message.value()));
   }
-  if (specs.empty()) return answer(responder, keep_alive, error(400, "no probe named"));
-  auto gather = std::make_shared<Gather>(specs.size(), answer_to(responder, keep_alive));
+  if (specs.empty()) return answer(sink, error(400, "no probe named"));
+  auto gather = std::make_shared<Gather>(specs.size(), answer_to(sink));
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const std::string& probe = specs[i].first;
     if (!supervisor_.probes().all().contains(probe)) {

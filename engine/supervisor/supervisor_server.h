@@ -7,7 +7,10 @@
 // an identity with an RDN value `Clients` (a client certificate) is refused with 401, as the
 // architecture fork does.
 //
-// Loop-thread only, on the Supervisor's loop. close() and let the loop run before destroying.
+// Loop-thread only, on the Supervisor's loop (the home shard). close() and let the loop run
+// before destroying. With several shards the home shard need not listen: FrontServers
+// (front_server.h) on the other shards take the connections, run HTTP and TLS there, and hand
+// each request to handle() here; its answer goes back through their Sink.
 #pragma once
 
 #include <memory>
@@ -25,6 +28,10 @@ struct FacePaths {
   std::string result = "/register/result";
 };
 
+// Sends one answer to the peer that asked. Called on the home shard; a front shard's Sink posts it
+// over (and posts Answer::on_written back home).
+using Sink = std::function<void(Answer)>;
+
 struct SupervisorServerOptions {
   transport::HttpServerOptions http;          // host, port, TLS, limits: both faces, or clients'
   std::optional<std::string> component_host;  // set: the component face listens apart
@@ -32,42 +39,62 @@ struct SupervisorServerOptions {
   FacePaths paths;
 };
 
+// The listeners of one loop: options.http serving both faces, or the client face and a second
+// one the component face. `handler` gets each request with the faces its listener serves.
+struct FaceListeners {
+  using FaceHandler =
+      std::function<void(unsigned faces, transport::HttpMessage&&, transport::Responder)>;
+  Status<> listen(uv_loop_t* loop, const SupervisorServerOptions& options, FaceHandler handler);
+  std::uint16_t port() const { return main ? main->port() : 0; }
+  std::uint16_t component_port() const { return component ? component->port() : port(); }
+  void close();
+
+  std::unique_ptr<transport::HttpServer> main;
+  std::unique_ptr<transport::HttpServer> component;
+};
+
 class SupervisorServer {
  public:
+  enum Faces : unsigned { kClientFace = 1, kComponentFace = 2 };
+
   SupervisorServer(uv_loop_t* loop, Supervisor& supervisor, const model::RegistrySet& registries,
                    SupervisorServerOptions options);
   ~SupervisorServer();
   SupervisorServer(const SupervisorServer&) = delete;
   SupervisorServer& operator=(const SupervisorServer&) = delete;
 
+  // Listens itself (one shard: the home shard takes the connections).
   Status<> listen();
-  std::uint16_t port() const;            // the client face (or both)
-  std::uint16_t component_port() const;  // the component face
+  // Until then every request gets 503 (the store is read back, the links are being set).
+  void set_ready() { ready_ = true; }
+  // A request, parsed by this server's listeners or a front shard's; `sink` answers it.
+  void handle(unsigned faces, transport::HttpMessage&& request, Sink sink);
+  // The Sink of a request taken on this loop.
+  static Sink local_sink(transport::Responder responder, bool keep_alive);
+  std::uint16_t port() const { return listeners_.port(); }  // the client face (or both)
+  std::uint16_t component_port() const { return listeners_.component_port(); }
   void close();
 
  private:
-  enum Faces : unsigned { kClientFace = 1, kComponentFace = 2 };
-  void handle(unsigned faces, transport::HttpMessage&& request, transport::Responder responder);
   bool handle_component(transport::HttpMessage& request, const std::string& path,
-                        const std::string& query, const std::string& identity,
-                        transport::Responder& responder);
+                        const std::string& query, const std::string& identity, const Sink& sink);
   bool handle_client(transport::HttpMessage& request, const std::string& path,
-                     const std::string& identity, transport::Responder& responder);
+                     const std::string& identity, const Sink& sink);
   void post_client_message(transport::HttpMessage& request, std::string_view probe, Face face,
-                           const std::string& identity, transport::Responder& responder);
+                           const std::string& identity, const Sink& sink);
   void post_fork_specification(transport::HttpMessage& request, const std::string& identity,
-                               transport::Responder& responder);
+                               const Sink& sink);
   Result<std::unique_ptr<json::OwnedMessage>> parse(std::string&& body);
-  void answer(transport::Responder& responder, bool keep_alive, Answer a);
-  AnswerFn answer_to(transport::Responder responder, bool keep_alive);
+  void answer(const Sink& sink, Answer a);
+  AnswerFn answer_to(Sink sink);
 
   uv_loop_t* loop_;
   Supervisor& supervisor_;
   const model::RegistrySet& registries_;
   SupervisorServerOptions options_;
   std::unique_ptr<json::MessageReader> reader_;
-  std::unique_ptr<transport::HttpServer> server_;
-  std::unique_ptr<transport::HttpServer> component_server_;
+  FaceListeners listeners_;
+  bool ready_ = false;
 };
 
 }  // namespace mplane::supervisor
