@@ -41,36 +41,8 @@ constexpr std::string_view kUsage =
     "through the\nsupervisor and redeem them. Prints `round trips/s: N`, latency percentiles, "
     "polls/s, errors by kind.\n";
 
-struct Limits {
-  const char* name;
-  double fallback, min, max;
-};
-constexpr Limits kNumbers[] = {
-    {"probes", 10, 0, 100000},
-    {"clients", 4, 0, 10000},
-    {"duration", 10, 0.1, 86400},
-    {"idle-probes", 0, 0, 100000},
-    {"threads", 1, 1, 64},
-    {"wait", 20, 0, 3600},
-    {"poll-interval", 1, 0, 3600},
-    {"redeem-interval", 0.005, 0, 60},
-    {"ramp", 2, 0, 3600},
-    {"settle", 1, 0, 60},
-    {"max-registering", 16, 1, 10000},
-    {"pid", 0, 0, 1e9},
-};
-
-double number(const ParsedArgs& args, const char* name) {
-  for (const Limits& l : kNumbers) {
-    if (std::string_view(l.name) == name) {
-      return number_option(args, name, l.fallback, l.min, l.max).value();
-    }
-  }
-  return 0;
-}
-
-// Usage errors (exit 2), from the arguments alone.
-Status<> check_usage(const ParsedArgs& args) {
+// The faces' URLs; usage errors (exit 2) from the arguments alone.
+Status<> check_faces(const ParsedArgs& args) {
   if (!args.has("component-face") || !args.has("client-face")) {
     return fail("--component-face and --client-face are required");
   }
@@ -83,30 +55,36 @@ Status<> check_usage(const ParsedArgs& args) {
       return fail(std::string("--") + face + " is http://: add --insecure to run without TLS");
     }
   }
-  for (const Limits& l : kNumbers) {
-    if (auto n = number_option(args, l.name, l.fallback, l.min, l.max); !n) return fail(n.error());
-  }
   return Ok{};
 }
 
-client::SupervisorLoadOptions load_options(const ParsedArgs& args) {
+// The load's options; usage errors (exit 2) from the arguments alone, the first one found.
+Result<client::SupervisorLoadOptions> load_options(const ParsedArgs& args) {
+  if (auto st = check_faces(args); !st) return fail(st.error());
+  Status<> bad = Ok{};
+  auto number = [&](const char* name, double fallback, double min, double max) {
+    auto n = number_option(args, name, fallback, min, max);
+    if (!n && bad) bad = fail(n.error());
+    return n ? *n : fallback;
+  };
   client::SupervisorLoadOptions o;
   o.component_face = transport::parse_http_url(args.get("component-face")).value();
   o.client_face = transport::parse_http_url(args.get("client-face")).value();
   o.pki_dir = args.get("pki");
-  o.probes = static_cast<int>(number(args, "probes"));
-  o.clients = static_cast<int>(number(args, "clients"));
-  o.seconds = number(args, "duration");
-  o.idle_probes = static_cast<int>(number(args, "idle-probes"));
-  o.threads = static_cast<int>(number(args, "threads"));
-  o.wait_s = static_cast<int>(number(args, "wait"));
-  o.poll_interval_s = number(args, "poll-interval");
-  o.redeem_interval_s = number(args, "redeem-interval");
-  o.ramp_s = number(args, "ramp");
-  o.settle_s = number(args, "settle");
-  o.max_registering = static_cast<int>(number(args, "max-registering"));
-  o.supervisor_pid = static_cast<int>(number(args, "pid"));
+  o.probes = static_cast<int>(number("probes", 10, 0, 100000));
+  o.clients = static_cast<int>(number("clients", 4, 0, 10000));
+  o.seconds = number("duration", 10, 0.1, 86400);
+  o.idle_probes = static_cast<int>(number("idle-probes", 0, 0, 100000));
+  o.threads = static_cast<int>(number("threads", 1, 1, 64));
+  o.wait_s = static_cast<int>(number("wait", 20, 0, 3600));
+  o.poll_interval_s = number("poll-interval", 1, 0, 3600);
+  o.redeem_interval_s = number("redeem-interval", 0.005, 0, 60);
+  o.ramp_s = number("ramp", 2, 0, 3600);
+  o.settle_s = number("settle", 1, 0, 60);
+  o.max_registering = static_cast<int>(number("max-registering", 16, 1, 10000));
+  o.supervisor_pid = static_cast<int>(number("pid", 0, 0, 1e9));
   o.label_suffix = args.has("label-suffix");
+  if (!bad) return fail(bad.error());
   return o;
 }
 
@@ -162,17 +140,17 @@ int run_bench_supervisor(const std::vector<std::string>& raw, Io io) {
     print_bench_supervisor_help(io.out);
     return kExitOk;
   }
-  if (auto st = check_usage(*args); !st) {
-    io.err << "mplane bench supervisor: " << st.error() << "\n";
+  auto options = load_options(*args);
+  if (!options) {
+    io.err << "mplane bench supervisor: " << options.error() << "\n";
     return kExitUsage;
   }
-  const client::SupervisorLoadOptions options = load_options(*args);
-  auto report = client::run_supervisor_load(options);
+  auto report = client::run_supervisor_load(*options);
   if (!report) {
     io.err << "mplane bench supervisor: " << report.error() << "\n";
     return kExitInvalid;
   }
-  return print_report(report.value(), options, io);
+  return print_report(report.value(), *options, io);
 }
 
 }  // namespace mplane::cli

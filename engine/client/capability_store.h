@@ -1,5 +1,5 @@
 // The capabilities a client has fetched, by effective token (the latest wins; a withdrawal
-// removes its capability), and the link-following of capability discovery.
+// removes its capability).
 #pragma once
 
 #include <memory>
@@ -28,12 +28,5 @@ class CapabilityStore {
 
 std::string label_of(const model::Message& m);  // "" when it has none
 std::string token_of(const model::Message& m);  // the effective token (§2.7)
-
-// The href values of <a href=…> elements (single, double or no quotes).
-std::vector<std::string> html_links(std::string_view html);
-// The path a link of the page at `page_path` leads to: an absolute URL's path (the RI follows
-// links on the same connection, ignoring their host), an absolute path, or a relative one
-// resolved against the page's directory. Empty for a URL that does not parse.
-std::string link_path(const std::string& href, const std::string& page_path);
 
 }  // namespace mplane::client

@@ -6,6 +6,7 @@
 #include "engine/client/mplane_reply.h"
 #include "engine/client/specification.h"
 #include "engine/client/streamed_reply.h"
+#include "transport/http/html_links.h"
 
 namespace mplane::client {
 namespace {
@@ -122,8 +123,8 @@ Status<> Client::discover(const transport::HttpUrl& base, const std::string& pat
     return Ok{};
   }
   if (content_type != "text/html") return Ok{};
-  for (const std::string& href : html_links(r->body)) {
-    const std::string next = link_path(href, path);
+  for (const std::string& href : transport::html_links(r->body)) {
+    const std::string next = transport::link_path(href, path);
     if (next.empty()) continue;
     if (auto st = discover(base, next, visited, found, depth + 1); !st) return st;
   }

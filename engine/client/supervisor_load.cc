@@ -115,7 +115,7 @@ class LoopRun {
     state_.loop = &loop_;
     start_actors();
     {
-      load::Timer check(&loop_), window(&loop_);
+      loop::Timer check(&loop_), window(&loop_);
       check_ = &check;
       window_ = &window;
       setup_started_ = uv_hrtime();
@@ -156,9 +156,9 @@ class LoopRun {
     const double stalled = static_cast<double>(now - std::max(progress_at_, setup_started_)) / 1e9;
     if (state_.registered < static_cast<int>(probes_.size()) &&
         stalled < o_.ramp_s + kRegistrationGraceS) {
-      return check_->start(0.05, [this] { check_registered(); });
+      return check_->start(load::delay_of(0.05), [this] { check_registered(); });
     }
-    check_->start(o_.settle_s, [this] { fetch_targets(); });
+    check_->start(load::delay_of(o_.settle_s), [this] { fetch_targets(); });
   }
 
   // GET /capabilities once per loop: where the clients will POST.
@@ -175,7 +175,7 @@ class LoopRun {
 
   void on_listing(const Result<transport::HttpMessage>& r) {
     if (!r && ++listing_failures_ < kListingAttempts) {
-      return check_->start(1, [this] { fetch_targets(); });
+      return check_->start(load::delay_of(1), [this] { fetch_targets(); });
     }
     state_.targets =
         r ? specification_targets(r->status, r->body, o_.label) : std::vector<std::string>{"/"};
@@ -194,7 +194,7 @@ class LoopRun {
     state_.measuring = true;
     window_started_ = uv_hrtime();
     for (auto& c : clients_) c->start();
-    window_->start(o_.seconds, [this] { end_window(); });
+    window_->start(load::delay_of(o_.seconds), [this] { end_window(); });
   }
 
   void end_window() {
@@ -219,8 +219,8 @@ class LoopRun {
   std::vector<std::unique_ptr<load::Client>> clients_;
   std::unique_ptr<transport::AsyncHttpClient> lister_;
   int listing_failures_ = 0;
-  load::Timer* check_ = nullptr;
-  load::Timer* window_ = nullptr;
+  loop::Timer* check_ = nullptr;
+  loop::Timer* window_ = nullptr;
   std::uint64_t setup_started_ = 0, window_started_ = 0, progress_at_ = 0;
   int registered_seen_ = 0;
   double cpu_at_start_ = 0;

@@ -47,37 +47,6 @@ std::string transport_error_kind(const std::string& error) {
   return "connection";
 }
 
-// ---- Timer
-
-Timer::Timer(uv_loop_t* loop) : handle_(new uv_timer_t) {
-  uv_timer_init(loop, handle_);
-  handle_->data = this;
-}
-
-Timer::~Timer() {
-  handle_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle_),
-           [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_timer_t*>(h); });
-}
-
-void Timer::start(double seconds, std::function<void()> fire) {
-  fire_ = std::move(fire);
-  uv_timer_start(handle_, on_fire, static_cast<std::uint64_t>(seconds * 1000), 0);
-}
-
-void Timer::stop() {
-  uv_timer_stop(handle_);
-  fire_ = nullptr;
-}
-
-void Timer::on_fire(uv_timer_t* handle) noexcept {
-  auto* self = static_cast<Timer*>(handle->data);
-  if (self == nullptr || !self->fire_) return;
-  auto fire = std::move(self->fire_);  // `fire` may start the timer again
-  self->fire_ = nullptr;
-  fire();
-}
-
 // ---- LoopState
 
 void LoopState::admit_registration(std::function<void()> send) {
@@ -108,7 +77,7 @@ Probe::Probe(LoopState& state, const Endpoint& endpoint, int index, bool idle)
       token_(hex_token(0, 0x80000000u | static_cast<std::uint32_t>(index), 0)) {}
 
 void Probe::start(double delay_s) {
-  timer_.start(delay_s, [this] { register_when_admitted(); });
+  timer_.start(delay_of(delay_s), [this] { register_when_admitted(); });
 }
 
 void Probe::register_when_admitted() {
@@ -182,13 +151,14 @@ void Probe::on_result_posted(const Result<transport::HttpMessage>& r) {
 void Probe::poll_after(double seconds) {
   if (seconds <= 0) return poll();
   if (idle_) http_.close();  // an idle probe holds no connection between polls
-  timer_.start(seconds, [this] { poll(); });
+  timer_.start(delay_of(seconds), [this] { poll(); });
 }
 
 void Probe::retry_after_error(const std::string& kind) {
   if (s_.measuring) s_.error(kind);
   results_.clear();  // the supervisor resends nothing: those round trips are lost, and counted
-  timer_.start(kErrorPauseS, [this] { ever_registered_ ? poll() : register_when_admitted(); });
+  timer_.start(delay_of(kErrorPauseS),
+               [this] { ever_registered_ ? poll() : register_when_admitted(); });
 }
 
 // ---- Client
@@ -244,7 +214,7 @@ void Client::on_reply(const Result<transport::HttpMessage>& r) {
       sent_at_ = 0;
       return send();
     case ReplyKind::kReceipt:
-      return timer_.start(s_.options.redeem_interval_s, [this] { redeem(); });
+      return timer_.start(delay_of(s_.options.redeem_interval_s), [this] { redeem(); });
     case ReplyKind::kException:
       return fail_and_retry("client: exception: " + reply.detail.substr(0, 80), kErrorPauseS);
     case ReplyKind::kOther:
@@ -255,7 +225,7 @@ void Client::on_reply(const Result<transport::HttpMessage>& r) {
 void Client::fail_and_retry(const std::string& kind, double pause_s) {
   if (s_.measuring) s_.error(kind);
   sent_at_ = 0;
-  timer_.start(pause_s, [this] { send(); });
+  timer_.start(delay_of(pause_s), [this] { send(); });
 }
 
 }  // namespace mplane::client::load

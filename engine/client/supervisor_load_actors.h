@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -13,25 +14,15 @@
 
 #include "engine/client/supervisor_load.h"
 #include "engine/client/supervisor_load_messages.h"
+#include "engine/loop/timer.h"
 #include "transport/http/async_http_client.h"
 
 namespace mplane::client::load {
 
-// A one-shot timer whose handle outlives it until libuv has closed it.
-class Timer {
- public:
-  explicit Timer(uv_loop_t* loop);
-  ~Timer();
-  Timer(const Timer&) = delete;
-  Timer& operator=(const Timer&) = delete;
-  void start(double seconds, std::function<void()> fire);
-  void stop();
-
- private:
-  static void on_fire(uv_timer_t* handle) noexcept;
-  uv_timer_t* handle_;
-  std::function<void()> fire_;
-};
+// A timer's delay from the seconds the load's options and pauses are given in.
+inline std::chrono::milliseconds delay_of(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
 
 // What a probe or client needs to reach the supervisor.
 struct Endpoint {
@@ -81,7 +72,7 @@ class Probe {
 
   LoopState& s_;
   transport::AsyncHttpClient http_;
-  Timer timer_;
+  loop::Timer timer_;
   bool idle_;
   bool ever_registered_ = false;
   std::string token_;
@@ -105,7 +96,7 @@ class Client {
 
   LoopState& s_;
   transport::AsyncHttpClient http_;
-  Timer timer_;
+  loop::Timer timer_;
   int index_;
   std::uint64_t sequence_ = 0;
   std::string label_, token_, input_, target_;

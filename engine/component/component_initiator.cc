@@ -87,10 +87,8 @@ void ComponentInitiator::on_shard_start(loop::Shard& shard) {
   shard_ = &shard;
   reader_ = std::make_unique<json::MessageReader>(registries_);
   uv_loop_t* loop = shard.loop();
-  uv_timer_init(loop, &poll_timer_);
-  poll_timer_.data = this;
-  uv_timer_init(loop, &retry_timer_);
-  retry_timer_.data = this;
+  poll_timer_.emplace(loop);
+  retry_timer_.emplace(loop);
   // The poll client waits for a long poll's answer on top of the usual deadlines.
   auto poll = client_options(options_.supervisor);
   const auto wait_ms = static_cast<std::uint64_t>(options_.long_poll.count()) * 1000;
@@ -132,8 +130,8 @@ void ComponentInitiator::shut_down() {
                supervisor_text() + " lost at shutdown (no room in a spool)");
   }
   outbox_.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
+  poll_timer_->close();
+  retry_timer_->close();
 }
 
 // ---- Registration and polling ------------------------------------------------------------
@@ -205,7 +203,7 @@ void ComponentInitiator::on_poll(Result<transport::HttpMessage> res) {
   counters_.polls.fetch_add(1, std::memory_order_relaxed);
   failures_ = 0;
   if (unreachable_) {  // the supervisor is back: deliver what waits, now
-    uv_timer_stop(&retry_timer_);
+    retry_timer_->stop();
     unreachable_ = false;
     send_next();
   }
@@ -283,16 +281,7 @@ void ComponentInitiator::failed(const std::string& what) {
 
 void ComponentInitiator::schedule(std::chrono::milliseconds delay, Next next) {
   if (stopped_) return;
-  next_ = next;
-  uv_timer_start(
-      &poll_timer_,
-      [](uv_timer_t* t) noexcept { static_cast<ComponentInitiator*>(t->data)->on_timer(); },
-      static_cast<std::uint64_t>(delay.count()), 0);
-}
-
-void ComponentInitiator::on_timer() {
-  if (next_ == Next::kRegister) return register_now();
-  poll();
+  poll_timer_->start(delay, [this, next] { next == Next::kRegister ? register_now() : poll(); });
 }
 
 // ---- Delivery ----------------------------------------------------------------------------
@@ -404,18 +393,12 @@ void ComponentInitiator::on_sent(const Result<transport::HttpMessage>& res) {
             (outbox_.front().target.empty() ? supervisor_text() : outbox_.front().target) + ": " +
             (res ? status_text(*res) : res.error()) + "; " + std::to_string(outbox_.size()) +
             " message(s) wait, next try in " + std::to_string(delay.count()) + " ms");
-  // Only ResultSpool's std::mutex::lock throws (system_error) on that path, which a valid mutex
-  // locked by its owner thread never does; OOM aborts.
-  uv_timer_start(
-      &retry_timer_,
-      // NOLINTNEXTLINE(bugprone-exception-escape)
-      [](uv_timer_t* t) noexcept { static_cast<ComponentInitiator*>(t->data)->on_retry_timer(); },
-      static_cast<std::uint64_t>(delay.count()), 0);
-}
-
-void ComponentInitiator::on_retry_timer() {
-  unreachable_ = false;
-  send_next();
+  // Only ResultSpool's std::mutex::lock throws (system_error) on the retry's path, which a valid
+  // mutex locked by its owner thread never does; OOM aborts.
+  retry_timer_->start(delay, [this] {
+    unreachable_ = false;
+    send_next();
+  });
 }
 
 // The client for a target ("" = the supervisor's result path) and the path to post to; null

@@ -40,6 +40,7 @@
 
 #include "engine/component/initiator_messages.h"
 #include "engine/component/result_spool.h"
+#include "engine/loop/timer.h"
 #include "engine/runtime/engine.h"
 #include "transport/http/async_http_client.h"
 
@@ -108,7 +109,6 @@ class ComponentInitiator {
   void submit(const model::Message& member, const std::string& identity);
   void failed(const std::string& what);
   void schedule(std::chrono::milliseconds delay, Next next);
-  void on_timer();
   // Delivery (the result clients, the retry timer), on the initiator's shard.
   void deliver_from_job(std::string target, std::string body, std::string what);
   void enqueue(Outgoing message);
@@ -116,7 +116,6 @@ class ComponentInitiator {
   void send_next();
   void on_sent(const Result<transport::HttpMessage>& res);
   void pop_front(bool delivered);
-  void on_retry_timer();
   transport::AsyncHttpClient* client_for(const std::string& target, std::string& path);
 
   transport::AsyncHttpClientOptions client_options(const transport::HttpUrl& url) const;
@@ -134,16 +133,15 @@ class ComponentInitiator {
 
   // Registration and polling.
   std::unique_ptr<transport::AsyncHttpClient> poll_client_;
-  uv_timer_t poll_timer_{};
-  Next next_ = Next::kRegister;
-  unsigned failures_ = 0;  // in a row; a successful poll resets it
+  std::optional<loop::Timer> poll_timer_;  // from the shard's start to its shutdown
+  unsigned failures_ = 0;                  // in a row; a successful poll resets it
 
   // Delivery, in order: one message in flight at a time.
   std::unique_ptr<transport::AsyncHttpClient> result_client_;
   std::map<std::string, std::unique_ptr<transport::AsyncHttpClient>> other_clients_;
   std::deque<Outgoing> outbox_;
   std::uint64_t memory_bytes_ = 0;  // of the outbox's messages not in the spool
-  uv_timer_t retry_timer_{};
+  std::optional<loop::Timer> retry_timer_;
   bool sending_ = false;
   bool unreachable_ = false;  // the last delivery failed: spool, wait for the retry timer
   unsigned send_failures_ = 0;

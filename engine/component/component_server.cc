@@ -22,12 +22,9 @@ namespace {
 
 constexpr std::string_view kMplaneJson = "application/x-mplane+json";
 
+// The component answers errors in the RI's indented layout.
 std::string exception_json(std::optional<std::string_view> token, std::string_view text) {
-  model::Message m;
-  m.kind = model::MessageKind::kException;
-  m.exception_token = token;
-  m.exception_text = text;
-  return json::to_json(m);
+  return json::exception_json(token, text, {.pretty = true});
 }
 
 // `host` as an IPv4 or IPv6 socket address with `port`.

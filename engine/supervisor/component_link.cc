@@ -2,33 +2,12 @@
 
 #include "parsers/base/log.h"
 #include "parsers/json/message_writer.h"
+#include "transport/http/html_links.h"
 
 namespace mplane::supervisor {
 namespace {
 
 std::int64_t now_ms(uv_loop_t* loop) { return static_cast<std::int64_t>(uv_now(loop)); }
-
-// The hrefs of an HTML page (the RI's capability list: `<a href='/capability/TOKEN'>`).
-std::vector<std::string> hrefs(const std::string& html) {
-  std::vector<std::string> out;
-  for (std::size_t at = html.find("href="); at != std::string::npos;
-       at = html.find("href=", at + 5)) {
-    const std::size_t open = at + 5;
-    if (open >= html.size() || (html[open] != '\'' && html[open] != '"')) continue;
-    const std::size_t close = html.find(html[open], open + 1);
-    if (close == std::string::npos) break;
-    out.push_back(html.substr(open + 1, close - open - 1));
-  }
-  return out;
-}
-
-// The path of an href (`https://host:port/capability/T` or `/capability/T`).
-std::string href_path(const std::string& href) {
-  const std::size_t scheme = href.find("://");
-  if (scheme == std::string::npos) return href;
-  const std::size_t slash = href.find('/', scheme + 3);
-  return slash == std::string::npos ? "/" : href.substr(slash);
-}
 
 }  // namespace
 
@@ -54,10 +33,8 @@ Status<> ComponentLink::start() {
   o.response_timeout_ms = options_.timeout_ms;
   o.total_timeout_ms = options_.timeout_ms;
   client_ = std::make_unique<transport::AsyncHttpClient>(loop_, o);
-  timer_ = new uv_timer_t;  // NOLINT(cppcoreguidelines-owning-memory): freed on close
-  uv_timer_init(loop_, timer_);
-  timer_->data = this;
-  uv_timer_start(timer_, &ComponentLink::on_timer, 100, 100);
+  timer_ = std::make_unique<loop::Timer>(loop_);
+  timer_->start_repeating(std::chrono::milliseconds(100), [this] { every_tick(); });
   fetch_capabilities();
   return Ok{};
 }
@@ -67,15 +44,7 @@ void ComponentLink::close() {
   if (!identity_.empty()) supervisor_.set_pusher(identity_, nullptr);
   requests_.clear();
   if (client_) client_->close();
-  if (timer_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });  // NOLINT
-    timer_ = nullptr;
-  }
-}
-
-void ComponentLink::on_timer(uv_timer_t* timer) noexcept {
-  static_cast<ComponentLink*>(timer->data)->every_tick();
+  timer_.reset();
 }
 
 void ComponentLink::every_tick() {
@@ -122,11 +91,15 @@ void ComponentLink::fetch_capabilities() {
 
 // The RI's list: each link fetched, the capabilities registered together once all are in.
 void ComponentLink::fetch_html_links(const std::string& html) {
+  std::vector<std::string> paths;
+  for (const std::string& href : transport::html_links(html)) {
+    std::string path = transport::link_path(href, "/capability");
+    if (!path.empty()) paths.push_back(std::move(path));
+  }
   auto members = std::make_shared<std::vector<std::string>>();
-  const std::vector<std::string> links = hrefs(html);
-  auto left = std::make_shared<std::size_t>(links.size());
-  for (const std::string& href : links) {
-    send("GET", href_path(href), "", [this, members, left](Result<transport::HttpMessage> r) {
+  auto left = std::make_shared<std::size_t>(paths.size());
+  for (const std::string& path : paths) {
+    send("GET", path, "", [this, members, left](Result<transport::HttpMessage> r) {
       if (r && r->status == 200) members->push_back(r->body);
       if (--*left > 0) return;
       std::string joined;

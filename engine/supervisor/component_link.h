@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 
+#include "engine/loop/timer.h"
 #include "engine/supervisor/supervisor.h"
 #include "transport/http/async_http_client.h"
 #include "transport/http/http_url.h"
@@ -53,7 +54,6 @@ class ComponentLink {
     std::string method, path, body;
     std::function<void(Result<transport::HttpMessage>)> done;
   };
-  static void on_timer(uv_timer_t* timer) noexcept;
   void every_tick();
   void send(std::string method, std::string path, std::string body,
             std::function<void(Result<transport::HttpMessage>)> done);
@@ -74,7 +74,7 @@ class ComponentLink {
   std::deque<Request> requests_;
   std::string identity_;           // known after the first answer
   std::set<std::string> pending_;  // component tokens answered with a receipt
-  uv_timer_t* timer_ = nullptr;
+  std::unique_ptr<loop::Timer> timer_;
   std::int64_t last_refresh_ms_ = 0;
   std::int64_t last_redeem_ms_ = 0;
   bool pushing_ = false;

@@ -16,13 +16,7 @@ constexpr std::string_view kNoPermission = "User has no permission to request th
 constexpr std::string_view kUnknownJob = "Unknown job";
 constexpr std::int64_t kUsPerMs = 1000;
 
-std::string exception_json(std::optional<std::string_view> token, std::string_view text) {
-  model::Message m;
-  m.kind = model::MessageKind::kException;
-  m.exception_token = token;
-  m.exception_text = text;
-  return json::to_json(m, {.pretty = false});
-}
+using json::exception_json;
 
 Answer mplane_answer(int status, std::string body) {
   return {status, std::string(kMplaneJson), std::move(body)};

@@ -14,15 +14,8 @@ namespace {
 
 constexpr std::string_view kUnauthenticated = "Identity.Unauthenticated.Default";
 
-std::string exception_json(std::string_view text) {
-  model::Message m;
-  m.kind = model::MessageKind::kException;
-  m.exception_text = text;
-  return json::to_json(m, {.pretty = false});
-}
-
 Answer error(int status, std::string_view text) {
-  return {status, std::string(kMplaneJson), exception_json(text), {}};
+  return {status, std::string(kMplaneJson), json::exception_json(std::nullopt, text), {}};
 }
 
 std::string percent_decode(std::string_view in) {
@@ -243,7 +236,7 @@ bool SupervisorServer::handle_client(transport::HttpMessage& request, const std:
     if (path.starts_with("/capability/")) {
       auto cap = supervisor_.listed_capability(identity, path.substr(12));
       if (cap) return mplane(200, *cap), true;
-      return mplane(404, exception_json("Unknown capability")), true;
+      return mplane(404, json::exception_json(std::nullopt, "Unknown capability")), true;
     }
     return false;
   }

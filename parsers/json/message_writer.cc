@@ -259,4 +259,13 @@ std::string to_json(const Message& m, const WriteOptions& opts) {
   return out.str();
 }
 
+std::string exception_json(std::optional<std::string_view> token, std::string_view text,
+                           const WriteOptions& opts) {
+  Message m;
+  m.kind = MessageKind::kException;
+  m.exception_token = token;
+  m.exception_text = text;
+  return to_json(m, opts);
+}
+
 }  // namespace mplane::json

@@ -4,7 +4,9 @@
 // has no whitespace at all and is what the RI parses equally well.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "parsers/json/out_buffer.h"
 #include "parsers/mplane/message.h"
@@ -22,6 +24,10 @@ struct WriteOptions {
 void write_message(OutBuffer& out, const model::Message& m, const WriteOptions& opts = {},
                    int level = 0);
 std::string to_json(const model::Message& m, const WriteOptions& opts = {});
+// An exception (`"exception"`: the token, null when absent; `"message"`: the text), the body of
+// an error answer on every HTTP face. Compact unless `opts` says otherwise.
+std::string exception_json(std::optional<std::string_view> token, std::string_view text,
+                           const WriteOptions& opts = {.pretty = false});
 
 // --- Building blocks shared with ResultStreamWriter -------------------------------------
 // The top-level keys of a message, in the order they are written (sorted by name).

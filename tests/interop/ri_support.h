@@ -57,22 +57,12 @@ inline std::vector<std::string> tls_files(const std::string& identity) {
 // writes its filled-in configuration there and never removes it). Removed with the object:
 // declare it before the processes.
 struct ScratchDir {
-  ScratchDir() {
-    std::string name = (fs::temp_directory_path() / "mplane_interop_XXXXXX").string();
-    REQUIRE(::mkdtemp(name.data()) != nullptr);
-    path = name;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return (path / name).string(); }
+  std::string file(const std::string& name) const { return temp.sub(name); }
   // A unique output name for the next command.
   std::string next_output(const std::string& what) { return file(what + std::to_string(++runs)); }
 
-  fs::path path;
+  test::TempDir temp{"mplane_interop"};
+  fs::path path = temp.path();
   int runs = 0;
 };
 

@@ -45,15 +45,10 @@ struct Supervisor {
   explicit Supervisor(const std::string& name, std::vector<std::string> extra = {},
                       bool start_now = true)
       : domain(name), state((fs::path(domain.dir) / "state.db").string()) {
-    transport::pki::IssueOptions sup;
-    sup.role = transport::pki::Role::kSupervisor;
-    sup.name = "Supervisor-1";
-    sup.sans = {"127.0.0.1"};
-    own = transport::pki::issue(domain.dir, sup).value();
-    args = {"supervisor",  "--listen",  "127.0.0.1:" + std::to_string(port),
-            "--ca",        domain.ca(), "--cert",
-            own.cert_path, "--key",     own.key_path,
-            "--state",     state};
+    own = domain.issue_supervisor("Supervisor-1");
+    args = {"supervisor", "--listen", "127.0.0.1:" + std::to_string(port), "--state", state};
+    const std::vector<std::string> tls = domain.tls_args(own);
+    args.insert(args.end(), tls.begin(), tls.end());
     args.insert(args.end(), extra.begin(), extra.end());
     if (start_now) start();
     probe_tls = test::tls_context(transport::TlsRole::kClient, domain.ca(), &domain.component);
@@ -260,8 +255,7 @@ TEST_CASE("mplane supervisor: a client-initiated component behind it, driven by 
                   {"--component", "https://127.0.0.1:" + std::to_string(component_port) + "/"});
   sup.start();
   const std::string url = "https://127.0.0.1:" + std::to_string(sup.port) + "/";
-  const std::vector<std::string> tls = {"--ca",  d.ca(),           "--cert", d.client.cert_path,
-                                        "--key", d.client.key_path};
+  const std::vector<std::string> tls = d.tls_args(d.client);
   auto client = [&](std::vector<std::string> tail) {
     std::vector<std::string> args = {"client", "--url", url};
     args.insert(args.end(), tls.begin(), tls.end());

@@ -198,15 +198,6 @@ TEST_CASE("mplane client: plain http warns once unless insecure", "[engine][clie
   CHECK_THAT(n.error(), Catch::Contains("needs --ca, --cert and --key"));
 }
 
-TEST_CASE("mplane client: html links and their paths", "[engine][client]") {
-  CHECK(client::html_links("<a href=\"/a\">x</a><a href='b'>y</a><a href=c>z</a>") ==
-        std::vector<std::string>{"/a", "b", "c"});
-  CHECK(client::link_path("https://other:1/capability/x", "/") == "/capability/x");
-  CHECK(client::link_path("/abs", "/dir/page") == "/abs");
-  CHECK(client::link_path("rel", "/dir/page") == "/dir/rel");
-  CHECK(client::link_path("http://[bad", "/").empty());
-}
-
 TEST_CASE("mplane client: the polling schedule", "[engine][client]") {
   const std::int64_t now = test::kT0;
   auto when = model::When::parse("now + 10s");

@@ -26,15 +26,9 @@ using namespace std::chrono_literals;
 constexpr int kCommandMs = 30'000;  // a client command ends within this
 
 struct Domain {
-  Domain() : tls("Initiator") {
-    transport::pki::IssueOptions o;
-    o.role = transport::pki::Role::kSupervisor;
-    o.name = "Sup-1";
-    o.sans = {"127.0.0.1"};
-    supervisor = transport::pki::issue(tls.dir, o).value();
-  }
+  Domain() : tls("Initiator"), supervisor(tls.issue_supervisor("Sup-1")) {}
   std::vector<std::string> files(const transport::pki::IssuedFiles& who) const {
-    return {"--ca", tls.ca(), "--cert", who.cert_path, "--key", who.key_path};
+    return tls.tls_args(who);
   }
   test::TlsDomain tls;
   transport::pki::IssuedFiles supervisor;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "transport/pki/pki.h"
 #include "transport/tls/tls_context.h"
@@ -38,6 +39,18 @@ struct TlsDomain {
   TlsDomain(const TlsDomain&) = delete;
   TlsDomain& operator=(const TlsDomain&) = delete;
   std::string ca() const { return dir + "/ca.crt"; }
+  // A supervisor's certificate for 127.0.0.1, issued in this domain.
+  transport::pki::IssuedFiles issue_supervisor(const std::string& name) const {
+    transport::pki::IssueOptions o;
+    o.role = transport::pki::Role::kSupervisor;
+    o.name = name;
+    o.sans = {"127.0.0.1"};
+    return transport::pki::issue(dir, o).value();
+  }
+  // `--ca`, `--cert`, `--key` for an `mplane` command with `who`'s identity.
+  std::vector<std::string> tls_args(const transport::pki::IssuedFiles& who) const {
+    return {"--ca", ca(), "--cert", who.cert_path, "--key", who.key_path};
+  }
   std::string dir;
   transport::pki::IssuedFiles component, client;
 };

@@ -56,6 +56,17 @@ TEST_CASE("a component adds the default token to what it serves", "[parsers][wri
   CHECK_THAT(with, Catch::Contains(R"("token": "d7e9df75145e209e144bf9c06e7a9d2f")"));
 }
 
+TEST_CASE("an exception is written with its token or a null one", "[parsers][writer]") {
+  CHECK(json::exception_json(std::nullopt, "Shutting down") ==
+        R"({"exception":null,"message":"Shutting down"})");
+  CHECK(json::exception_json("t1", "say \"no\"") == R"({"exception":"t1","message":"say \"no\""})");
+  const std::string example =
+      test::read_file(test::source_dir() / "conf/examples/exception_with_token.json");
+  CHECK(json::exception_json("3f2c1b0a99887766554433221100ffee", "Unknown job", {.pretty = true}) +
+            "\n" ==
+        example);
+}
+
 TEST_CASE("values are always written as strings in canonical form", "[parsers][writer]") {
   auto m = test::parse(R"({"result": "measure", "registry": "http://ict-mplane.eu/registry/core",
     "when": "2030-01-01 ... 2030-01-02", "results": ["octets.ip", "snr", "connectivity.ip", "time"],
