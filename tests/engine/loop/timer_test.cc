@@ -50,6 +50,8 @@ TEST_CASE("a one-shot timer fires once", "[engine][loop][timer]") {
   timer.start(milliseconds(1), [&] { ++fired; });
   CHECK(loop.run_to_end());
   CHECK(fired == 1);
+  timer.close();  // the handle is freed once the loop runs its close callback
+  CHECK(loop.closes());
 }
 
 TEST_CASE("a repeating timer fires until stopped", "[engine][loop][timer]") {
@@ -61,6 +63,8 @@ TEST_CASE("a repeating timer fires until stopped", "[engine][loop][timer]") {
   });
   CHECK(loop.run_to_end());
   CHECK(fired == 3);
+  timer.close();  // the handle is freed once the loop runs its close callback
+  CHECK(loop.closes());
 }
 
 TEST_CASE("a timer started again from its callback runs the new function",
@@ -76,6 +80,8 @@ TEST_CASE("a timer started again from its callback runs the new function",
   CHECK(loop.run_to_end());
   CHECK(first == 1);
   CHECK(second == 1);
+  timer.close();  // the handle is freed once the loop runs its close callback
+  CHECK(loop.closes());
 }
 
 TEST_CASE("a timer destroyed by its own callback is freed once closed", "[engine][loop][timer]") {
