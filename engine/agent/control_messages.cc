@@ -9,7 +9,7 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-constexpr std::size_t kMaxControlBodyBytes = 64 * 1024;
+constexpr std::size_t kMaxControlBodyBytes = std::size_t{64} * 1024;
 
 // Writes `"key": ` preceded by ", " unless it is the first member.
 void key(json::OutBuffer& out, std::string_view k, bool first = false) {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -19,7 +20,7 @@
 namespace mplane::agent {
 namespace {
 
-constexpr std::size_t kReceiveBufferBytes = 32 * 1024;
+constexpr std::size_t kReceiveBufferBytes = std::size_t{32} * 1024;
 
 Failure<NetlinkError> error(const std::string& what, int code) {
   return Failure<NetlinkError>{NetlinkError{what + ": " + errno_text(code), code}};
@@ -84,7 +85,7 @@ Result<RtNetlink, NetlinkError> RtNetlink::open(const std::string& netns) {
   if (!scope) return Failure<NetlinkError>{NetlinkError{scope.error(), ENOENT}};
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return error("rtnetlink socket", errno);
-  timeval timeout{kReplyTimeoutMs / 1000, (kReplyTimeoutMs % 1000) * 1000};
+  timeval timeout{kReplyTimeoutMs / 1000, suseconds_t{kReplyTimeoutMs % 1000} * 1000};
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
     const int e = errno;
     ::close(fd);
@@ -121,9 +122,13 @@ Status<NetlinkError> RtNetlink::dump(std::vector<std::uint8_t>& message, const s
       if (errno == EINTR) continue;
       return error(what, errno == EAGAIN || errno == EWOULDBLOCK ? ETIMEDOUT : errno);
     }
-    int left = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(r, left);
-         r = NLMSG_NEXT(r, left)) {
+    // NLMSG_OK/NLMSG_NEXT, without their signed/unsigned comparison.
+    std::size_t left = static_cast<std::size_t>(n);
+    for (auto* r = reinterpret_cast<nlmsghdr*>(buffer.data());
+         left >= sizeof(nlmsghdr) && r->nlmsg_len >= sizeof(nlmsghdr) && r->nlmsg_len <= left;
+         left -= std::min<std::size_t>(left, NLMSG_ALIGN(r->nlmsg_len)),
+               r = reinterpret_cast<nlmsghdr*>(reinterpret_cast<std::uint8_t*>(r) +
+                                               NLMSG_ALIGN(r->nlmsg_len))) {
       if (r->nlmsg_seq != seq_) continue;  // a late reply to an earlier, timed-out request
       if (r->nlmsg_type == NLMSG_DONE) return Ok{};
       if (r->nlmsg_type == NLMSG_ERROR) {

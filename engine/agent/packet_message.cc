@@ -170,7 +170,7 @@ Status<> PacketMessageReader::read_data(od::value value) {
   std::size_t index = 0;
   for (auto item_result : items) {
     od::value item;
-    if (auto e = std::move(item_result).get(item)) return json_error("invalid JSON in \"data\"", e);
+    if (auto e = item_result.get(item)) return json_error("invalid JSON in \"data\"", e);
     if (index == kMaxPacketBytes) {
       return fail("packet message: \"data\" has more than " + std::to_string(kMaxPacketBytes) +
                   " items (the largest IP packet)");
