@@ -16,7 +16,7 @@ TEST_CASE("tun started: ours is the original's golden message byte for byte", "[
   CHECK(out.view() == test::read_file(test::data_dir() / "agent" / "tun_started_agent_1.json"));
 }
 
-TEST_CASE("tun started: the golden message parses; bad ones are refused", "[engine][agent]") {
+TEST_CASE("tun started: the golden message parses, bad ones are refused", "[engine][agent]") {
   const auto info =
       parse_tun_started(test::read_file(test::data_dir() / "agent" / "tun_started_agent_1.json"));
   REQUIRE(info);
