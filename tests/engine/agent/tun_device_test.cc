@@ -201,6 +201,68 @@ TEST_CASE("tun: writes after close are refused, close is idempotent", "[engine][
   CHECK(closes == 1);
 }
 
+// The write queue with a real loop, without root: TunDevice over one end of a non-blocking
+// SOCK_SEQPACKET pair (packets keep their boundaries, as on a tun) with a small send buffer, so
+// that writes do block.
+TEST_CASE("tun device: writes that would block wait in the bounded queue, in order",
+          "[engine][agent]") {
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+  const int small = 4096;
+  REQUIRE(::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  loop::SystemWallClock clock;
+  constexpr std::size_t kQueue = 8;
+  auto device = std::make_unique<TunDevice>(&loop, clock, TunFd(fds[0], "pair0", 0), kQueue);
+  std::vector<std::uint8_t> echoed;
+  REQUIRE(device->start([&](const TunPacket& p) { echoed.assign(p.data.begin(), p.data.end()); }));
+  // Fill the socket until a write has to wait, then the queue, then drop.
+  std::vector<std::uint8_t> packet(1000, 0x45);
+  std::uint32_t n = 0;
+  const auto next = [&] {
+    std::memcpy(packet.data() + 4, &n, sizeof n);
+    return device->write(packet);
+  };
+  TunWrite w = TunWrite::kWritten;
+  for (; n < 10'000 && (w = next()) == TunWrite::kWritten; ++n) {
+  }
+  REQUIRE(w == TunWrite::kQueued);
+  const std::uint32_t first_queued = n++;
+  for (std::size_t i = 1; i < kQueue; ++i, ++n) CHECK(next() == TunWrite::kQueued);
+  CHECK(next() == TunWrite::kDropped);
+  CHECK(device->counters().queue_drops == 1);
+  CHECK(device->queued() == kQueue);
+  // The peer reads everything: the queue drains in order once the fd is writable.
+  std::vector<std::uint32_t> order;
+  const auto read_peer = [&] {
+    std::uint8_t buf[2048];
+    for (ssize_t got; (got = ::recv(fds[1], buf, sizeof buf, 0)) > 0;) {
+      std::uint32_t seq = 0;
+      std::memcpy(&seq, buf + 4, sizeof seq);
+      order.push_back(seq);
+    }
+    return device->queued() == 0;
+  };
+  REQUIRE(test::run_until(&loop, read_peer));
+  read_peer();
+  REQUIRE(order.size() == first_queued + kQueue);
+  for (std::uint32_t i = 0; i < order.size(); ++i) CHECK(order[i] == i);
+  CHECK(device->counters().queued_packets == kQueue);
+  CHECK(device->counters().written_packets == first_queued + kQueue);
+  // And the read side: a packet from the peer is handed over whole.
+  const std::vector<std::uint8_t> in{0x60, 1, 2, 3, 4};
+  REQUIRE(::send(fds[1], in.data(), in.size(), 0) == 5);
+  REQUIRE(test::run_until(&loop, [&] { return !echoed.empty(); }));
+  CHECK(echoed == in);
+  CHECK(device->counters().read_packets == 1);
+  bool closed = false;
+  device->close([&] { closed = true; });
+  REQUIRE(test::run_until(&loop, [&] { return closed; }));
+  ::close(fds[1]);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
 TEST_CASE("packet queue: bounded, in order, slots reused", "[engine][agent]") {
   PacketQueue q(2);
   const std::vector<std::uint8_t> a{1, 2, 3}, b{4}, c{5, 6};
