@@ -20,6 +20,7 @@ PACKAGES=(
   catch2 libbenchmark-dev libclang-rt-14-dev
   libreadline-dev openssl nginx-light   # tests call openssl; bench/http/http_bench.sh runs nginx as the floor
   libsqlite3-dev                        # the supervisor's durable state (engine/supervisor)
+  iproute2                              # the tun agent's tests make network namespaces (ip netns)
   python3-tornado python3-yaml python3-urllib3   # the Python RI test peer (../shared/peers/ri)
 )
 
