@@ -120,7 +120,7 @@ Status<> AmqpClient::connect() {
   return Ok{};
 }
 
-Status<> AmqpClient::attempt() noexcept {
+Status<> AmqpClient::attempt() {
   Result<amqp_connection_state_t> session = open_session(url_, options_);
   if (!session) {
     last_error_ = url_.redacted() + ": " + session.error();
@@ -129,7 +129,7 @@ Status<> AmqpClient::attempt() noexcept {
   conn_ = std::make_unique<Connection>();
   conn_->amqp = *session;
   conn_->fd = amqp_get_sockfd(conn_->amqp);
-  conn_->poll = new uv_poll_t;
+  conn_->poll = new uv_poll_t;  // NOLINT(bugprone-unhandled-exception-at-new): OOM aborts
   uv_poll_init_socket(loop_, conn_->poll, conn_->fd);
   conn_->poll->data = this;
   conn_->last_recv_ms = conn_->last_send_ms = uv_now(loop_);
@@ -153,7 +153,7 @@ void AmqpClient::set_state(AmqpState s, std::string_view why) noexcept {
 
 void AmqpClient::lost(std::string why) noexcept {
   if (state_ != AmqpState::kConnected) return;
-  last_error_ = why;
+  last_error_ = std::move(why);
   uv_timer_stop(heartbeat_timer_);
   uv_idle_stop(drain_idle_);
   conn_.reset();
@@ -161,7 +161,7 @@ void AmqpClient::lost(std::string why) noexcept {
   queue_->messages.clear();
   counters_.queued_messages = counters_.queued_bytes = 0;
   attempts_ = 0;
-  set_state(AmqpState::kReconnecting, why);
+  set_state(AmqpState::kReconnecting, last_error_);
   if (state_ == AmqpState::kReconnecting) schedule_reconnect();
 }
 

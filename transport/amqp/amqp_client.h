@@ -130,7 +130,7 @@ class AmqpClient {
   struct OutputQueue;
   struct Inbound;
 
-  Status<> attempt() noexcept;
+  Status<> attempt();  // throws only std::bad_alloc, like everything here: OOM aborts
   void lost(std::string why) noexcept;
   void schedule_reconnect() noexcept;
   void set_state(AmqpState s, std::string_view why) noexcept;

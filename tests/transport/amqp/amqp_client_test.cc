@@ -218,6 +218,20 @@ TEST_CASE("AmqpClient against a private broker", "[amqp][broker]") {
     CHECK(bench.received().back().body == body);
   }
 
+  SECTION("a delivery above max_delivery_bytes is acked, counted and not handed over") {
+    AmqpOptions o = consuming({std::string(kUplink)});
+    o.max_delivery_bytes = 1000;
+    AmqpClient& consumer = bench.client(broker.url(), o);
+    AmqpClient& publisher = bench.client(broker.url());
+    REQUIRE(consumer.connect().ok());
+    REQUIRE(publisher.connect().ok());
+    REQUIRE(publisher.publish(kUplink, "", binary_body(1400)) != PublishOutcome::kDropped);
+    REQUIRE(round_trip(bench, publisher, "small"));
+    CHECK(bench.received().size() == 1);
+    CHECK(consumer.counters().dropped_too_large == 1);
+    CHECK(consumer.counters().delivered == 1);
+  }
+
   SECTION("a wrong password, vhost or exchange is a clear error") {
     AmqpClient& wrong_password = bench.client(broker.url("not-the-password"));
     Status<> s = wrong_password.connect();
