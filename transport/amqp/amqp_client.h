@@ -85,8 +85,9 @@ struct AmqpCounters {
 struct AmqpCallbacks {
   // Each delivery, in order; acked after the callback returns. May call publish() or close().
   std::function<void(const AmqpDelivery&)> on_delivery;
-  // Each change of state, with the reason (the error that lost the connection, …). May call
-  // close().
+  // Each change of state, with the reason (the error that lost the connection, …).
+  // kConnected follows every successful connect() and reconnection: the place to (re)publish
+  // announcements (the agent's "component ready"). May call publish() or close().
   std::function<void(AmqpState, std::string_view why)> on_state;
 };
 
@@ -109,7 +110,10 @@ class AmqpClient {
 
   // Publishes `body` with `routing_key` and `content_type` (empty: none) to the exchange. kSent:
   // written to the socket; kQueued: copied to the output queue; kDropped: not connected or the
-  // queue is full (counted). Never blocks. Delivery is not confirmed (no publisher confirms).
+  // queue is full (counted). Does not wait for the broker, except for a message larger than
+  // half the socket's send buffer (hundreds of KiB): that one is written once the buffer is
+  // empty and waits for the broker to take it. Delivery is not confirmed (no publisher
+  // confirms). May be called from the callbacks.
   PublishOutcome publish(std::string_view routing_key, std::string_view content_type,
                          std::span<const std::uint8_t> body) noexcept;
 
