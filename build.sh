@@ -20,7 +20,7 @@ PACKAGES=(
   catch2 libbenchmark-dev libclang-rt-14-dev
   libreadline-dev openssl nginx-light   # tests call openssl; bench/http/http_bench.sh runs nginx as the floor
   libsqlite3-dev                        # the supervisor's durable state (engine/supervisor)
-  iproute2                              # the tun agent's tests make network namespaces (ip netns)
+  iproute2 iputils-ping                 # the tun agent's tests make network namespaces (ip netns) and ping across
   librabbitmq-dev                       # the AMQP 0-9-1 client (transport/amqp)
   rabbitmq-server iperf3                # tests start a private broker; the tunnel benchmark runs iperf3
   python3-tornado python3-yaml python3-urllib3   # the Python RI test peer (../shared/peers/ri)

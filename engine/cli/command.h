@@ -37,6 +37,8 @@ int run_supervisor(const std::vector<std::string>& args, Io io);
 int run_bench(const std::vector<std::string>& args, Io io);
 int run_pki(const std::vector<std::string>& args, Io io);
 int run_capture(const std::vector<std::string>& args, Io io);
+int run_agent(const std::vector<std::string>& args, Io io);
+int run_router(const std::vector<std::string>& args, Io io);
 int run_client(const std::vector<std::string>& args, Io io);
 // The same, with the shell reading its commands from `in` (tests drive it through a string).
 int run_client(const std::vector<std::string>& args, Io io, std::istream& in);

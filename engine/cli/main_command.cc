@@ -19,6 +19,9 @@ const std::vector<Command>& commands() {
        &run_bench},
       {"capture", "passive TCP/UDP flow analysis of a capture file or a live interface",
        &run_capture},
+      {"agent", "IP over AMQP: `mplane agent connect` carries a tun's packets over a broker",
+       &run_agent},
+      {"router", "IP over AMQP: forwards each agent's packets to the other agents", &run_router},
   };
   return kCommands;
 }
