@@ -70,9 +70,12 @@ TEST_CASE("mplane agent and router: pings across two namespaces through the brok
   CHECK(in_netns(ns1.name(), "ip link show tunA1") != 0);  // the tun is gone
   test::Process capture({"capture", "-r", dump}, dir.sub("capture"));
   CHECK(capture.wait_for(10'000) == 0);
-  // 9 echo requests and their 9 replies at least (and the IPv6 neighbour discovery).
-  CHECK_THAT(capture.err() + capture.out(), Catch::Matches("(.|\n)*: ([2-9][0-9]|1[0-9][0-9]) "
-                                                           "packets(.|\n)*"));
+  // The 9 echo requests and 9 replies that crossed agent_1's tunnel, at least (IPv6 neighbour
+  // discovery may add some).
+  const std::string summary = capture.err();
+  const std::size_t at = summary.find("mplane capture: ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoi(summary.substr(at + 16)) >= 18);
 }
 
 TEST_CASE("mplane agent and router: usage errors are one line and exit 2", "[engine][agent][cli]") {
