@@ -23,7 +23,7 @@ Status<> PacketRouter::start() {
                             log::info("mplane router: " + std::string(amqp::to_string(s)) +
                                       (why.empty() ? "" : ": " + std::string(why)));
                           }});
-  if (auto st = amqp_->connect(); !st) return fail(options_.url.redacted() + ": " + st.error());
+  if (auto st = amqp_->connect(); !st) return st;  // the error names the broker
   return Ok{};
 }
 

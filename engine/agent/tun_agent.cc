@@ -43,7 +43,7 @@ Status<> TunAgent::start() {
                                       (why.empty() ? "" : ": " + std::string(why)));
                             if (s == amqp::AmqpState::kConnected) announce();
                           }});
-  if (auto st = amqp_->connect(); !st) return fail(options_.url.redacted() + ": " + st.error());
+  if (auto st = amqp_->connect(); !st) return st;  // the error names the broker
   return Ok{};
 }
 
