@@ -25,6 +25,11 @@ Status<> TunAgent::start() {
   if (auto st = configure_tun(*netlink, fd->ifindex(), options_.addresses, options_.mtu); !st) {
     return fail("cannot configure " + fd->name() + ": " + st.error().message);
   }
+  // Announced only once its addresses are usable (IPv6 DAD done): a packet routed into the tun
+  // before that may be dropped by the kernel.
+  if (auto st = netlink->wait_until_usable(fd->ifindex(), 2000); !st) {
+    log::warn("mplane agent: " + fd->name() + ": " + st.error().message);
+  }
   if (!options_.dump_path.empty()) {
     auto d = PcapDump::create(options_.dump_path);
     if (!d) return fail("--dump " + options_.dump_path + ": " + d.error());
