@@ -8,9 +8,16 @@ namespace mplane::agent {
 namespace amqp = transport::amqp;
 
 PacketRouter::PacketRouter(uv_loop_t* loop, PacketRouterOptions options)
-    : loop_(loop),
-      options_(std::move(options)),
-      agents_(options_.agents.begin(), options_.agents.end()) {}
+    : loop_(loop), options_(std::move(options)) {
+  for (const std::string& name : options_.agents) learn(name);
+  if (!options_.sniffer.empty()) sniffer_key_ = downlink_packet_key(options_.sniffer);
+}
+
+bool PacketRouter::learn(std::string_view name) {
+  if (agents_.contains(name)) return false;
+  agents_.emplace(std::string(name), downlink_packet_key(name));
+  return true;
+}
 
 Status<> PacketRouter::start() {
   amqp::AmqpOptions o;
@@ -29,7 +36,7 @@ Status<> PacketRouter::start() {
 
 void PacketRouter::on_delivery(const amqp::AmqpDelivery& d) {
   if (auto started = agent_of_tun_started_key(d.routing_key)) {
-    if (agents_.emplace(*started).second) {
+    if (learn(*started)) {
       ++counters_.learned;
       log::info("mplane router: agent " + std::string(*started) + " joined");
     }
@@ -38,15 +45,14 @@ void PacketRouter::on_delivery(const amqp::AmqpDelivery& d) {
   auto from = agent_of_uplink_packet_key(d.routing_key);
   if (!from) return;
   ++counters_.packets;
-  for (const std::string& to : agents_) {
-    if (to != *from) forward(to, d);
+  for (const auto& [name, key] : agents_) {
+    if (name != *from) forward(key, d);
   }
-  if (!options_.sniffer.empty() && options_.sniffer != *from) forward(options_.sniffer, d);
+  if (!sniffer_key_.empty() && options_.sniffer != *from) forward(sniffer_key_, d);
 }
 
-void PacketRouter::forward(std::string_view to, const amqp::AmqpDelivery& d) {
-  if (amqp_->publish(downlink_packet_key(to), d.content_type, d.body) ==
-      amqp::PublishOutcome::kDropped) {
+void PacketRouter::forward(const std::string& key, const amqp::AmqpDelivery& d) {
+  if (amqp_->publish(key, d.content_type, d.body) == amqp::PublishOutcome::kDropped) {
     ++counters_.dropped;
     return;
   }

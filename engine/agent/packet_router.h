@@ -9,8 +9,8 @@
 
 #include <uv.h>
 
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -38,16 +38,18 @@ class PacketRouter {
   [[nodiscard]] Status<> start();  // connects (blocking, bounded by the handshake deadline)
   void stop();
   const PacketRouterCounters& counters() const noexcept { return counters_; }
-  const std::set<std::string>& agents() const noexcept { return agents_; }
   std::string describe() const;
 
  private:
   void on_delivery(const transport::amqp::AmqpDelivery& d);
-  void forward(std::string_view to, const transport::amqp::AmqpDelivery& d);
+  bool learn(std::string_view name);  // false: already known
+  void forward(const std::string& key, const transport::amqp::AmqpDelivery& d);
 
   uv_loop_t* loop_;
   PacketRouterOptions options_;
-  std::set<std::string> agents_;
+  // Each agent of the link and its downlink key, built once (not per forwarded copy).
+  std::map<std::string, std::string, std::less<>> agents_;
+  std::string sniffer_key_;  // empty: no sniffer
   std::unique_ptr<transport::amqp::AmqpClient> amqp_;
   PacketRouterCounters counters_;
 };
