@@ -153,7 +153,6 @@ int run_agent_connect(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane agent connect: " << st.error() << "\n";
     return kExitUsage;
   }
-  std::signal(SIGPIPE, SIG_IGN);
   uv_loop_t loop;
   uv_loop_init(&loop);
   loop::SystemWallClock clock;
@@ -228,7 +227,6 @@ int run_router(const std::vector<std::string>& raw, Io io) {
     io.err << "mplane router: " << st.error() << "\n";
     return kExitUsage;
   }
-  std::signal(SIGPIPE, SIG_IGN);
   uv_loop_t loop;
   uv_loop_init(&loop);
   agent::PacketRouter router(&loop, std::move(o));
