@@ -78,6 +78,12 @@ void run_until_signalled(uv_loop_t* loop, const std::function<void(std::function
   uv_run(loop, UV_RUN_DEFAULT);
 }
 
+// Runs the loop until the closed handles are freed, then closes it.
+void finish(uv_loop_t* loop) {
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+}
+
 Result<amqp::AmqpUrl> broker_url(const ParsedArgs& args) {
   std::string text;
   if (args.has("url")) {
@@ -160,8 +166,7 @@ int run_agent_connect(const std::vector<std::string>& raw, Io io) {
   if (auto st = tunnel.start(); !st) {
     io.err << "mplane agent connect: " << st.error() << "\n";
     tunnel.stop([] {});
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    finish(&loop);
     return kExitInvalid;
   }
   io.err << "mplane agent: " << args->get("name") << " up on " << tunnel.tun()->name()
@@ -171,8 +176,7 @@ int run_agent_connect(const std::vector<std::string>& raw, Io io) {
   auto report = [&] { io.err << "mplane agent: " << tunnel.describe() << "\n" << std::flush; };
   run_until_signalled(
       &loop, [&](std::function<void()> done) { tunnel.stop(std::move(done)); }, report);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
+  finish(&loop);
   report();
   io.err << "mplane agent: stopped\n";
   return kExitOk;
@@ -233,8 +237,7 @@ int run_router(const std::vector<std::string>& raw, Io io) {
   if (auto st = router.start(); !st) {
     io.err << "mplane router: " << st.error() << "\n";
     router.stop();
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    finish(&loop);
     return kExitInvalid;
   }
   io.err << "mplane router: routing; SIGINT/SIGTERM stops, SIGUSR1 prints counters\n" << std::flush;
@@ -246,8 +249,7 @@ int run_router(const std::vector<std::string>& raw, Io io) {
         done();
       },
       report);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
+  finish(&loop);
   report();
   io.err << "mplane router: stopped\n";
   return kExitOk;
